@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quanteval/quanteval/report"
+)
+
+// The golden files are rewritten with: go test ./cmd/quanteval -run Compare -update
+// The flag may be declared by another test file of this package too; declare it once.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+const compareData = "testdata/compare"
+
+// golden compares got with testdata/compare/name; a mismatch leaves name.got beside it.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join(compareData, name)
+	if updating() {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		if err := os.WriteFile(path+".got", got, 0o644); err != nil {
+			t.Error(err)
+		}
+		t.Errorf("%s differs from the golden file; see %s.got (run with -update to accept)", name, path)
+	}
+}
+
+// The three fixture results: NVFP4 with four losses (one an HTTP error, one cut off
+// at max_tokens, one reply with a <script>), FP8 with one flip each way and another
+// seed, BF16 the reference.
+var compareFiles = []string{
+	compareData + "/nvfp4.json",
+	compareData + "/fp8.json",
+	compareData + "/bf16.json",
+}
+
+func TestCompareGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		extra []string
+	}{
+		{"en", nil},
+		{"zh", []string{"--lang", "zh"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"compare"}, compareFiles...)
+			args = append(args, "--labels", "NVFP4,FP8,BF16", "--out-dir", dir)
+			args = append(args, tt.extra...)
+			var stdout, stderr bytes.Buffer
+			if err := quanteval(context.Background(), args, &stdout, &stderr); err != nil {
+				t.Fatalf("compare: %v\n%s", err, stderr.String())
+			}
+			golden(t, "stdout."+tt.name+".md", stdout.Bytes())
+			md := read(t, filepath.Join(dir, "compare.md"))
+			if !bytes.Equal(md, stdout.Bytes()) {
+				t.Error("compare.md differs from the table printed")
+			}
+			if tt.name == "zh" {
+				return
+			}
+			golden(t, "compare.csv", read(t, filepath.Join(dir, "compare.csv")))
+			golden(t, "compare.json", read(t, filepath.Join(dir, "compare.json")))
+			img, err := png.Decode(bytes.NewReader(read(t, filepath.Join(dir, "compare.png"))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sz := img.Bounds().Size(); sz.X != report.ChartWidth || sz.Y != report.ChartHeight {
+				t.Errorf("PNG is %v, want %dx%d", sz, report.ChartWidth, report.ChartHeight)
+			}
+			html := string(read(t, filepath.Join(dir, "compare.html")))
+			if !strings.Contains(html, "&lt;script&gt;window.__pwned=1&lt;/script&gt;") || strings.Contains(html, "<script>window") {
+				t.Error("HTML does not escape the model reply")
+			}
+			for _, f := range []string{"md", "csv", "json", "png", "svg", "html"} {
+				if !strings.Contains(stderr.String(), "wrote "+filepath.Join(dir, "compare."+f)) {
+					t.Errorf("stderr does not say it wrote compare.%s: %s", f, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+func read(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestCompareOptions(t *testing.T) {
+	dir := t.TempDir()
+	// Flags before the files, the reference chosen, one format; default labels.
+	args := []string{"compare", "--ref", "Qwen3-32B-FP8", "--format", "json", "--out-dir", dir, "--alpha", "0.2"}
+	args = append(args, compareFiles...)
+	var stdout, stderr bytes.Buffer
+	if err := quanteval(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "| Qwen3-32B-FP8 (ref) | Qwen/Qwen3-32B-FP8 |") || !strings.Contains(stdout.String(), "α = 0.2") {
+		t.Errorf("reference or alpha not applied:\n%s", stdout.String())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "compare.json" {
+		t.Errorf("out-dir holds %v, want only compare.json", entries)
+	}
+	// Without --out-dir nothing is written, only the table printed.
+	stdout.Reset()
+	abs := make([]string, len(compareFiles))
+	for i, f := range compareFiles {
+		if abs[i], err = filepath.Abs(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wd := t.TempDir()
+	t.Chdir(wd)
+	if err := quanteval(context.Background(), append([]string{"compare"}, abs...), &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(wd); len(entries) != 0 || !strings.Contains(stdout.String(), "| precision |") {
+		t.Errorf("without --out-dir: wrote %v; stdout %q", entries, stdout.String())
+	}
+}
+
+func TestCompareErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no files", nil, "no result files"},
+		{"not a result", []string{compareData + "/not_result.json", compareData + "/bf16.json"}, `not_result.json: not a quanteval result (no "schema" field)`},
+		{"missing file", []string{compareData + "/nope.json"}, "nope.json"},
+		{"other eval set", []string{compareData + "/other_set.json", compareData + "/bf16.json"},
+			"results over different eval sets: testdata/compare/other_set.json has other_suite (sha256 ffff0000ffff), testdata/compare/bf16.json has mini_suite_v1 (sha256 5e1a8f0c2b7d)"},
+		{"unknown ref", append([]string{"--ref", "FP4"}, compareFiles...), `reference "FP4": no such label`},
+		{"labels", append([]string{"--labels", "a,b"}, compareFiles...), "2 labels for 3 result files"},
+		{"format", append([]string{"--format", "pdf"}, compareFiles...), `--format "pdf"`},
+		{"lang", append([]string{"--lang", "fr"}, compareFiles...), `language "fr"`},
+		{"alpha", append([]string{"--alpha", "2"}, compareFiles...), "alpha 2"},
+		{"bad flag", []string{"--nope"}, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := quanteval(context.Background(), append([]string{"compare"}, tt.args...), &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if code := exitCode(err, &stderr); code != exitUsage {
+				t.Errorf("exit status %d, want %d", code, exitUsage)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout on error: %q", stdout.String())
+			}
+		})
+	}
+}

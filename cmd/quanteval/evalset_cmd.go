@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/result"
+)
+
+const evalsetUsage = `usage: quanteval evalset freeze RESULT.json --out SET.jsonl [--first-sentence]
+
+freeze turns a reference run into an eval set whose expected answers are the
+reference's outputs (type exact; with --first-sentence, type contains of the first
+sentence), so that any later variant can be held against it. Items that failed or
+answered nothing are skipped. The set's header comments give the settings to run
+variants with (above all --max-tokens).
+
+`
+
+func cmdEvalset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, evalsetUsage)
+		return usagef("evalset: no subcommand (want freeze)")
+	}
+	switch args[0] {
+	case "freeze":
+		return cmdEvalsetFreeze(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, evalsetUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, evalsetUsage)
+	return usagef("evalset: unknown subcommand %q (want freeze)", args[0])
+}
+
+func cmdEvalsetFreeze(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("evalset freeze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, evalsetUsage); fs.PrintDefaults() }
+	out := fs.String("out", "", "eval set JSONL to write; - writes it to stdout")
+	firstSentence := fs.Bool("first-sentence", false, "expect the first sentence of each output anywhere in a reply (type contains)")
+	// Flags may come before or after the result file.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return usageError{err}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch {
+	case len(files) != 1:
+		return usagef("evalset freeze: want one result file, got %d", len(files))
+	case *out == "":
+		return usagef("evalset freeze: --out is required")
+	}
+	src := files[0]
+	f, err := result.Read(src)
+	if err != nil {
+		return usageError{fmt.Errorf("evalset freeze: %w", err)}
+	}
+	items, err := evalset.Freeze(f, *firstSentence)
+	if err != nil {
+		return usageError{fmt.Errorf("evalset freeze: %s: %w", src, err)}
+	}
+
+	var buf bytes.Buffer
+	buf.WriteString(evalset.FrozenHeader(f, *firstSentence))
+	if err := evalset.WriteJSONL(&buf, items); err != nil {
+		return fmt.Errorf("evalset freeze: %w", err)
+	}
+	// What is written must read back as a valid set: check before it lands.
+	if _, err := evalset.Parse(*out, buf.Bytes()); err != nil {
+		return fmt.Errorf("evalset freeze: the frozen set does not read back: %w", err)
+	}
+
+	errs := 0
+	for _, r := range f.Items {
+		if r.Error != "" {
+			errs++
+		}
+	}
+	skipped := len(f.Items) - len(items)
+	msg := fmt.Sprintf("froze %d items of %s into %s; skipped %d (%d errors, %d without output)\n",
+		len(items), src, *out, skipped, errs, skipped-errs)
+	if *out == "-" {
+		if _, err := stdout.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("evalset freeze: stdout: %w", err)
+		}
+		fmt.Fprint(stderr, msg)
+		return nil
+	}
+	if err := result.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+		return fmt.Errorf("evalset freeze: %w", err)
+	}
+	fmt.Fprint(stdout, msg)
+	return nil
+}

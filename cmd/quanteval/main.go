@@ -1,0 +1,104 @@
+// Command quanteval evaluates precision variants of a model served behind an
+// OpenAI-compatible API and compares them with honest statistics.
+//
+//	quanteval run      evaluate one endpoint on an eval set
+//	quanteval compare  compare result files: table, chart, HTML report, statistics
+//	quanteval matrix   run a whole test plan: start each server, evaluate, stop, report
+//	quanteval evalsets list the built-in eval sets
+//	quanteval evalset  tools for eval sets (freeze a reference run into a set)
+//
+// The command only parses flags and wires the packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(exitCode(quanteval(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+// Exit statuses: 0 done, 1 the run failed, 2 bad usage or bad input, 130 interrupted.
+const (
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// usageError is bad usage or bad input: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// errInterrupted ends a run that a signal stopped after it saved what it had.
+var errInterrupted = errors.New("interrupted")
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "quanteval:", err)
+	var ue usageError
+	switch {
+	case errors.Is(err, errInterrupted), errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &ue):
+		return exitUsage
+	}
+	return exitFailed
+}
+
+const topUsage = `usage: quanteval COMMAND [flags]
+
+commands:
+  run       evaluate one OpenAI-compatible endpoint on an eval set
+  compare   compare result files (table, chart, HTML report, statistics)
+  matrix    run a whole test plan from a YAML file
+  evalsets  list the built-in eval sets
+  evalset   freeze a reference run into an eval set
+
+Run 'quanteval COMMAND -h' for a command's flags.
+`
+
+// quanteval is the whole program; tests call it.
+func quanteval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topUsage)
+		return usagef("no command")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return cmdRun(ctx, rest, stdout, stderr)
+	case "compare":
+		return cmdCompare(ctx, rest, stdout, stderr)
+	case "matrix":
+		return cmdMatrix(ctx, rest, stdout, stderr)
+	case "evalsets":
+		return cmdEvalsets(ctx, rest, stdout, stderr)
+	case "evalset":
+		return cmdEvalset(ctx, rest, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "quanteval", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, topUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, topUsage)
+	return usagef("unknown command %q", cmd)
+}

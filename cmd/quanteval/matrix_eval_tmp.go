@@ -1,0 +1,55 @@
+package main
+
+// Temporary: the lead owns evaluateJob and will move it into run.go (and delete
+// this file). It maps a plan's eval onto the options of `quanteval run` so that a
+// matrix eval goes through the same code path as the command.
+
+import (
+	"context"
+	"io"
+
+	"github.com/quanteval/quanteval/matrix"
+	"github.com/quanteval/quanteval/result"
+)
+
+// evaluateJob runs one eval of a matrix plan as `quanteval run` would.
+func evaluateJob(ctx context.Context, job matrix.Job) (*result.File, error) {
+	e := job.Eval
+	o := evalOptions{
+		BaseURL:     job.BaseURL,
+		Model:       job.Model,
+		Evalset:     e.Evalset,
+		Concurrency: 4,
+		MaxTokens:   e.MaxTokens,
+		Temperature: e.Temperature,
+		TimeoutS:    1200,
+		Retries:     3,
+		Seed:        e.Seed,
+		System:      e.System,
+		ExtraBody:   string(e.ExtraBody),
+		APIKeyEnv:   "OPENAI_API_KEY",
+		Limit:       e.Limit,
+		Logprobs:    e.Logprobs,
+		Task:        e.Task,
+		Sample:      e.Sample,
+	}
+	if e.Concurrency > 0 {
+		o.Concurrency = e.Concurrency
+	}
+	if e.Timeout > 0 {
+		o.TimeoutS = e.Timeout.D().Seconds()
+	}
+	if e.Retries != nil {
+		o.Retries = *e.Retries
+	}
+	if e.APIKeyEnv != "" {
+		o.APIKeyEnv = e.APIKeyEnv
+	}
+	if e.SampleSeed != nil {
+		o.SampleSeed = *e.SampleSeed
+	}
+	if e.Fewshot != nil {
+		o.Fewshot = *e.Fewshot
+	}
+	return evaluate(ctx, o, job.Out, job.Resume, job.Progress, io.Discard)
+}

@@ -1,0 +1,3 @@
+package main
+
+// Commands still being built; each moves to its own file when it lands. (None left.)

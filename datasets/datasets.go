@@ -1,0 +1,470 @@
+// Package datasets owns turning the standard data sets, GSM8K and MMLU, into eval
+// sets: it finds their parquet files (from the hub cache, the hub, or a local copy),
+// reads them by column name and type, writes the chat prompts, and picks the items
+// (subjects, --limit, --sample).
+//
+// Decisions:
+//   - MMLU subsets are read from the `all` config and filtered on the subject column:
+//     one download serves every subject list, and the ids do not depend on the list.
+//   - Ids are stable across runs and subsets: gsm8k-<split>-NNNN is the row index in
+//     the split; mmlu-<subject>-<split>-NNNN the row index within the subject.
+//   - --sample N --sample-seed S draws from PCG(S) with the package's own
+//     bounded-integer code, so a seed names the same items on every build. MMLU is
+//     stratified: every subject keeps at least one item, the rest is shared in
+//     proportion to the subjects' sizes (largest remainder). Items stay in data-set
+//     order. --limit applies after --sample.
+//   - Few-shot examples are earlier chat turns: the first K train problems for GSM8K
+//     (the solution without calculator annotations, ending "The final answer is N"),
+//     the first K dev questions of the item's subject for MMLU (answered "Answer: X").
+//     They come from the same commit as the test split.
+//   - Default --max-tokens: 1024 for GSM8K (room for step-by-step reasoning), 512 for
+//     MMLU (a short justification and the "Answer: X" line). Models that think
+//     at length (Qwen3 with thinking on) need more; the flag overrides.
+//   - Columns other than the wanted ones are ignored; a wanted column that is missing
+//     or of another type is a *SchemaError naming the file and what it has.
+package datasets
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/hub"
+)
+
+// Tasks.
+const (
+	TaskGSM8K = "gsm8k"
+	TaskMMLU  = "mmlu"
+)
+
+// The standard repos and their default configs.
+const (
+	GSM8KRepo   = "openai/gsm8k"
+	GSM8KConfig = "main"
+	MMLURepo    = "cais/mmlu"
+	MMLUConfig  = "all"
+)
+
+// Default --max-tokens of the tasks (see the package doc).
+const (
+	MaxTokensGSM8K = 1024
+	MaxTokensMMLU  = 512
+)
+
+// HFPrefix marks a spec naming a hub repo: "hf:ORG/NAME".
+const HFPrefix = "hf:"
+
+// Options says how to build the set. Zero values are the defaults.
+type Options struct {
+	Task       string   // gsm8k or mmlu; required for hf: repos and local files
+	Subjects   []string // MMLU subjects to keep, added to those of the spec
+	Limit      int      // keep the first N items (after Sample); 0: all
+	Sample     int      // a random subset of N items; 0: all
+	SampleSeed int64    // the seed of Sample
+	Fewshot    int      // K examples as earlier chat turns
+	Split      string   // default "test"
+	Revision   string   // a branch, tag or commit of the repo; default "main"
+	// Config is the repo's config (its folder of parquet files); default "main" for
+	// GSM8K, "all" for MMLU.
+	Config string
+	// FewshotFile is the train (GSM8K) or dev (MMLU) file for --fewshot with a local
+	// spec; hub specs take the few-shot split from the repo.
+	FewshotFile string
+	// Hub fetches from the hub; nil reads the hub cache only (and local files).
+	Hub *hub.Client
+}
+
+// spec is a parsed eval-set spec.
+type spec struct {
+	name     string
+	task     string
+	repo     string // a hub repo, or empty for a local file
+	local    string
+	subjects []string
+}
+
+// Open resolves an eval-set spec: "gsm8k", "mmlu", "mmlu:SUBJ1,SUBJ2", "hf:ORG/NAME"
+// (with Task), or a local .parquet or .jsonl file (with Task; .jsonl in the hub's
+// JSON-lines export, the parquet's columns as keys). ok is false when spec is none of
+// these: a .jsonl file without Task, a builtin: suite, ... are quanteval eval sets.
+func Open(ctx context.Context, specText string, opt Options) (set *evalset.Set, ok bool, err error) {
+	sp, ok, err := parseSpec(specText, opt)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	set, err = build(ctx, specText, sp, opt)
+	return set, true, err
+}
+
+func parseSpec(text string, opt Options) (spec, bool, error) {
+	task := strings.ToLower(strings.TrimSpace(opt.Task))
+	var sp spec
+	switch {
+	case text == TaskGSM8K:
+		sp = spec{name: TaskGSM8K, task: TaskGSM8K, repo: GSM8KRepo}
+	case text == TaskMMLU || strings.HasPrefix(text, TaskMMLU+":"):
+		sp = spec{name: TaskMMLU, task: TaskMMLU, repo: MMLURepo}
+		if rest, found := strings.CutPrefix(text, TaskMMLU+":"); found {
+			sp.subjects = splitList(rest)
+			if len(sp.subjects) == 0 {
+				return sp, true, fmt.Errorf("datasets: %q names no subject (want mmlu:SUBJECT[,SUBJECT...])", text)
+			}
+		}
+	case strings.HasPrefix(text, HFPrefix):
+		sp = spec{name: text, task: task, repo: strings.TrimPrefix(text, HFPrefix)}
+		switch {
+		case sp.task != "":
+		case sp.repo == GSM8KRepo:
+			sp.task = TaskGSM8K
+		case sp.repo == MMLURepo:
+			sp.task = TaskMMLU
+		default:
+			return sp, true, fmt.Errorf("datasets: %s: say which schema the repo has with --task gsm8k or --task mmlu", text)
+		}
+	case strings.HasSuffix(text, ".parquet") || strings.HasSuffix(text, ".jsonl") && task != "":
+		if task == "" {
+			return sp, true, fmt.Errorf("datasets: %s: say which schema the file has with --task gsm8k or --task mmlu", text)
+		}
+		base := filepath.Base(text)
+		sp = spec{name: strings.TrimSuffix(base, filepath.Ext(base)), task: task, local: text}
+	default:
+		return sp, false, nil
+	}
+	if task != "" && task != sp.task {
+		return sp, true, fmt.Errorf("datasets: %s is a %s set, not --task %s", text, sp.task, task)
+	}
+	if sp.task != TaskGSM8K && sp.task != TaskMMLU {
+		return sp, true, fmt.Errorf("datasets: unknown task %q (want gsm8k or mmlu)", sp.task)
+	}
+	for _, s := range opt.Subjects {
+		sp.subjects = append(sp.subjects, splitList(s)...)
+	}
+	sp.subjects = dedupe(sp.subjects)
+	if len(sp.subjects) > 0 {
+		if sp.task != TaskMMLU {
+			return sp, true, fmt.Errorf("datasets: %s: subjects are for MMLU, not %s", text, sp.task)
+		}
+		sp.name += ":" + strings.Join(sp.subjects, ",")
+	}
+	switch {
+	case opt.Limit < 0, opt.Sample < 0, opt.Fewshot < 0:
+		return sp, true, fmt.Errorf("datasets: limit %d, sample %d, fewshot %d: none may be negative", opt.Limit, opt.Sample, opt.Fewshot)
+	case opt.Fewshot > 0 && sp.local != "" && opt.FewshotFile == "":
+		return sp, true, fmt.Errorf("datasets: %s: --fewshot with a local file needs the file of examples (the %s split)", text, fewshotSplit(sp.task))
+	}
+	return sp, true, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func fewshotSplit(task string) string {
+	if task == TaskGSM8K {
+		return "train"
+	}
+	return "dev"
+}
+
+func columnsOf(task string) []column {
+	if task == TaskGSM8K {
+		return gsm8kColumns
+	}
+	return mmluColumns
+}
+
+// source is where one split's rows were read from.
+type source struct {
+	files  []string // local paths
+	commit string   // hub commit, empty for a local file
+	config string
+	file   string // repo paths or the local path, comma separated
+	sha256 string // blob ids or the local file's sha256
+}
+
+// load reads a split: from the hub (cache first) or the local file.
+func load(ctx context.Context, sp spec, opt Options, c *hub.Client, split, revision, localFile string) ([]record, source, error) {
+	var src source
+	if sp.repo == "" {
+		sum, err := fileSHA256(localFile)
+		if err != nil {
+			return nil, src, err
+		}
+		src = source{files: []string{localFile}, file: localFile, sha256: sum}
+	} else {
+		cfg := opt.Config
+		if cfg == "" {
+			cfg = GSM8KConfig
+			if sp.task == TaskMMLU {
+				cfg = MMLUConfig
+			}
+		}
+		// The converted layout (CONFIG/SPLIT-i-of-n.parquet), the refs/convert/parquet
+		// one (CONFIG/SPLIT/i.parquet), and push_to_hub's for the default config.
+		patterns := []string{cfg + "/" + split + "-*.parquet", cfg + "/" + split + "/*.parquet"}
+		if cfg == "default" {
+			patterns = append(patterns, "data/"+split+"-*.parquet")
+		}
+		snap, err := c.DownloadDataset(ctx, sp.repo, revision, patterns...)
+		if err != nil {
+			return nil, src, fmt.Errorf("datasets: %s split %s: %w", sp.repo, split, err)
+		}
+		src = source{commit: snap.Commit, config: cfg}
+		var paths, blobs []string
+		for _, f := range snap.Files {
+			src.files = append(src.files, f.Local)
+			paths = append(paths, f.Path)
+			blobs = append(blobs, f.Blob)
+		}
+		src.file, src.sha256 = strings.Join(paths, ","), strings.Join(blobs, ",")
+	}
+	var recs []record
+	for _, f := range src.files {
+		r, err := readTable(f, columnsOf(sp.task))
+		if err != nil {
+			return nil, src, err
+		}
+		recs = append(recs, r...)
+	}
+	if len(recs) == 0 {
+		return nil, src, fmt.Errorf("datasets: %s: no rows", strings.Join(src.files, ", "))
+	}
+	return recs, src, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("datasets: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("datasets: reading %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func build(ctx context.Context, specText string, sp spec, opt Options) (*evalset.Set, error) {
+	split := opt.Split
+	if split == "" {
+		split = "test"
+	}
+	c := opt.Hub
+	if c == nil && sp.repo != "" {
+		cfg := hub.ConfigFromEnv()
+		cfg.Offline = true
+		c = hub.New(cfg)
+	}
+	recs, src, err := load(ctx, sp, opt, c, split, opt.Revision, sp.local)
+	if err != nil {
+		return nil, err
+	}
+	var shotRecs []record
+	if opt.Fewshot > 0 {
+		// The examples come from the commit the test split came from.
+		shotRecs, _, err = load(ctx, sp, opt, c, fewshotSplit(sp.task), src.commit, opt.FewshotFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w (needed for --fewshot %d)", err, opt.Fewshot)
+		}
+	}
+	var items []evalset.Item
+	sampled := 0
+	switch sp.task {
+	case TaskGSM8K:
+		items, sampled, err = buildGSM8K(src.files, split, recs, shotRecs, opt)
+	default:
+		items, sampled, err = buildMMLU(src.files, split, sp.subjects, recs, shotRecs, opt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("datasets: %s: %w", specText, err)
+	}
+	set := &evalset.Set{
+		Name:  sp.name,
+		Path:  specText,
+		Items: items,
+		Source: &evalset.Source{
+			Repo: sp.repo, Config: src.config, Split: split, Revision: src.commit,
+			File: src.file, SHA256: src.sha256, Task: sp.task, Fewshot: opt.Fewshot,
+		},
+		MaxTokens: MaxTokensGSM8K,
+	}
+	if sp.task == TaskMMLU {
+		set.MaxTokens = MaxTokensMMLU
+	}
+	if sampled > 0 {
+		set.Source.Sample, set.Source.Seed = sampled, opt.SampleSeed
+	}
+	if set.SHA256, err = itemsSHA256(items); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// itemsSHA256 hashes the items as quanteval's JSONL writes them: the same items,
+// prompts and answers give the same hash, however they were picked.
+func itemsSHA256(items []evalset.Item) (string, error) {
+	h := sha256.New()
+	if err := evalset.WriteJSONL(h, items); err != nil {
+		return "", fmt.Errorf("datasets: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func buildGSM8K(files []string, split string, recs, shotRecs []record, opt Options) ([]evalset.Item, int, error) {
+	file := strings.Join(files, ", ")
+	rows, err := gsm8kRows(file, recs)
+	if err != nil {
+		return nil, 0, err
+	}
+	var shots []gsm8kRow
+	if opt.Fewshot > 0 {
+		all, err := gsm8kRows("the train split", shotRecs)
+		if err != nil {
+			return nil, 0, err
+		}
+		if opt.Fewshot > len(all) {
+			return nil, 0, fmt.Errorf("--fewshot %d, but the train split has %d examples", opt.Fewshot, len(all))
+		}
+		shots = all[:opt.Fewshot]
+	}
+	sel := make([]int, len(rows))
+	for i := range sel {
+		sel[i] = i
+	}
+	sampled := 0
+	if opt.Sample > 0 {
+		sel = newSampler(opt.SampleSeed).choose(len(sel), opt.Sample)
+		sampled = len(sel)
+	}
+	if opt.Limit > 0 && opt.Limit < len(sel) {
+		sel = sel[:opt.Limit]
+	}
+	all := gsm8kItems(split, rows, shots)
+	items := make([]evalset.Item, len(sel))
+	for i, j := range sel {
+		items[i] = all[j]
+	}
+	return items, sampled, nil
+}
+
+func buildMMLU(files []string, split string, subjects []string, recs, shotRecs []record, opt Options) ([]evalset.Item, int, error) {
+	rows, err := mmluRows(strings.Join(files, ", "), recs)
+	if err != nil {
+		return nil, 0, err
+	}
+	have := subjectsOf(rows)
+	if len(subjects) > 0 {
+		var unknown []string
+		for _, s := range subjects {
+			if !slices.Contains(have, s) {
+				unknown = append(unknown, s)
+			}
+		}
+		if len(unknown) > 0 {
+			sorted := slices.Clone(have)
+			slices.Sort(sorted)
+			return nil, 0, fmt.Errorf("no subject %s in the %s split; its %d subjects are: %s",
+				strings.Join(unknown, ", "), split, len(sorted), strings.Join(sorted, ", "))
+		}
+		var kept []mmluRow
+		for _, r := range rows {
+			if slices.Contains(subjects, r.subject) {
+				kept = append(kept, r)
+			}
+		}
+		rows = kept
+	}
+	sampled := 0
+	if opt.Sample > 0 {
+		rows, err = sampleStratified(rows, opt.Sample, opt.SampleSeed)
+		if err != nil {
+			return nil, 0, err
+		}
+		sampled = len(rows)
+	}
+	if opt.Limit > 0 && opt.Limit < len(rows) {
+		rows = rows[:opt.Limit]
+	}
+	var shots map[string][]mmluRow
+	if opt.Fewshot > 0 {
+		dev, err := mmluRows("the dev split", shotRecs)
+		if err != nil {
+			return nil, 0, err
+		}
+		shots = map[string][]mmluRow{}
+		for _, r := range dev {
+			if len(shots[r.subject]) < opt.Fewshot {
+				shots[r.subject] = append(shots[r.subject], r)
+			}
+		}
+		for _, s := range subjectsOf(rows) {
+			if n := len(shots[s]); n < opt.Fewshot {
+				return nil, 0, fmt.Errorf("--fewshot %d, but the dev split has %d examples of %s", opt.Fewshot, n, s)
+			}
+		}
+	}
+	return mmluItems(split, rows, shots), sampled, nil
+}
+
+// sampleStratified keeps k rows, every subject represented, in data-set order.
+func sampleStratified(rows []mmluRow, k int, seed int64) ([]mmluRow, error) {
+	subjects := subjectsOf(rows)
+	groups := make([][]int, len(subjects))
+	pos := map[string]int{}
+	for i, s := range subjects {
+		pos[s] = i
+	}
+	for i, r := range rows {
+		g := pos[r.subject]
+		groups[g] = append(groups[g], i)
+	}
+	sizes := make([]int, len(groups))
+	for i, g := range groups {
+		sizes[i] = len(g)
+	}
+	alloc, err := allocate(sizes, k)
+	if err != nil {
+		return nil, errors.New("--sample: " + err.Error())
+	}
+	s := newSampler(seed)
+	var keep []int
+	for i, g := range groups {
+		for _, j := range s.choose(len(g), alloc[i]) {
+			keep = append(keep, g[j])
+		}
+	}
+	slices.Sort(keep)
+	out := make([]mmluRow, len(keep))
+	for i, j := range keep {
+		out[i] = rows[j]
+	}
+	return out, nil
+}

@@ -1,0 +1,111 @@
+// Package evalset owns the items a model is evaluated on: their JSONL format, the
+// reader that validates it line by line, and the suites built into the binary.
+//
+// An eval set is read whole and validated before any request is sent, so a bad line
+// stops a run before it costs anything; errors name the file, the line and the field.
+package evalset
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
+
+// Scorer types an item may have. The first three are the seed's; gsm8k and choice
+// carry the standard data sets' rules so a user's own JSONL can use them too.
+const (
+	TypeNumber   = "number"   // the last number in the reply
+	TypeExact    = "exact"    // the whole reply, normalised
+	TypeContains = "contains" // the expected text anywhere in the reply
+	TypeGSM8K    = "gsm8k"    // "The final answer is N" / "#### N" (strict), last number (flexible)
+	TypeChoice   = "choice"   // a multiple-choice letter
+)
+
+// Types lists the item types in the order the README documents them.
+var Types = []string{TypeNumber, TypeExact, TypeContains, TypeGSM8K, TypeChoice}
+
+// Message is one chat turn.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Item is one question with a decidable answer.
+//
+// Answer holds, by type: float64 for number and gsm8k; string for exact and choice;
+// []string for contains (one string read from the file becomes a list of one).
+type Item struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	Prompt    string    `json:"prompt,omitempty"`
+	Messages  []Message `json:"messages,omitempty"`
+	Answer    any       `json:"answer"`
+	Tolerance *float64  `json:"tolerance,omitempty"`
+	Category  string    `json:"category,omitempty"`
+	System    string    `json:"system,omitempty"`
+}
+
+// Chat returns the conversation to send for the item: its own messages, or its
+// prompt as one user turn. The system message is the caller's to add.
+func (it *Item) Chat() []Message {
+	if len(it.Messages) > 0 {
+		return it.Messages
+	}
+	return []Message{{Role: "user", Content: it.Prompt}}
+}
+
+// Source says where a standard data set's items came from, so that two results can
+// be shown to cover the same items.
+type Source struct {
+	Repo     string `json:"repo,omitempty"`
+	Config   string `json:"config,omitempty"`
+	Split    string `json:"split,omitempty"`
+	Revision string `json:"revision,omitempty"`
+	File     string `json:"file,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
+	Task     string `json:"task,omitempty"`
+	Fewshot  int    `json:"fewshot,omitempty"`
+	Sample   int    `json:"sample,omitempty"`
+	Seed     int64  `json:"sample_seed,omitempty"`
+}
+
+// Set is a validated eval set.
+type Set struct {
+	Name   string  // e.g. "qwen3_32b_accuracy_suite_v1" or "gsm8k"
+	Path   string  // the file or "builtin:NAME" it was read from
+	SHA256 string  // of the bytes read, or of the canonical items for generated sets
+	Items  []Item  //
+	Source *Source // set for standard data sets
+	// MaxTokens is the set's suggested default for --max-tokens (0: the tool's).
+	MaxTokens int
+}
+
+// Limit keeps the first n items (n <= 0 keeps all). The sha256 stays that of the
+// whole set: a limited run is a subset of it, and its item ids say which.
+func (s *Set) Limit(n int) {
+	if n > 0 && n < len(s.Items) {
+		s.Items = s.Items[:n]
+	}
+}
+
+func sum256(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// SyntaxError is a bad line in an eval set file.
+type SyntaxError struct {
+	File  string
+	Line  int
+	Field string // empty when the line is not valid JSON at all
+	Err   error
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: field %q: %v", e.File, e.Line, e.Field, e.Err)
+}
+
+func (e *SyntaxError) Unwrap() error { return e.Err }

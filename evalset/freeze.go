@@ -1,0 +1,109 @@
+package evalset
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/quanteval/quanteval/result"
+)
+
+// Freeze turns a reference run into eval items whose expected answers are the
+// reference's outputs, so that any later variant can be held against it: type exact
+// with the whole output, or, with firstSentence, type contains with its first
+// sentence (FirstSentence).
+//
+// Each item keeps the record's id, prompt and category. When the reference was asked
+// with a system message, each item carries it, so that a variant is asked the same
+// thing whatever its run's --system. Records with an error, with an output that is
+// only white space, or with no prompt are skipped: the count is len(f.Items) minus
+// the items returned. An incomplete reference is refused (result.ErrIncomplete), as
+// its missing items would silently shrink the set; so is one that leaves no item.
+//
+// The record holds the last user turn of a conversation, not the whole of it, so a
+// set whose items were conversations freezes into single-turn items. Think blocks are
+// not removed here: the score package owns that rule.
+func Freeze(f *result.File, firstSentence bool) ([]Item, error) {
+	if !f.Complete {
+		return nil, fmt.Errorf("freeze: %w: finish it with `quanteval run --resume` first", result.ErrIncomplete)
+	}
+	var items []Item
+	for _, r := range f.Items {
+		out := strings.TrimSpace(r.Output)
+		if r.Error != "" || out == "" || r.Prompt == "" {
+			continue
+		}
+		it := Item{ID: r.ID, Type: TypeExact, Prompt: r.Prompt, Category: r.Category, System: f.Params.System, Answer: r.Output}
+		if firstSentence {
+			it.Type, it.Answer = TypeContains, []string{FirstSentence(out)}
+		}
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return nil, errors.New("freeze: no item has an output to freeze")
+	}
+	return items, nil
+}
+
+// FrozenHeader is the comment block written above a frozen set: where it came from
+// and the generation settings a variant must be run with for exact answers to be
+// reachable (max_tokens above all: a longer limit writes past the frozen text).
+// Parse skips these lines.
+func FrozenHeader(f *result.File, firstSentence bool) string {
+	kind := "exact: the reference's whole output"
+	if firstSentence {
+		kind = "contains: the first sentence of the reference's output"
+	}
+	seed := "none"
+	if f.Params.Seed != nil {
+		seed = strconv.FormatInt(*f.Params.Seed, 10)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "// Frozen by `quanteval evalset freeze` from a run of %s on %s (%d items).\n", f.Model, f.Evalset.Name, len(f.Items))
+	fmt.Fprintf(&b, "// Answers are %s.\n", kind)
+	fmt.Fprintf(&b, "// Reference settings: max_tokens %d, temperature %g, seed %s, system %q.\n",
+		f.Params.MaxTokens, f.Params.Temperature, seed, f.Params.System)
+	fmt.Fprintf(&b, "// Run variants with the same: --max-tokens %d --temperature %g", f.Params.MaxTokens, f.Params.Temperature)
+	if f.Params.Seed != nil {
+		fmt.Fprintf(&b, " --seed %d", *f.Params.Seed)
+	}
+	if f.Params.System == "" {
+		b.WriteString(` --system ""`)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// FirstSentence is the text up to and including the first sentence end: '.', '!' or
+// '?' (and any closing quotes or brackets right after it) followed by white space or
+// the end of the text. Without one it is the whole text. Leading and trailing white
+// space is removed; so "Mr. Smith" ends a sentence at "Mr.", which is still text the
+// reference wrote and the variant must write.
+func FirstSentence(s string) string {
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r != '.' && r != '!' && r != '?' {
+			continue
+		}
+		end := i
+		for end < len(s) {
+			c, n := utf8.DecodeRuneInString(s[end:])
+			if !strings.ContainsRune(`"')]”’»`, c) {
+				break
+			}
+			end += n
+		}
+		if end == len(s) {
+			return s
+		}
+		if c, _ := utf8.DecodeRuneInString(s[end:]); unicode.IsSpace(c) {
+			return s[:end]
+		}
+	}
+	return s
+}

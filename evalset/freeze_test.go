@@ -1,0 +1,135 @@
+package evalset
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/quanteval/quanteval/result"
+)
+
+func refRun() *result.File {
+	seed := int64(1)
+	return &result.File{
+		Schema: result.Schema, Complete: true, Model: "tiny:f32",
+		Evalset: result.Evalset{Name: "openings"},
+		Params:  result.Params{MaxTokens: 48, Seed: &seed},
+		Items: []result.Record{
+			{ID: "story-01", Type: TypeExact, Category: "story", Prompt: "Once upon a time", Output: " there was a cat. It was happy.\n"},
+			{ID: "story-02", Type: TypeExact, Category: "story", Prompt: "The ball", Error: "timeout"},
+			{ID: "story-03", Type: TypeExact, Category: "story", Prompt: "Tim", Output: " \n "},
+			{ID: "story-04", Type: TypeExact, Prompt: "The dog", Output: ` said, "Hi!" Then he ran`},
+		},
+	}
+}
+
+func TestFreeze(t *testing.T) {
+	tests := []struct {
+		name          string
+		firstSentence bool
+		want          []Item
+	}{
+		{
+			name: "exact",
+			want: []Item{
+				{ID: "story-01", Type: TypeExact, Category: "story", Prompt: "Once upon a time", Answer: " there was a cat. It was happy.\n"},
+				{ID: "story-04", Type: TypeExact, Prompt: "The dog", Answer: ` said, "Hi!" Then he ran`},
+			},
+		},
+		{
+			name:          "first sentence",
+			firstSentence: true,
+			want: []Item{
+				{ID: "story-01", Type: TypeContains, Category: "story", Prompt: "Once upon a time", Answer: []string{"there was a cat."}},
+				{ID: "story-04", Type: TypeContains, Prompt: "The dog", Answer: []string{`said, "Hi!"`}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Freeze(refRun(), tt.firstSentence)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got  %+v\nwant %+v", got, tt.want)
+			}
+			// What Freeze makes, WriteJSONL writes and Parse reads back unchanged.
+			var buf bytes.Buffer
+			if err := WriteJSONL(&buf, got); err != nil {
+				t.Fatal(err)
+			}
+			back, err := Parse("frozen.jsonl", buf.Bytes())
+			if err != nil {
+				t.Fatalf("frozen set does not parse: %v\n%s", err, buf.String())
+			}
+			if !reflect.DeepEqual(back, tt.want) {
+				t.Fatalf("read back %+v, want %+v", back, tt.want)
+			}
+		})
+	}
+}
+
+func TestFreezeCarriesTheSystemMessage(t *testing.T) {
+	f := refRun()
+	f.Params.System = "Continue the story."
+	items, err := Freeze(f, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.System != "Continue the story." {
+			t.Errorf("%s: system %q, want the reference's", it.ID, it.System)
+		}
+	}
+}
+
+func TestFreezeRefuses(t *testing.T) {
+	incomplete := refRun()
+	incomplete.Complete = false
+	if _, err := Freeze(incomplete, false); !errors.Is(err, result.ErrIncomplete) {
+		t.Errorf("incomplete run: err = %v, want result.ErrIncomplete", err)
+	}
+	empty := refRun()
+	empty.Items = empty.Items[1:3] // an error and a blank output
+	if _, err := Freeze(empty, false); err == nil || !strings.Contains(err.Error(), "no item") {
+		t.Errorf("nothing to freeze: err = %v", err)
+	}
+}
+
+func TestFrozenHeader(t *testing.T) {
+	h := FrozenHeader(refRun(), false)
+	for _, want := range []string{"tiny:f32", "openings", "exact", "--max-tokens 48", "--seed 1", `--system ""`} {
+		if !strings.Contains(h, want) {
+			t.Errorf("header lacks %q:\n%s", want, h)
+		}
+	}
+	// The header must not stop the set from parsing.
+	data := h + `{"id": "a", "type": "exact", "prompt": "p", "answer": "x"}` + "\n"
+	if _, err := Parse("frozen.jsonl", []byte(data)); err != nil {
+		t.Errorf("header breaks parsing: %v", err)
+	}
+}
+
+func TestFirstSentence(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{" there was a cat. It was happy.", "there was a cat."},
+		{"Stop! Then go.", "Stop!"},
+		{"Why? Because.", "Why?"},
+		{`He said, "Hi!" Then he ran.`, `He said, "Hi!"`},
+		{`"Wow." She smiled.`, `"Wow."`},
+		{"3.5 apples and more", "3.5 apples and more"}, // a point inside a number ends nothing
+		{"no end at all", "no end at all"},
+		{"one sentence.", "one sentence."},
+		{"line one.\nline two.", "line one."},
+		{"Ça va? Oui.", "Ça va?"},
+		{"  ", ""},
+	}
+	for _, tt := range tests {
+		if got := FirstSentence(tt.in); got != tt.want {
+			t.Errorf("FirstSentence(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,238 @@
+package evalset
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ReadFile reads and validates a JSONL eval set.
+func ReadFile(path string) (*Set, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("evalset: %w", err)
+	}
+	items, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	return &Set{Name: name, Path: path, SHA256: sum256(data), Items: items}, nil
+}
+
+// Parse validates JSONL eval-set data; file names the source in errors. Blank lines
+// and lines starting with // are skipped. Every item is checked before any is
+// returned, and the first bad line is reported as a *SyntaxError.
+func Parse(file string, data []byte) ([]Item, error) {
+	var items []Item
+	seen := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 || bytes.HasPrefix(text, []byte("//")) {
+			continue
+		}
+		it, field, err := parseItem(text)
+		if err != nil {
+			return nil, &SyntaxError{File: file, Line: line, Field: field, Err: err}
+		}
+		if first, dup := seen[it.ID]; dup {
+			return nil, &SyntaxError{File: file, Line: line, Field: "id",
+				Err: fmt.Errorf("duplicate id %q (first on line %d)", it.ID, first)}
+		}
+		seen[it.ID] = line
+		items = append(items, it)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", file, line+1, err)
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("%s: no items", file)
+	}
+	return items, nil
+}
+
+// parseItem decodes one line, returning the offending field with any error.
+func parseItem(line []byte) (Item, string, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(line, &raw); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return Item{}, "", fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, err)
+		}
+		return Item{}, "", fmt.Errorf("not a JSON object: %v", err)
+	}
+	var it Item
+	if err := str(raw, "id", &it.ID, true); err != nil {
+		return it, "id", err
+	}
+	if it.ID == "" {
+		return it, "id", errors.New("empty")
+	}
+	if err := str(raw, "type", &it.Type, true); err != nil {
+		return it, "type", err
+	}
+	if !validType(it.Type) {
+		return it, "type", fmt.Errorf("unknown type %q (want one of %s)", it.Type, strings.Join(Types, ", "))
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"prompt", &it.Prompt}, {"category", &it.Category}, {"system", &it.System}} {
+		if err := str(raw, f.name, f.dst, false); err != nil {
+			return it, f.name, err
+		}
+	}
+	if m, ok := raw["messages"]; ok && !isNull(m) {
+		if err := json.Unmarshal(m, &it.Messages); err != nil {
+			return it, "messages", errors.New("want a list of {\"role\", \"content\"} objects")
+		}
+		for i, msg := range it.Messages {
+			if msg.Role == "" || msg.Content == "" {
+				return it, "messages", fmt.Errorf("message %d: role and content are required", i)
+			}
+		}
+	}
+	switch {
+	case it.Prompt == "" && len(it.Messages) == 0:
+		return it, "prompt", errors.New("missing: give prompt or messages")
+	case it.Prompt != "" && len(it.Messages) > 0:
+		return it, "prompt", errors.New("give prompt or messages, not both")
+	}
+	if t, ok := raw["tolerance"]; ok && !isNull(t) {
+		var tol float64
+		if err := json.Unmarshal(t, &tol); err != nil || tol < 0 || math.IsNaN(tol) {
+			return it, "tolerance", errors.New("want a non-negative number")
+		}
+		if it.Type != TypeNumber && it.Type != TypeGSM8K {
+			return it, "tolerance", fmt.Errorf("only for number and gsm8k items, not %s", it.Type)
+		}
+		it.Tolerance = &tol
+	}
+	a, ok := raw["answer"]
+	if !ok || isNull(a) {
+		return it, "answer", errors.New("missing")
+	}
+	ans, err := parseAnswer(it.Type, a)
+	if err != nil {
+		return it, "answer", err
+	}
+	it.Answer = ans
+	return it, "", nil
+}
+
+func parseAnswer(typ string, a json.RawMessage) (any, error) {
+	switch typ {
+	case TypeNumber, TypeGSM8K:
+		var f float64
+		if err := json.Unmarshal(a, &f); err != nil {
+			// A number written as a string ("1,234") is a common slip: say so.
+			var s string
+			if json.Unmarshal(a, &s) == nil {
+				return nil, fmt.Errorf("want a JSON number for type %s, got the string %q", typ, s)
+			}
+			return nil, fmt.Errorf("want a JSON number for type %s", typ)
+		}
+		return f, nil
+	case TypeExact:
+		var s string
+		if err := json.Unmarshal(a, &s); err != nil || s == "" {
+			return nil, errors.New("want a non-empty string for type exact")
+		}
+		return s, nil
+	case TypeChoice:
+		var s string
+		if err := json.Unmarshal(a, &s); err != nil || len(s) != 1 || s[0] < 'A' || s[0] > 'Z' {
+			return nil, errors.New("want one capital letter (\"A\"..\"Z\") for type choice")
+		}
+		return s, nil
+	case TypeContains:
+		var s string
+		if json.Unmarshal(a, &s) == nil {
+			if s == "" {
+				return nil, errors.New("empty string")
+			}
+			return []string{s}, nil
+		}
+		var list []string
+		if err := json.Unmarshal(a, &list); err != nil || len(list) == 0 {
+			return nil, errors.New("want a string or a non-empty list of strings for type contains")
+		}
+		for i, s := range list {
+			if s == "" {
+				return nil, fmt.Errorf("element %d is empty", i)
+			}
+		}
+		return list, nil
+	}
+	return nil, fmt.Errorf("unknown type %q", typ)
+}
+
+func str(raw map[string]json.RawMessage, key string, dst *string, required bool) error {
+	v, ok := raw[key]
+	if !ok || isNull(v) {
+		if required {
+			return errors.New("missing")
+		}
+		return nil
+	}
+	if err := json.Unmarshal(v, dst); err != nil {
+		return fmt.Errorf("want a string, got %s", jsonKind(v))
+	}
+	return nil
+}
+
+func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
+
+func jsonKind(v json.RawMessage) string {
+	t := bytes.TrimSpace(v)
+	if len(t) == 0 {
+		return "nothing"
+	}
+	switch t[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
+}
+
+func validType(t string) bool {
+	for _, v := range Types {
+		if t == v {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteJSONL writes items in the format Parse reads.
+func WriteJSONL(w io.Writer, items []Item) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for i := range items {
+		it := items[i]
+		if l, ok := it.Answer.([]string); ok && len(l) == 1 {
+			it.Answer = l[0]
+		}
+		if err := enc.Encode(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}

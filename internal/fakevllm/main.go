@@ -1,0 +1,244 @@
+// Command fakevllm stands in for `vllm serve` in the tests of the server and matrix
+// packages and of `quanteval matrix`: a real child process with vLLM's command line,
+// start-up lines and OpenAI-compatible API (internal/vllmtest's handler), whose
+// misbehaviour the test chooses through environment variables.
+//
+//	fakevllm serve MODEL [--host H] [--port P] [--served-model-name NAME] [vLLM args...]
+//
+// Answers depend on the model name, so that variants differ by known items: a prompt
+// "[qN] What is A + B?" (also -, *, /) gets the right number, or that number plus one
+// when the model name has a segment "qN" (split on - / _ : .), e.g. "test/FP8-q2".
+// Other prompts get "I do not know".
+//
+// Environment (all optional):
+//
+//	FAKEVLLM_DELAY        Go duration to load "weights" before listening (0)
+//	FAKEVLLM_EXIT         exit with this status during start-up, after the delay
+//	FAKEVLLM_CRASH_AFTER  die (exit 1) on the chat request after the first N
+//	FAKEVLLM_IGNORE       signals to ignore: "INT", "TERM" or "INT,TERM"
+//	FAKEVLLM_GRANDCHILD   "1": start a grandchild in the same process group that
+//	                      ignores SIGINT and SIGTERM and sleeps until killed
+//	FAKEVLLM_PIDS         file to append "server PID" and "grandchild PID" lines to
+//	FAKEVLLM_EVENTS       file to append "listen MODEL PORT" and "exit MODEL" lines to
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/quanteval/quanteval/internal/vllmtest"
+)
+
+const version = "0.0.0-fake"
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "__sleeper" {
+		sleeper()
+		return
+	}
+	if err := serve(os.Args[1:]); err != nil {
+		logf("ERROR", "%v", err)
+		os.Exit(2)
+	}
+}
+
+func logf(level, format string, args ...any) {
+	fmt.Fprintf(os.Stdout, "%s %s [api_server.py:1] %s\n", level, time.Now().Format("01-02 15:04:05"), fmt.Sprintf(format, args...))
+}
+
+func appendLine(path, format string, args ...any) {
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		logf("ERROR", "%v", err)
+		return
+	}
+	fmt.Fprintf(f, format+"\n", args...)
+	f.Close()
+}
+
+type config struct {
+	model, served, host string
+	port                int
+}
+
+func parseArgs(args []string) (config, error) {
+	c := config{host: "0.0.0.0", port: 8000}
+	if len(args) < 2 || args[0] != "serve" || strings.HasPrefix(args[1], "-") {
+		return c, errors.New("usage: fakevllm serve MODEL [--host H] [--port P] [args...]")
+	}
+	c.model = args[1]
+	for i := 2; i < len(args); i++ {
+		name, val, hasVal := strings.Cut(args[i], "=")
+		if !hasVal && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+			val = args[i+1]
+		}
+		switch name {
+		case "--host":
+			c.host = val
+		case "--port":
+			p, err := strconv.Atoi(val)
+			if err != nil {
+				return c, fmt.Errorf("--port: %w", err)
+			}
+			c.port = p
+		case "--served-model-name":
+			c.served = val
+		}
+	}
+	if c.served == "" {
+		c.served = c.model
+	}
+	return c, nil
+}
+
+func serve(args []string) error {
+	c, err := parseArgs(args)
+	if err != nil {
+		return err
+	}
+	pids, events := os.Getenv("FAKEVLLM_PIDS"), os.Getenv("FAKEVLLM_EVENTS")
+	appendLine(pids, "server %d", os.Getpid())
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	for _, name := range strings.Split(os.Getenv("FAKEVLLM_IGNORE"), ",") {
+		switch strings.TrimSpace(name) {
+		case "INT":
+			signal.Ignore(syscall.SIGINT)
+		case "TERM":
+			signal.Ignore(syscall.SIGTERM)
+		}
+	}
+
+	logf("INFO", "vLLM API server version %s", version)
+	logf("INFO", "non-default args: {'model': '%s', 'host': '%s', 'port': %d}", c.model, c.host, c.port)
+	if os.Getenv("FAKEVLLM_GRANDCHILD") == "1" {
+		gc := exec.Command(os.Args[0], "__sleeper")
+		gc.Stdout, gc.Stderr = os.Stdout, os.Stderr
+		if err := gc.Start(); err != nil {
+			return fmt.Errorf("starting the grandchild: %w", err)
+		}
+		appendLine(pids, "grandchild %d", gc.Process.Pid)
+		logf("INFO", "started engine core process %d", gc.Process.Pid)
+	}
+
+	if d, err := time.ParseDuration(os.Getenv("FAKEVLLM_DELAY")); err == nil && d > 0 {
+		deadline := time.After(d)
+		tick := time.NewTicker(50 * time.Millisecond)
+	loading:
+		for pct := 0; ; pct++ {
+			select {
+			case <-deadline:
+				break loading
+			case s := <-sigs:
+				logf("INFO", "received %v while loading, exiting", s)
+				appendLine(events, "exit %s", c.model)
+				os.Exit(0)
+			case <-tick.C:
+				logf("INFO", "Loading safetensors checkpoint shards: %d%% Completed", pct%101)
+			}
+		}
+		tick.Stop()
+	}
+	if code := os.Getenv("FAKEVLLM_EXIT"); code != "" {
+		n, _ := strconv.Atoi(code)
+		logf("ERROR", "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB")
+		os.Exit(n)
+	}
+
+	crashAfter := int64(-1)
+	if s := os.Getenv("FAKEVLLM_CRASH_AFTER"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("FAKEVLLM_CRASH_AFTER: %w", err)
+		}
+		crashAfter = n
+	}
+	double := vllmtest.New(vllmtest.Options{
+		Models:  []string{c.served},
+		Version: version,
+		Answer:  func(req vllmtest.ChatRequest) vllmtest.Reply { return answer(c.served, req.LastUser()) },
+	})
+	var chats atomic.Int64
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/chat/completions" && chats.Add(1) > crashAfter && crashAfter >= 0 {
+			logf("ERROR", "EngineCore encountered a fatal error: CUDA error: an illegal memory access was encountered")
+			os.Exit(1)
+		}
+		double.ServeHTTP(w, r)
+		logf("INFO", "%s - \"%s %s HTTP/1.1\" 200", r.RemoteAddr, r.Method, r.URL.Path)
+	})
+
+	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	appendLine(events, "listen %s %d", c.model, c.port)
+	logf("INFO", "Starting vLLM API server 0 on http://%s", addr)
+	logf("INFO", "Started server process [%d]", os.Getpid())
+	logf("INFO", "Application startup complete.")
+	srv := &http.Server{Handler: handler}
+	go srv.Serve(ln)
+
+	s := <-sigs
+	logf("INFO", "received %v, shutting down FastAPI HTTP server", s)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+	appendLine(events, "exit %s", c.model)
+	return nil
+}
+
+var question = regexp.MustCompile(`^\[(q\d+)\] What is (-?\d+) ([-+*/]) (-?\d+)\?`)
+
+func answer(model, prompt string) vllmtest.Reply {
+	m := question.FindStringSubmatch(prompt)
+	if m == nil {
+		return vllmtest.Reply{Content: vllmtest.Text("I do not know")}
+	}
+	a, _ := strconv.Atoi(m[2])
+	b, _ := strconv.Atoi(m[4])
+	var n int
+	switch m[3] {
+	case "+":
+		n = a + b
+	case "-":
+		n = a - b
+	case "*":
+		n = a * b
+	case "/":
+		if b != 0 {
+			n = a / b
+		}
+	}
+	for _, seg := range strings.FieldsFunc(model, func(r rune) bool { return strings.ContainsRune("-/_:.", r) }) {
+		if seg == m[1] {
+			n++
+		}
+	}
+	return vllmtest.Reply{Content: vllmtest.Text(strconv.Itoa(n))}
+}
+
+// sleeper is the grandchild: it outlives its parent unless the whole group is killed.
+func sleeper() {
+	signal.Ignore(syscall.SIGINT, syscall.SIGTERM)
+	for {
+		time.Sleep(time.Hour)
+	}
+}

@@ -1,0 +1,293 @@
+// Package matrix owns the running of a whole test plan: for each variant in turn it
+// starts the server, waits until it serves the model, runs the prepare commands and
+// every eval, stops the server so that nothing of it is left, and at the end hands
+// the results to the comparison report. OUTPUT/manifest.json records what ran.
+//
+// The evaluation and the report are functions given by the caller (the command wires
+// the run and report packages), so this package depends on neither.
+//
+// Decisions:
+//   - One variant's failure (a server that exits, never becomes ready, crashes in the
+//     middle of an eval, or a failing prepare command) is recorded and the plan goes
+//     on; FailFast stops instead. An eval that fails while its server is healthy
+//     fails the variant but not its other evals.
+//   - A server that dies during an eval cancels that eval at once (its partial result
+//     stays for --resume) instead of letting the client retry against nothing.
+//   - Ctrl-C (ctx ending) stops the running server gracefully (SIGINT first: a
+//     context apart from ctx bounds the stop), keeps every finished result, writes
+//     the manifest and returns ctx's error.
+//   - With Resume, a variant whose evals are all complete starts no server at all.
+//   - Secrets (see server.IsSecret) are redacted in everything shown or written:
+//     progress, dry run, manifest. The server's own environment gets them unredacted.
+//   - The manifest is rewritten after every step, so that it is current even if
+//     quanteval itself is killed.
+package matrix
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/result"
+)
+
+// Job is one eval of one variant, as the Evaluate function receives it.
+type Job struct {
+	Variant  string
+	Model    string
+	BaseURL  string    // the server's base URL, without /v1
+	Eval     plan.Eval // the eval's options, as `quanteval run` takes them
+	Out      string    // OUTPUT/VARIANT/EVAL.json
+	Resume   bool      // continue from the journal beside Out
+	Progress io.Writer // the item progress display (nil: none)
+}
+
+// Evaluate runs one job as `quanteval run` would, writing its result (and journal)
+// to job.Out, and returns the result. When ctx ends it should save what it has and
+// return ctx's error.
+type Evaluate func(ctx context.Context, job Job) (*result.File, error)
+
+// ResultRef is one variant's result of one eval, given to the report.
+type ResultRef struct {
+	Label     string // the variant's name
+	Path      string // its result file
+	Reference bool   // the plan's reference variant
+}
+
+// Report compares the results of one eval into dir.
+type Report func(ctx context.Context, dir string, results []ResultRef) error
+
+// Options configures Run. Zero values mean the defaults in the comments.
+type Options struct {
+	Plan     *plan.Plan // required
+	Evaluate Evaluate   // required
+	// Report makes the comparison of each eval into OUTPUT/report/EVAL/; nil writes
+	// the plain summary table (variant, model, ok / count, accuracy) instead.
+	Report Report
+
+	Only     []string // variant names to run (all)
+	Resume   bool     // skip complete evals, resume partial ones
+	FailFast bool     // stop at the first failed variant
+
+	Stdout   io.Writer // the summary table (io.Discard)
+	Progress io.Writer // progress lines and the evals' progress display (none)
+	Tool     string    // "quanteval VERSION", written into the manifest
+	// WaitEvery is how often the wait for readiness is reported (10s).
+	WaitEvery time.Duration
+}
+
+// Select returns the plan's variants named in only (all when only is empty), in the
+// plan's order; an unknown name is an error.
+func Select(p *plan.Plan, only []string) ([]plan.Variant, error) {
+	if len(only) == 0 {
+		return p.Variants, nil
+	}
+	want := map[string]bool{}
+	for _, n := range only {
+		want[n] = true
+	}
+	var out []plan.Variant
+	for _, v := range p.Variants {
+		if want[v.Name] {
+			out = append(out, v)
+			delete(want, v.Name)
+		}
+	}
+	if len(want) > 0 {
+		var names, have []string
+		for _, n := range only {
+			if want[n] {
+				names = append(names, n)
+			}
+		}
+		for _, v := range p.Variants {
+			have = append(have, v.Name)
+		}
+		return nil, fmt.Errorf("matrix: --only: no variant %s in the plan (it has %s)", strings.Join(names, ", "), strings.Join(have, ", "))
+	}
+	return out, nil
+}
+
+// Paths of a plan's outputs.
+func logPath(p *plan.Plan, v string) string       { return filepath.Join(p.Output, "logs", v+".log") }
+func resultPath(p *plan.Plan, v, e string) string { return filepath.Join(p.Output, v, e+".json") }
+
+// ManifestPath is where Run records the run.
+func ManifestPath(p *plan.Plan) string { return filepath.Join(p.Output, "manifest.json") }
+
+// runner is one Run.
+type runner struct {
+	o        Options
+	p        *plan.Plan
+	m        *Manifest
+	progress io.Writer
+	saveErr  error // the first failed checkpoint, reported at the end
+}
+
+// Run runs the plan. It returns the manifest (also written to OUTPUT/manifest.json)
+// and an error when a variant failed, the report failed, or ctx ended (then the
+// error wraps ctx's).
+func Run(ctx context.Context, o Options) (*Manifest, error) {
+	if o.Plan == nil || o.Evaluate == nil {
+		return nil, errors.New("matrix: Options.Plan and Options.Evaluate are required")
+	}
+	variants, err := Select(o.Plan, o.Only)
+	if err != nil {
+		return nil, err
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.WaitEvery <= 0 {
+		o.WaitEvery = 10 * time.Second
+	}
+	r := &runner{o: o, p: o.Plan, progress: o.Progress}
+	if r.progress == nil {
+		r.progress = io.Discard
+	}
+	if err := os.MkdirAll(filepath.Join(r.p.Output, "logs"), 0o755); err != nil {
+		return nil, fmt.Errorf("matrix: %w", err)
+	}
+	r.m = newManifest(o, variants)
+	if err := r.save(); err != nil {
+		return r.m, err
+	}
+
+	var failed []string
+	for i, v := range variants {
+		vr := &r.m.Variants[i]
+		err := r.variant(ctx, i, len(variants), v, vr)
+		if serr := r.save(); serr != nil && err == nil {
+			err = serr
+		}
+		if ctx.Err() != nil {
+			return r.m, r.interrupted(ctx, v.Name)
+		}
+		if err != nil {
+			failed = append(failed, v.Name)
+			r.say(i, len(variants), v.Name, "FAILED: %s", firstLine(err.Error()))
+			if o.FailFast {
+				for j := i + 1; j < len(variants); j++ {
+					r.m.Variants[j].Status = StatusNotRun
+				}
+				break
+			}
+		}
+	}
+
+	repErr := r.report(ctx)
+	if ctx.Err() != nil {
+		return r.m, r.interrupted(ctx, "the report")
+	}
+	r.m.FinishedAt = time.Now()
+	r.m.Status = StatusComplete
+	if len(failed) > 0 || repErr != nil {
+		r.m.Status = StatusFailed
+	}
+	if err := r.save(); err != nil {
+		return r.m, err
+	}
+	fmt.Fprintf(r.progress, "matrix: manifest %s\n", ManifestPath(r.p))
+	var errs []error
+	if len(failed) > 0 {
+		errs = append(errs, fmt.Errorf("matrix: %d of %d variants failed: %s (see %s)", len(failed), len(variants), strings.Join(failed, ", "), ManifestPath(r.p)))
+	}
+	if repErr != nil {
+		errs = append(errs, repErr)
+	}
+	if r.saveErr != nil {
+		errs = append(errs, r.saveErr)
+	}
+	return r.m, errors.Join(errs...)
+}
+
+func (r *runner) interrupted(ctx context.Context, during string) error {
+	r.m.Status = StatusInterrupted
+	r.m.FinishedAt = time.Now()
+	for i := range r.m.Variants {
+		if r.m.Variants[i].Status == StatusPending {
+			r.m.Variants[i].Status = StatusNotRun
+		}
+	}
+	if err := r.save(); err != nil {
+		return errors.Join(fmt.Errorf("matrix: interrupted during %s: %w", during, ctx.Err()), err)
+	}
+	fmt.Fprintf(r.progress, "matrix: interrupted; finished results kept, manifest %s\n", ManifestPath(r.p))
+	return fmt.Errorf("matrix: interrupted during %s: %w", during, ctx.Err())
+}
+
+func (r *runner) say(i, n int, variant, format string, args ...any) {
+	fmt.Fprintf(r.progress, "matrix: [%d/%d %s] %s\n", i+1, n, variant, fmt.Sprintf(format, args...))
+}
+
+func firstLine(s string) string {
+	first, rest, _ := strings.Cut(s, "\n")
+	if rest != "" {
+		return first + " ..."
+	}
+	return first
+}
+
+// checkpoint saves the manifest in the middle of a variant; a failure is kept for
+// the end rather than stopping a server in mid-eval.
+func (r *runner) checkpoint() {
+	if err := r.save(); err != nil && r.saveErr == nil {
+		r.saveErr = err
+	}
+}
+
+func (r *runner) save() error {
+	data, err := json.MarshalIndent(r.m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("matrix: manifest: %w", err)
+	}
+	if err := result.WriteFileAtomic(ManifestPath(r.p), append(data, '\n')); err != nil {
+		return fmt.Errorf("matrix: manifest: %w", err)
+	}
+	return nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// partialExists reports a result or a journal left by an earlier run of out: out
+// itself or a file beside it named like it (EVAL.json.journal, EVAL.journal.jsonl).
+func partialExists(out string) bool {
+	if _, err := os.Stat(out); err == nil {
+		return true
+	}
+	dir, base := filepath.Dir(out), filepath.Base(out)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	stem := strings.TrimSuffix(base, ".json") + "."
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), stem) && e.Name() != base {
+			return true
+		}
+	}
+	return false
+}
+
+// now is a time for the manifest; a pointer so that "not yet" is omitted.
+func now() *time.Time { t := time.Now(); return &t }

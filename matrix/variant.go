@@ -1,0 +1,264 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/result"
+	"github.com/quanteval/quanteval/server"
+)
+
+// pendingEval is an eval still to run for a variant.
+type pendingEval struct {
+	eval   plan.Eval
+	run    *EvalRun
+	resume bool
+}
+
+// variant runs one variant from start to stop, recording into vr; the error says
+// why the variant failed (or that ctx ended).
+func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *VariantRun) (err error) {
+	say := func(format string, args ...any) { r.say(i, n, v.Name, format, args...) }
+	vr.Status = StatusRunning
+	vr.StartedAt = now()
+	defer func() {
+		vr.FinishedAt = now()
+		switch {
+		case ctx.Err() != nil:
+			vr.Status = StatusInterrupted
+			if err == nil {
+				err = ctx.Err()
+			}
+		case err != nil:
+			vr.Status = StatusFailed
+			vr.Error = err.Error()
+		case vr.Status == StatusRunning:
+			vr.Status = StatusOK
+		}
+	}()
+
+	var todo []pendingEval
+	for _, e := range r.p.Evals {
+		out := resultPath(r.p, v.Name, e.Name)
+		vr.Evals = append(vr.Evals, EvalRun{Name: e.Name, Evalset: e.Evalset, Result: out})
+		er := &vr.Evals[len(vr.Evals)-1]
+		if r.o.Resume {
+			if f, err := result.Read(out); err == nil && f.Complete {
+				er.Skipped = true
+				noteResult(er, out, f)
+				say("%s: complete already, skipped", e.Name)
+				continue
+			}
+		}
+		todo = append(todo, pendingEval{eval: e, resume: r.o.Resume && partialExists(out)})
+	}
+	// vr.Evals is complete now: the pointers into it stay valid.
+	k := 0
+	for j := range vr.Evals {
+		if !vr.Evals[j].Skipped {
+			todo[k].run = &vr.Evals[j]
+			k++
+		}
+	}
+	if len(todo) == 0 {
+		vr.Status = StatusSkipped
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Join(r.p.Output, v.Name), 0o755); err != nil {
+		return err
+	}
+
+	spec := v.Spec(logPath(r.p, v.Name))
+	next := r.o.WaitEvery
+	spec.OnWait = func(elapsed time.Duration, line string) {
+		if elapsed >= next {
+			say("waiting for readiness (%s): %s", elapsed.Round(time.Second), line)
+			next = elapsed.Truncate(r.o.WaitEvery) + r.o.WaitEvery
+		}
+	}
+	argv, err := spec.Argv()
+	if err != nil {
+		return err
+	}
+	vr.BaseURL = spec.URL()
+	vr.Command = server.RedactArgs(argv)
+	vr.Env = server.RedactEnv(spec.AddedEnv())
+	if spec.Managed() {
+		vr.Log = spec.Log
+		say("starting: %s", server.Quote(vr.Command))
+	} else {
+		say("using %s", vr.BaseURL)
+	}
+	r.checkpoint()
+
+	srv, err := server.Start(spec)
+	if err != nil {
+		return err
+	}
+	vr.PID = srv.PID()
+	defer func() {
+		if serr := r.stop(ctx, say, srv, spec, vr); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}()
+
+	start := time.Now()
+	if err := srv.WaitReady(ctx); err != nil {
+		return err
+	}
+	vr.ReadyAt = now()
+	if ver, err := srv.Version(ctx); err == nil {
+		vr.ServerVersion = ver
+	}
+	say("ready after %s (version %q)", time.Since(start).Round(time.Millisecond), vr.ServerVersion)
+	r.checkpoint()
+
+	env := spec.AddedEnv()
+	env["QUANTEVAL_VARIANT"] = v.Name
+	env["QUANTEVAL_MODEL"] = v.Model
+	env["QUANTEVAL_BASE_URL"] = srv.URL()
+	env["QUANTEVAL_OUTPUT"] = filepath.Join(r.p.Output, v.Name)
+	for _, c := range v.Prepare {
+		shown := server.RedactArgs(c)
+		say("prepare: %s", server.Quote(shown))
+		vr.Prepare = append(vr.Prepare, CommandRun{Command: shown, StartedAt: time.Now()})
+		cr := &vr.Prepare[len(vr.Prepare)-1]
+		status, err := runPrepare(ctx, c, env, logPath(r.p, v.Name))
+		cr.FinishedAt, cr.ExitStatus = now(), status
+		r.checkpoint()
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w (output in %s)", server.Quote(shown), err, logPath(r.p, v.Name))
+		}
+	}
+
+	var evalErrs []error
+	for _, pe := range todo {
+		if err := r.eval(ctx, say, srv, v, pe); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			if ee := srv.ExitError("the evals"); ee != nil {
+				return fmt.Errorf("%s: %w", pe.eval.Name, ee)
+			}
+			evalErrs = append(evalErrs, fmt.Errorf("%s: %w", pe.eval.Name, err))
+		}
+		r.checkpoint()
+	}
+	return errors.Join(evalErrs...)
+}
+
+// eval runs one eval, cancelled early if the server exits under it.
+func (r *runner) eval(ctx context.Context, say func(string, ...any), srv *server.Server, v plan.Variant, pe pendingEval) error {
+	er := pe.run
+	er.StartedAt, er.Resumed = now(), pe.resume
+	verb := "evaluating"
+	if pe.resume {
+		verb = "resuming"
+	}
+	say("%s %s -> %s", verb, pe.eval.Name, er.Result)
+	ectx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-srv.Done(): // nil for an external server: waits for the eval to end
+			cancel()
+		case <-ectx.Done():
+		}
+	}()
+	f, err := r.o.Evaluate(ectx, Job{
+		Variant: v.Name, Model: v.Model, BaseURL: srv.URL(), Eval: pe.eval,
+		Out: er.Result, Resume: pe.resume, Progress: r.o.Progress,
+	})
+	cancel()
+	er.FinishedAt = now()
+	// The file on disk is what the manifest vouches for, whatever was returned.
+	if disk, rerr := result.Read(er.Result); rerr == nil {
+		f = disk
+	}
+	if f != nil {
+		noteResult(er, er.Result, f)
+	}
+	if err == nil && (f == nil || !f.Complete) {
+		err = fmt.Errorf("result %s is not complete", er.Result)
+	}
+	if err != nil {
+		er.Error = err.Error()
+		return err
+	}
+	say("%s: accuracy %.3f (%d/%d), %d errors", pe.eval.Name, f.Summary.Accuracy, f.Summary.OK, f.Summary.Count, f.Summary.Errors)
+	return nil
+}
+
+func noteResult(er *EvalRun, path string, f *result.File) {
+	er.Complete = f.Complete
+	er.Count, er.OK, er.Accuracy, er.Errors = f.Summary.Count, f.Summary.OK, f.Summary.Accuracy, f.Summary.Errors
+	if sum, err := fileSHA256(path); err == nil {
+		er.SHA256 = sum
+	}
+}
+
+// stop stops the server with a context of its own: after Ctrl-C, ctx has ended but
+// the server still deserves its graceful SIGINT.
+func (r *runner) stop(ctx context.Context, say func(string, ...any), srv *server.Server, spec server.Spec, vr *VariantRun) error {
+	if !spec.Managed() {
+		return nil
+	}
+	say("stopping (pid %d)", srv.PID())
+	grace := spec.StopGrace
+	if grace <= 0 {
+		grace = server.DefaultStopGrace
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*grace+server.DefaultReleaseTimeout+30*time.Second)
+	defer cancel()
+	err := srv.Stop(sctx)
+	vr.StoppedAt = now()
+	vr.ExitStatus = srv.ExitStatus()
+	if err != nil {
+		return fmt.Errorf("stopping the server: %w", err)
+	}
+	say("stopped (%s)", vr.ExitStatus)
+	return nil
+}
+
+// runPrepare runs one prepare command with the server's environment, its output
+// appended to the variant's log; when ctx ends its whole process group is killed.
+func runPrepare(ctx context.Context, argv []string, env map[string]string, log string) (string, error) {
+	lf, err := os.OpenFile(log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lf.Close()
+	fmt.Fprintf(lf, "----- quanteval %s: prepare: %s\n", time.Now().Format(time.RFC3339), server.Quote(server.RedactArgs(argv)))
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = os.Environ()
+	for _, kv := range plan.SortedEnv(env) {
+		cmd.Env = append(cmd.Env, kv)
+	}
+	cmd.Stdout, cmd.Stderr = lf, lf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	err = cmd.Run()
+	status := ""
+	if cmd.ProcessState != nil {
+		status = cmd.ProcessState.String()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return status, ctx.Err()
+		}
+		return status, err
+	}
+	if ps := cmd.ProcessState; ps != nil && !ps.Success() {
+		return status, errors.New(strings.TrimSpace(status))
+	}
+	return status, nil
+}

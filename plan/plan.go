@@ -1,0 +1,174 @@
+// Package plan owns the test plan of `quanteval matrix`: its YAML format, the
+// checks that run before anything starts, and the merging of the server defaults into
+// each variant.
+//
+// Decisions:
+//   - Every error names the file, the line and the key (variants[1].ready_timeout),
+//     and all of a plan's errors are reported at once, so that a plan is fixed in one
+//     go instead of one start of a 30-minute server at a time.
+//   - A variant may override any server field. args and command replace the
+//     defaults' (a list has no natural merge); env is merged key by key, the
+//     variant's value winning. A variant that changes kind without giving a command
+//     gets the new kind's default command, not the defaults' one.
+//   - Numbers and booleans are accepted where strings are wanted (env values, args),
+//     as YAML users write `CUDA_VISIBLE_DEVICES: 0` and `[--max-num-seqs, 16]`.
+//   - Durations are Go durations ("30m", "1h30m") or plain numbers of seconds.
+//   - Relative paths (output, eval sets, prepare commands) are relative to the
+//     working directory, as on the command line; the plan does not move them.
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/quanteval/quanteval/server"
+)
+
+// Plan is a checked test plan, with every variant's server settings complete.
+type Plan struct {
+	Name     string    `json:"name"`
+	Output   string    `json:"output"`           // results/NAME unless given
+	Server   Server    `json:"server"`           // the defaults, filled in
+	Variants []Variant `json:"variants"`         // in the order they run
+	Evals    []Eval    `json:"evals"`            // run on every variant, in order
+	File     string    `json:"file,omitempty"`   // the file the plan was read from
+	SHA256   string    `json:"sha256,omitempty"` // of that file's bytes
+}
+
+// Server is how a variant's server is started. In Plan.Server the zero values have
+// been replaced by the defaults given in the comments.
+type Server struct {
+	Kind         string            `json:"kind"`                    // vllm
+	Command      []string          `json:"command,omitempty"`       // the kind's default
+	Host         string            `json:"host,omitempty"`          // 127.0.0.1
+	Port         int               `json:"port,omitempty"`          // 8000
+	Args         []string          `json:"args,omitempty"`          // none
+	Env          map[string]string `json:"env,omitempty"`           // none
+	BaseURL      string            `json:"base_url,omitempty"`      // external only
+	ReadyTimeout Duration          `json:"ready_timeout,omitempty"` // 30m
+	StopGrace    Duration          `json:"stop_grace,omitempty"`    // 15s
+}
+
+// Variant is one precision (one model) to evaluate.
+type Variant struct {
+	Name      string    `json:"name"`
+	Model     string    `json:"model"`
+	Reference bool      `json:"reference,omitempty"`
+	Server    Server    `json:"server"`            // the defaults with this variant's overrides
+	Prepare   []Command `json:"prepare,omitempty"` // run after the server is ready, before the evals
+	Line      int       `json:"-"`
+}
+
+// Command is one prepare command as an argument list. A command written as a string
+// in the plan becomes [sh, -c, STRING].
+type Command []string
+
+// Eval is one evaluation run on every variant: the options of `quanteval run`,
+// named as its flags with underscores. Zero values mean run's defaults; the pointer
+// fields tell "not given" from an explicit zero.
+type Eval struct {
+	// Name names the result file OUTPUT/VARIANT/NAME.json; by default the eval
+	// set's base name, with "-TASK" when a task is given.
+	Name        string          `json:"name"`
+	Evalset     string          `json:"evalset"`
+	Concurrency int             `json:"concurrency,omitempty"`
+	MaxTokens   int             `json:"max_tokens,omitempty"`
+	Temperature float64         `json:"temperature"`
+	Timeout     Duration        `json:"timeout,omitempty"` // per request
+	Retries     *int            `json:"retries,omitempty"`
+	Seed        *int64          `json:"seed,omitempty"`
+	System      *string         `json:"system,omitempty"`
+	ExtraBody   json.RawMessage `json:"extra_body,omitempty"`
+	APIKeyEnv   string          `json:"api_key_env,omitempty"`
+	Limit       int             `json:"limit,omitempty"`
+	Sample      int             `json:"sample,omitempty"`
+	SampleSeed  *int64          `json:"sample_seed,omitempty"`
+	Task        string          `json:"task,omitempty"`
+	Fewshot     *int            `json:"fewshot,omitempty"`
+	Logprobs    int             `json:"logprobs,omitempty"`
+	Line        int             `json:"-"`
+}
+
+// Duration is a time.Duration written as "30m0s" in JSON.
+type Duration time.Duration
+
+// D is the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText writes the duration as Go prints it.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
+// Reference is the plan's reference variant, nil when none is marked.
+func (p *Plan) Reference() *Variant {
+	for i := range p.Variants {
+		if p.Variants[i].Reference {
+			return &p.Variants[i]
+		}
+	}
+	return nil
+}
+
+// Spec is the server.Spec of variant v, logging to logFile.
+func (v *Variant) Spec(logFile string) server.Spec {
+	s := v.Server
+	return server.Spec{
+		Kind:         s.Kind,
+		Command:      s.Command,
+		Model:        v.Model,
+		Host:         s.Host,
+		Port:         s.Port,
+		Args:         s.Args,
+		Env:          s.Env,
+		BaseURL:      s.BaseURL,
+		Log:          logFile,
+		ReadyTimeout: s.ReadyTimeout.D(),
+		StopGrace:    s.StopGrace.D(),
+	}
+}
+
+// Read reads and checks the plan in file.
+func Read(file string) (*Plan, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	return Parse(file, data)
+}
+
+var (
+	safeName   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+	unsafeRune = regexp.MustCompile(`[^A-Za-z0-9._+-]+`)
+)
+
+// DefaultEvalName is the result file name of an eval: the eval set's base name
+// without its extension, plus "-TASK" when a task is given.
+func DefaultEvalName(evalset, task string) string {
+	n := strings.TrimPrefix(evalset, "builtin:")
+	n = path.Base(filepath.ToSlash(n))
+	for _, ext := range []string{".jsonl", ".json", ".parquet", ".csv"} {
+		n = strings.TrimSuffix(n, ext)
+	}
+	if task != "" {
+		n += "-" + task
+	}
+	n = strings.Trim(unsafeRune.ReplaceAllString(n, "_"), "_")
+	if n == "" {
+		n = "eval"
+	}
+	return n
+}

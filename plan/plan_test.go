@@ -1,0 +1,269 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quanteval/quanteval/server"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestExample reads the seed's plan shipped in examples/ and compares the plan as
+// it would run with testdata/qwen3-32b-vllm.json.
+func TestExample(t *testing.T) {
+	p, err := Read(filepath.Join("..", "examples", "qwen3-32b-vllm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.File = "examples/qwen3-32b-vllm.yaml"
+	got, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	golden := filepath.Join("testdata", "qwen3-32b-vllm.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		os.WriteFile(golden+".got", got, 0o644)
+		t.Errorf("plan differs from %s (see .got; -update rewrites)", golden)
+	}
+
+	if len(p.Variants) != 3 || p.Reference() == nil || p.Reference().Name != "BF16" {
+		t.Fatalf("variants %+v", p.Variants)
+	}
+	spec := p.Variants[0].Spec("x.log")
+	argv, err := spec.Argv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantArgv := "vllm serve RedHatAI/Qwen3-32B-NVFP4 --host 127.0.0.1 --port 8000 --tensor-parallel-size 1 --max-model-len 4096 --gpu-memory-utilization 0.95 --max-num-seqs 16 --enable-force-include-usage --download-dir /data/bench/hf"
+	if got := server.Quote(argv); got != wantArgv {
+		t.Errorf("NVFP4 command line:\n got %s\nwant %s", got, wantArgv)
+	}
+	if spec.ReadyTimeout != 30*time.Minute || spec.StopGrace != 15*time.Second || spec.Env["CUDA_VISIBLE_DEVICES"] != "0" {
+		t.Errorf("spec %+v", spec)
+	}
+	if e := p.Evals[0]; e.Name != "qwen3_32b_accuracy_suite_v1" || e.Concurrency != 4 || e.MaxTokens != 256 || e.Temperature != 0 {
+		t.Errorf("eval %+v", e)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	src := `
+name: t
+server:
+  command: [/venv/bin/vllm, serve]
+  port: 8000
+  args: [--max-model-len, 4096]
+  env: {CUDA_VISIBLE_DEVICES: 0, HF_HOME: /hf}
+variants:
+  - name: A
+    model: a
+  - name: B
+    model: b
+    port: 8001
+    args: [--quantization, fp8]
+    env: {HF_HOME: /other, HF_TOKEN: hf_x}
+    ready_timeout: 90
+    prepare:
+      - echo hello
+      - [touch, /tmp/x]
+  - {name: C, model: c.gguf, kind: llama-server}
+  - {name: D, model: remote, kind: external, base_url: "http://10.0.0.2:8000/v1"}
+evals:
+  - evalset: data/my set.jsonl
+    extra_body: {chat_template_kwargs: {enable_thinking: false}}
+    timeout: 20m
+    retries: 0
+    seed: 7
+    system: ""
+  - {evalset: gsm8k, task: main, fewshot: 0, extra_body: '{"top_k": 1}', timeout: 30}
+`
+	p, err := Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c, d := p.Variants[0].Server, p.Variants[1].Server, p.Variants[2].Server, p.Variants[3].Server
+	if !reflect.DeepEqual(a.Command, []string{"/venv/bin/vllm", "serve"}) || a.Port != 8000 || !reflect.DeepEqual(a.Args, []string{"--max-model-len", "4096"}) {
+		t.Errorf("A inherits the defaults: %+v", a)
+	}
+	if b.Port != 8001 || !reflect.DeepEqual(b.Args, []string{"--quantization", "fp8"}) {
+		t.Errorf("B replaces port and args: %+v", b)
+	}
+	if want := map[string]string{"CUDA_VISIBLE_DEVICES": "0", "HF_HOME": "/other", "HF_TOKEN": "hf_x"}; !reflect.DeepEqual(b.Env, want) {
+		t.Errorf("B env = %v, want the defaults merged with its own %v", b.Env, want)
+	}
+	if a.Env["HF_HOME"] != "/hf" {
+		t.Errorf("B's env leaked into A: %v", a.Env)
+	}
+	if b.ReadyTimeout.D() != 90*time.Second {
+		t.Errorf("ready_timeout: 90 = %v, want 90s", b.ReadyTimeout)
+	}
+	if want := []Command{{"sh", "-c", "echo hello"}, {"touch", "/tmp/x"}}; !reflect.DeepEqual(p.Variants[1].Prepare, want) {
+		t.Errorf("prepare = %q, want %q", p.Variants[1].Prepare, want)
+	}
+	if c.Kind != server.KindLlamaServer || !reflect.DeepEqual(c.Command, []string{"llama-server"}) {
+		t.Errorf("C changes kind and gets its default command: %+v", c)
+	}
+	if d.Kind != server.KindExternal || d.Command != nil || d.Port != 0 || d.BaseURL != "http://10.0.0.2:8000/v1" {
+		t.Errorf("D external: %+v", d)
+	}
+	e0, e1 := p.Evals[0], p.Evals[1]
+	if e0.Name != "my_set" || string(e0.ExtraBody) != `{"chat_template_kwargs":{"enable_thinking":false}}` ||
+		e0.Timeout.D() != 20*time.Minute || e0.Retries == nil || *e0.Retries != 0 || *e0.Seed != 7 || e0.System == nil || *e0.System != "" {
+		t.Errorf("eval 0 = %+v", e0)
+	}
+	if e1.Name != "gsm8k-main" || *e1.Fewshot != 0 || string(e1.ExtraBody) != `{"top_k":1}` || e1.Timeout.D() != 30*time.Second || e1.Retries != nil || e1.System != nil {
+		t.Errorf("eval 1 = %+v", e1)
+	}
+	if p.Output != "results/t" {
+		t.Errorf("output = %q, want results/NAME", p.Output)
+	}
+}
+
+// TestErrors: each plan's errors, all of them, with file, line and key.
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{"unknown keys", `
+name: x
+sever: {}
+server:
+  kind: vllm
+  readytimeout: 5m
+variants:
+  - {name: A, modle: a}
+evals:
+  - {evalset: "builtin:s", max-tokens: 5}
+`, []string{
+			`p.yaml:3: sever: unknown key (known: name, output, server, variants, evals)`,
+			`p.yaml:6: server.readytimeout: unknown key`,
+			`p.yaml:8: variants[0].modle: unknown key`,
+			`p.yaml:8: variants[0].model: missing`,
+			`p.yaml:10: evals[0].max-tokens: unknown key`,
+		}},
+		{"two references", `
+variants:
+  - {name: A, model: a, reference: true}
+  - {name: B, model: b}
+  - {name: C, model: c, reference: true}
+evals: [{evalset: x.jsonl}]
+`, []string{`p.yaml:5: variants[2].reference: a second reference (variant "A" at line 3 is one already)`}},
+		{"bad durations", `
+server: {ready_timeout: 30 minutes, stop_grace: -1s}
+variants: [{name: A, model: a, stop_grace: [1]}]
+evals: [{evalset: x.jsonl, timeout: soon}]
+`, []string{
+			`p.yaml:2: server.ready_timeout: "30 minutes" is not a duration (want e.g. 30m, 15s, 1h30m, or seconds)`,
+			`p.yaml:2: server.stop_grace: negative duration -1s`,
+			`p.yaml:3: variants[0].stop_grace: want a duration such as 30m or 15s, got a list`,
+			`p.yaml:4: evals[0].timeout: "soon" is not a duration`,
+		}},
+		{"names and kinds", `
+variants:
+  - {name: A, model: a}
+  - {name: A, model: b}
+  - {name: ../x, model: c}
+  - {model: d}
+  - {name: E, model: e, kind: tgi}
+  - {name: F, model: f, kind: external}
+  - {name: G, model: g, base_url: "http://h:1"}
+  - {name: H, model: h, port: 70000, command: vllm serve}
+evals: [{evalset: x.jsonl}, {evalset: other/x.jsonl}, {concurrency: 0}]
+`, []string{
+			`p.yaml:4: variants[1].name: "A" already names the variant at line 3`,
+			`p.yaml:5: variants[2].name: "../x" cannot name a folder`,
+			`p.yaml:6: variants[3].name: missing`,
+			`p.yaml:7: variants[4].kind: unknown kind "tgi" (want one of external, llama-server, sglang, vllm)`,
+			`p.yaml:8: variants[5].base_url: missing: kind external needs the endpoint's URL`,
+			`p.yaml:9: variants[6].base_url: only for kind external`,
+			`p.yaml:10: variants[7].port: 70000 is not a port`,
+			`p.yaml:10: variants[7].command: want a list such as [vllm, serve], got "vllm serve"`,
+			`p.yaml:11: evals[1].name: result name "x" is already used by the eval at line 11`,
+			`p.yaml:11: evals[2].concurrency: 0 is below 1`,
+			`p.yaml:11: evals[2].evalset: missing`,
+		}},
+		{"missing sections", `name: x`, []string{
+			`p.yaml:1: variants: missing`,
+			`p.yaml:1: evals: missing`,
+		}},
+		{"duplicate key and bad values", `
+variants:
+  - name: A
+    model: a
+    model: b
+    env: [A=1]
+    reference: yes please
+evals: [{evalset: x.jsonl, extra_body: "{not json", seed: 1.5}]
+`, []string{
+			`p.yaml:5: variants[0].model: given twice (first at line 4)`,
+			`p.yaml:6: variants[0].env: want a mapping of NAME: value, got a list`,
+			`p.yaml:7: variants[0].reference: want true or false, got "yes please"`,
+			`p.yaml:8: evals[0].extra_body: not JSON`,
+			`p.yaml:8: evals[0].seed: want a whole number, got "1.5"`,
+		}},
+		{"not YAML", "variants: [", []string{`p.yaml: yaml: line 1: did not find expected node content`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse("p.yaml", []byte(tt.src))
+			if err == nil {
+				t.Fatalf("no error; plan %+v", p)
+			}
+			msg := err.Error()
+			lines := strings.Split(msg, "\n")
+			for _, w := range tt.want {
+				found := false
+				for _, l := range lines {
+					if strings.HasPrefix(l, w) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no error line starting %q in:\n%s", w, msg)
+				}
+			}
+			if len(lines) != len(tt.want) {
+				t.Errorf("%d errors, want %d:\n%s", len(lines), len(tt.want), msg)
+			}
+			var pe *Error
+			if !errors.As(err, &pe) || pe.File != "p.yaml" {
+				t.Errorf("error is not a *plan.Error: %T", err)
+			}
+		})
+	}
+}
+
+func TestDefaultEvalName(t *testing.T) {
+	tests := []struct{ evalset, task, want string }{
+		{"builtin:qwen3_32b_accuracy_suite_v1", "", "qwen3_32b_accuracy_suite_v1"},
+		{"evalsets/my suite.jsonl", "", "my_suite"},
+		{"gsm8k", "", "gsm8k"},
+		{"mmlu", "abstract_algebra", "mmlu-abstract_algebra"},
+		{"/", "", "eval"},
+	}
+	for _, tt := range tests {
+		if got := DefaultEvalName(tt.evalset, tt.task); got != tt.want {
+			t.Errorf("DefaultEvalName(%q, %q) = %q, want %q", tt.evalset, tt.task, got, tt.want)
+		}
+	}
+}

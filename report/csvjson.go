@@ -1,0 +1,133 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// csvHeader is the one table the CSV holds: one row per variant and scope, tidy so
+// that a spreadsheet can filter it. Scopes: "overall", "metric" (slice = the metric's
+// name), "type", "category", "category_macro", and "warning" (slice = the message).
+var csvHeader = []string{
+	"scope", "slice", "label", "model", "reference",
+	"ok", "count", "accuracy", "lo", "hi",
+	"common", "diff", "diff_lo", "diff_hi", "p", "significant", "verdict", "lost", "gained", "mdd",
+	"agreement", "errors", "length_limited", "mean_completion_tokens", "median_latency_ms",
+	"lost_ids", "gained_ids",
+}
+
+func num(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
+
+// CSV writes every figure of the comparison as one tidy table.
+func (c *Comparison) CSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	rows := [][]string{csvHeader}
+	for _, msg := range c.Warnings {
+		rows = append(rows, csvRow("warning", msg, nil, nil, nil, nil))
+	}
+	for i := range c.Variants {
+		v := &c.Variants[i]
+		var vs *Paired
+		if v.VsRef != nil {
+			vs = &v.VsRef.Paired
+		}
+		row := csvRow("overall", "", v, &v.Score, vs, nil)
+		set := func(col, val string) { row[colIndex(col)] = val }
+		set("errors", strconv.Itoa(v.Errors))
+		set("length_limited", strconv.Itoa(v.LengthLimited))
+		set("mean_completion_tokens", num(v.MeanCompletionTokens))
+		set("median_latency_ms", num(v.MedianLatencyMS))
+		if v.VsRef != nil {
+			set("agreement", num(v.VsRef.Agreement))
+			set("lost_ids", strings.Join(v.VsRef.LostIDs, " "))
+			set("gained_ids", strings.Join(v.VsRef.GainedIDs, " "))
+		}
+		rows = append(rows, row)
+	}
+	for i := range c.Variants {
+		v := &c.Variants[i]
+		for _, m := range v.Metrics {
+			rows = append(rows, csvRow("metric", m.Name, v, &m.Score, m.VsRef, nil))
+		}
+	}
+	for _, group := range []struct {
+		scope  string
+		slices []Slice
+	}{{"type", c.ByType}, {"category", c.ByCategory}} {
+		for _, s := range group.slices {
+			for i, r := range s.Rows {
+				rows = append(rows, csvRow(group.scope, s.Key, &c.Variants[i], &r.Score, r.VsRef, nil))
+			}
+		}
+	}
+	for i := range c.Variants {
+		v := &c.Variants[i]
+		if v.CategoryMacro != nil {
+			rows = append(rows, csvRow("category_macro", "", v, nil, nil, v.CategoryMacro))
+		}
+	}
+	if err := cw.WriteAll(rows); err != nil {
+		return fmt.Errorf("csv: %w", err)
+	}
+	return nil
+}
+
+func colIndex(name string) int {
+	for i, h := range csvHeader {
+		if h == name {
+			return i
+		}
+	}
+	panic("report: no CSV column " + name)
+}
+
+func csvRow(scope, slice string, v *Variant, s *Score, p *Paired, acc *float64) []string {
+	row := make([]string, len(csvHeader))
+	set := func(col, val string) { row[colIndex(col)] = val }
+	set("scope", scope)
+	set("slice", slice)
+	if v != nil {
+		set("label", v.Label)
+		set("model", v.Model)
+		set("reference", strconv.FormatBool(v.Reference))
+	}
+	if s != nil {
+		set("ok", strconv.Itoa(s.OK))
+		set("count", strconv.Itoa(s.Count))
+		set("accuracy", num(s.Accuracy))
+		set("lo", num(s.Lo))
+		set("hi", num(s.Hi))
+	}
+	if acc != nil {
+		set("accuracy", num(*acc))
+	}
+	if p != nil {
+		set("common", strconv.Itoa(p.Common))
+		set("diff", num(p.Diff))
+		set("diff_lo", num(p.DiffLo))
+		set("diff_hi", num(p.DiffHi))
+		set("p", num(p.P))
+		set("significant", strconv.FormatBool(p.Significant))
+		set("verdict", p.Verdict)
+		set("lost", strconv.Itoa(p.Lost))
+		set("gained", strconv.Itoa(p.Gained))
+		set("mdd", num(p.MDD))
+	}
+	return row
+}
+
+// JSON writes the comparison (schema quanteval/compare/v1), indented, with model
+// text left unescaped for reading.
+func (c *Comparison) JSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(c); err != nil {
+		return fmt.Errorf("json: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+)
+
+//go:embed assets/report.html.tmpl assets/report.css assets/report.js
+var assets embed.FS
+
+func mustAsset(name string) string {
+	b, err := assets.ReadFile("assets/" + name)
+	if err != nil {
+		panic("report: embedded asset missing: " + name)
+	}
+	return string(b)
+}
+
+var (
+	htmlStyle  = mustAsset("report.css")
+	htmlScript = mustAsset("report.js")
+)
+
+// cspHash is the Content-Security-Policy source that allows exactly one inline block.
+// With it the page runs our script and nothing else: even if model text slipped
+// past escaping, an injected script would be refused.
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+type htmlSlices struct {
+	ID, Title, Key string
+	Slices         []Slice
+	Macro          []string // one per variant, categories only
+}
+
+type htmlView struct {
+	C                       *Comparison
+	Alpha                   string
+	Style                   template.CSS
+	Script                  template.JS
+	StyleHash, ScriptHash   string
+	Chart                   template.URL
+	ChartWidth, ChartHeight int
+	GridCols                int
+	Slices                  []htmlSlices
+}
+
+func (c *Comparison) htmlTemplate() (*template.Template, error) {
+	funcs := template.FuncMap{
+		"acc":    FormatAcc,
+		"pval":   FormatP,
+		"points": FormatPoints,
+		"ci":     formatCI,
+		"score":  scoreCell,
+		"mul100": func(x float64) float64 { return x * 100 },
+		"reflabel": func(v Variant) string {
+			return c.RefLabel(&v)
+		},
+		"verdictline": func(v Variant) string {
+			return c.VerdictLine(&v)
+		},
+		"verdict": func(p any) (string, error) {
+			switch p := p.(type) {
+			case *Paired:
+				return c.VerdictText(p), nil
+			case *VsRef:
+				return c.VerdictText(&p.Paired), nil
+			}
+			return "", fmt.Errorf("verdict of %T", p)
+		},
+	}
+	return template.New("report").Funcs(funcs).Parse(mustAsset("report.html.tmpl"))
+}
+
+// HTML writes one self-contained page: the tables, the chart (as an SVG data: URI),
+// the verdicts, the warnings and the item-by-item grid with its flips-only filter.
+// It loads nothing from the network; html/template escapes all model text, and the
+// page's Content-Security-Policy admits only its own script and style.
+func (c *Comparison) HTML(w io.Writer) error {
+	var svg bytes.Buffer
+	if err := c.SVG(&svg, ChartWidth, ChartHeight); err != nil {
+		return err
+	}
+	t, err := c.htmlTemplate()
+	if err != nil {
+		return fmt.Errorf("html: template: %w", err)
+	}
+	view := htmlView{
+		C:           c,
+		Alpha:       formatAlpha(c.Alpha),
+		Style:       template.CSS(htmlStyle),
+		Script:      template.JS(htmlScript),
+		StyleHash:   cspHash(htmlStyle),
+		ScriptHash:  cspHash(htmlScript),
+		Chart:       template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg.Bytes())),
+		ChartWidth:  ChartWidth,
+		ChartHeight: ChartHeight,
+		GridCols:    3 + len(c.Variants),
+		Slices: []htmlSlices{
+			{ID: "by-type", Title: c.T("bytype"), Key: c.T("type"), Slices: c.ByType},
+			{ID: "by-category", Title: c.T("bycategory"), Key: c.T("category"), Slices: c.ByCategory},
+		},
+	}
+	if len(c.ByCategory) > 0 {
+		for i := range c.Variants {
+			m := "–"
+			if v := c.Variants[i].CategoryMacro; v != nil {
+				m = FormatAcc(*v)
+			}
+			view.Slices[1].Macro = append(view.Slices[1].Macro, m)
+		}
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, view); err != nil {
+		return fmt.Errorf("html: %w", err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("html: %w", err)
+	}
+	return nil
+}

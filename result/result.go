@@ -1,0 +1,262 @@
+// Package result owns the file a run leaves behind (schema quanteval/result/v1): one
+// JSON document with the run's parameters, its summary and every item's record.
+//
+// Other tools and later commands (compare, matrix) read it, so field names are stable.
+// Files are written atomically: a reader never sees half a result.
+package result
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// Schema is the value of the "schema" field of every result file.
+const Schema = "quanteval/result/v1"
+
+// File is a whole result.
+type File struct {
+	Schema     string     `json:"schema"`
+	Complete   bool       `json:"complete"`
+	Tool       string     `json:"tool,omitempty"` // "quanteval VERSION"
+	Model      string     `json:"model"`
+	BaseURL    string     `json:"base_url"`
+	Server     ServerInfo `json:"server"`
+	Evalset    Evalset    `json:"evalset"`
+	Params     Params     `json:"params"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt time.Time  `json:"finished_at"`
+	DurationS  float64    `json:"duration_s"`
+	Summary    Summary    `json:"summary"`
+	// Logprobs names the side file (relative to this file) holding per-token
+	// log-probabilities, when the run asked for them.
+	Logprobs string   `json:"logprobs_file,omitempty"`
+	Items    []Record `json:"items"`
+}
+
+// ServerInfo is what the server said of itself.
+type ServerInfo struct {
+	Version string `json:"version,omitempty"`
+}
+
+// Evalset identifies the items a run covered.
+type Evalset struct {
+	Name   string          `json:"name"`
+	Path   string          `json:"path"`
+	SHA256 string          `json:"sha256"`
+	Count  int             `json:"count"`
+	Source json.RawMessage `json:"source,omitempty"` // evalset.Source for standard data sets
+}
+
+// Params are the generation and client settings that make runs comparable.
+type Params struct {
+	Temperature float64         `json:"temperature"`
+	MaxTokens   int             `json:"max_tokens"`
+	Concurrency int             `json:"concurrency"`
+	TimeoutS    float64         `json:"timeout_s"`
+	Retries     int             `json:"retries"`
+	Seed        *int64          `json:"seed"`
+	System      string          `json:"system"`
+	ExtraBody   json.RawMessage `json:"extra_body"`
+	Limit       int             `json:"limit,omitempty"`
+	Logprobs    int             `json:"logprobs,omitempty"`
+}
+
+// Usage counts tokens as the server reported them.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// Record is one item's outcome.
+type Record struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Category string `json:"category,omitempty"`
+	Prompt   string `json:"prompt"`
+	Expected any    `json:"expected"`
+	Output   string `json:"output"`
+	// Reasoning is what the server returned apart from the answer; never scored.
+	Reasoning string `json:"reasoning,omitempty"`
+	Extracted string `json:"extracted"`
+	OK        bool   `json:"ok"`
+	Reason    string `json:"reason"`
+	Error     string `json:"error"`
+	// Scores holds secondary metrics by name (e.g. gsm8k "flexible"); the primary
+	// one is OK.
+	Scores       map[string]bool `json:"scores,omitempty"`
+	FinishReason string          `json:"finish_reason"`
+	Usage        Usage           `json:"usage"`
+	LatencyMS    int64           `json:"latency_ms"`
+	Attempts     int             `json:"attempts"`
+}
+
+// Tally is ok out of count.
+type Tally struct {
+	Count    int     `json:"count"`
+	OK       int     `json:"ok"`
+	Accuracy float64 `json:"accuracy"`
+}
+
+func (t *Tally) add(ok bool) {
+	t.Count++
+	if ok {
+		t.OK++
+	}
+	t.Accuracy = float64(t.OK) / float64(t.Count)
+}
+
+// Summary is computed from the records by Summarize.
+type Summary struct {
+	Count         int              `json:"count"`
+	OK            int              `json:"ok"`
+	Accuracy      float64          `json:"accuracy"`
+	Errors        int              `json:"errors"`
+	ByType        map[string]Tally `json:"by_type"`
+	ByCategory    map[string]Tally `json:"by_category"`
+	Metrics       map[string]Tally `json:"metrics,omitempty"` // secondary scores by name
+	FinishReasons map[string]int   `json:"finish_reasons"`
+	Usage         Usage            `json:"usage"`
+}
+
+// Summarize computes the summary of records. accuracy = ok / count, as in the seed;
+// an item that failed with an error counts in count and in errors, not in ok.
+func Summarize(records []Record) Summary {
+	s := Summary{ByType: map[string]Tally{}, ByCategory: map[string]Tally{}, FinishReasons: map[string]int{}}
+	for _, r := range records {
+		s.Count++
+		if r.OK {
+			s.OK++
+		}
+		if r.Error != "" {
+			s.Errors++
+		}
+		t := s.ByType[r.Type]
+		t.add(r.OK)
+		s.ByType[r.Type] = t
+		if r.Category != "" {
+			c := s.ByCategory[r.Category]
+			c.add(r.OK)
+			s.ByCategory[r.Category] = c
+		}
+		for name, ok := range r.Scores {
+			if s.Metrics == nil {
+				s.Metrics = map[string]Tally{}
+			}
+			m := s.Metrics[name]
+			m.add(ok)
+			s.Metrics[name] = m
+		}
+		if r.FinishReason != "" {
+			s.FinishReasons[r.FinishReason]++
+		}
+		s.Usage.PromptTokens += r.Usage.PromptTokens
+		s.Usage.CompletionTokens += r.Usage.CompletionTokens
+	}
+	if s.Count > 0 {
+		s.Accuracy = float64(s.OK) / float64(s.Count)
+	}
+	return s
+}
+
+// Read reads and checks a result file.
+func Read(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: not a quanteval result: %w", path, err)
+	}
+	if f.Schema != Schema {
+		if f.Schema == "" {
+			return nil, fmt.Errorf("%s: not a quanteval result (no \"schema\" field)", path)
+		}
+		return nil, fmt.Errorf("%s: schema %q, want %q", path, f.Schema, Schema)
+	}
+	ids := make(map[string]bool, len(f.Items))
+	for i, r := range f.Items {
+		if r.ID == "" {
+			return nil, fmt.Errorf("%s: items[%d]: field \"id\": missing", path, i)
+		}
+		if ids[r.ID] {
+			return nil, fmt.Errorf("%s: items[%d]: field \"id\": duplicate %q", path, i, r.ID)
+		}
+		ids[r.ID] = true
+	}
+	return &f, nil
+}
+
+// Marshal encodes f as indented JSON, with model text left unescaped for reading.
+func Marshal(f *File) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Write writes f to path atomically: a temporary file in the same folder, synced,
+// then renamed over path.
+func Write(path string, f *File) error {
+	data, err := Marshal(f)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, data)
+}
+
+// WriteFileAtomic writes data to path by way of a synced temporary file and a rename.
+func WriteFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// SortedKeys returns the keys of a map in order, for stable reports.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ErrIncomplete marks a result whose run was interrupted.
+var ErrIncomplete = errors.New("result is incomplete")

@@ -1,0 +1,41 @@
+package run
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+)
+
+// DefaultSystem is the system message sent before every prompt unless replaced: the
+// seed forced "final answer only" this way so that short answers can be scored.
+const DefaultSystem = "Answer with the final answer only, with no explanation."
+
+// Config is one run's settings. The zero value of a field means its default, given
+// in the comment; Defaults fills them in.
+type Config struct {
+	BaseURL     string          // http://127.0.0.1:8000, with or without /v1
+	Model       string          // required by Evaluate (the command resolves it)
+	Concurrency int             // 4: requests in flight
+	MaxTokens   int             // 256, or the eval set's own default
+	Temperature float64         // 0
+	Timeout     time.Duration   // 1200s per request
+	Retries     int             // 3 (negative: none)
+	Seed        *int64          // sent when set
+	System      *string         // DefaultSystem when nil; "" sends no system message
+	ExtraBody   json.RawMessage // a JSON object merged into every request body
+	Limit       int             // first N items (0: all)
+	Logprobs    int             // top-K log-probabilities to ask for (0: none)
+	APIKey      string          // never written anywhere
+
+	Out    string // result path; "-" writes the result to Stdout
+	Resume bool   // continue from the journal beside Out
+
+	// Progress receives the progress display (normally stderr); nil shows none.
+	Progress io.Writer
+	// Stdout receives the result when Out is "-".
+	Stdout io.Writer
+	// Tool is written into the result as the producing tool and version.
+	Tool string
+	// Grace is how long in-flight requests may finish after a stop (5s).
+	Grace time.Duration
+}

@@ -1,0 +1,7 @@
+// Package run evaluates one endpoint on one eval set: a bounded pool of workers sends
+// the requests, a single consumer scores each answer, appends it to a journal as it
+// arrives and shows progress; at the end the result file is written atomically.
+//
+// Nothing computed is lost: an interrupted run leaves its journal and a result marked
+// incomplete, and Resume continues from the journal without repeating finished items.
+package run

@@ -1,0 +1,107 @@
+package run
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progress shows how far a run is: a bar on a terminal, otherwise a plain line every
+// few seconds (for logs and CI). It only ever writes to the writer it was given,
+// never to stdout, so `--out -` keeps stdout clean JSON.
+type progress struct {
+	mu         sync.Mutex
+	w          io.Writer
+	bar        *progressbar.ProgressBar
+	total      int
+	done, ok   int
+	errs       int
+	start      time.Time
+	last       time.Time
+	every      time.Duration
+	startCount int
+}
+
+func newProgress(w io.Writer, total, done, ok int) *progress {
+	p := &progress{w: w, total: total, done: done, ok: ok, start: time.Now(), every: 5 * time.Second, startCount: done}
+	if w == nil {
+		return p
+	}
+	p.last = p.start
+	if f, isFile := w.(*os.File); isFile && term.IsTerminal(int(f.Fd())) {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("items"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetWidth(30),
+		)
+		_ = p.bar.Set(done)
+		p.describe()
+	} else if done > 0 {
+		fmt.Fprintf(w, "resuming: %d/%d items already done\n", done, total)
+	}
+	return p
+}
+
+func (p *progress) describe() {
+	p.bar.Describe(fmt.Sprintf("ok %d", p.ok))
+}
+
+func (p *progress) add(ok, failed bool) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if ok {
+		p.ok++
+	}
+	if failed {
+		p.errs++
+	}
+	if p.bar != nil {
+		p.describe()
+		_ = p.bar.Add(1)
+		return
+	}
+	if now := time.Now(); now.Sub(p.last) >= p.every {
+		p.last = now
+		fmt.Fprintln(p.w, p.line(now))
+	}
+}
+
+// line is the plain progress line: done/total, ok so far, rate, ETA.
+func (p *progress) line(now time.Time) string {
+	el := now.Sub(p.start).Seconds()
+	rate := 0.0
+	if el > 0 {
+		rate = float64(p.done-p.startCount) / el
+	}
+	eta := "?"
+	if rate > 0 {
+		eta = (time.Duration(float64(p.total-p.done)/rate) * time.Second).Round(time.Second).String()
+	}
+	return fmt.Sprintf("%d/%d items, ok %d, errors %d, %.1f items/s, ETA %s", p.done, p.total, p.ok, p.errs, rate, eta)
+}
+
+func (p *progress) finish() {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		return
+	}
+}

@@ -1,0 +1,383 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/quanteval/quanteval/client"
+	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/result"
+	"github.com/quanteval/quanteval/score"
+)
+
+// Chatter sends one chat completion; *client.Client is one.
+type Chatter interface {
+	Chat(ctx context.Context, req client.Request) (*client.Response, error)
+}
+
+var _ Chatter = (*client.Client)(nil)
+
+// ErrUnreachable ends a run whose every request so far failed to reach the server.
+var ErrUnreachable = errors.New("the server did not answer")
+
+// Defaults fills in the zero fields of cfg.
+func (cfg *Config) Defaults() {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://127.0.0.1:8000"
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	if cfg.MaxTokens <= 0 {
+		cfg.MaxTokens = 256
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 1200 * time.Second
+	}
+	if cfg.Retries == 0 {
+		cfg.Retries = 3
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 5 * time.Second
+	}
+}
+
+func (cfg *Config) system() string {
+	if cfg.System == nil {
+		return DefaultSystem
+	}
+	return *cfg.System
+}
+
+// Evaluate runs set against the endpoint in cfg with a client of its own.
+func Evaluate(ctx context.Context, cfg Config, set *evalset.Set) (*result.File, error) {
+	cfg.Defaults()
+	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries})
+	if err != nil {
+		return nil, err
+	}
+	return EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
+}
+
+// outcome is what a worker hands the consumer.
+type outcome struct {
+	index int
+	resp  *client.Response
+	err   error
+	lat   time.Duration
+}
+
+// EvaluateWith runs set through chat. serverVersion is recorded as given.
+//
+// The result is returned, and written to cfg.Out, even when the run is interrupted
+// (Complete false, with an error wrapping ctx.Err()).
+func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatter, serverVersion string) (*result.File, error) {
+	cfg.Defaults()
+	if cfg.Model == "" {
+		return nil, errors.New("run: no model")
+	}
+	set.Limit(cfg.Limit)
+	items := set.Items
+	extra, err := normaliseExtra(cfg.ExtraBody)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ExtraBody = extra
+
+	f := newFile(cfg, set, serverVersion)
+	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
+		Seed: cfg.Seed, System: cfg.system(), ExtraBody: extra, Logprobs: cfg.Logprobs}
+
+	records := make([]result.Record, len(items))
+	done := make([]bool, len(items))
+	index := make(map[string]int, len(items))
+	for i, it := range items {
+		index[it.ID] = i
+	}
+
+	var jr *journal
+	var side *sideFile
+	toFile := cfg.Out != "" && cfg.Out != "-"
+	if toFile {
+		if err := os.MkdirAll(filepath.Dir(cfg.Out), 0o755); err != nil {
+			return nil, err
+		}
+		jpath := JournalPath(cfg.Out)
+		if cfg.Resume {
+			var prev []result.Record
+			jr, prev, err = openJournal(jpath, fp)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range prev {
+				i, ok := index[r.ID]
+				if !ok {
+					continue // an item a wider --limit had: kept in the journal, not in this result
+				}
+				records[i], done[i] = r, true
+			}
+		} else if jr, err = createJournal(jpath, fp); err != nil {
+			return nil, err
+		}
+		defer jr.close()
+		if cfg.Logprobs > 0 {
+			f.Logprobs = filepath.Base(LogprobsPath(cfg.Out))
+			if side, err = openSideFile(LogprobsPath(cfg.Out), cfg.Resume); err != nil {
+				return nil, err
+			}
+			defer side.close()
+		}
+	}
+
+	var todo []int
+	for i := range items {
+		if !done[i] {
+			todo = append(todo, i)
+		}
+	}
+	prog := newProgress(cfg.Progress, len(items), len(items)-len(todo), countOK(records, done))
+	defer prog.finish()
+
+	// Requests run on their own context: a stop ends the feed at once but gives the
+	// requests in flight cfg.Grace to finish, so their answers are kept.
+	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelReqs()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(cfg.Grace, cancelReqs)
+		context.AfterFunc(reqCtx, func() { t.Stop() })
+	})
+	defer stopGrace()
+
+	feed := make(chan int)
+	out := make(chan outcome, cfg.Concurrency)
+	var g errgroup.Group
+	g.Go(func() error {
+		defer close(feed)
+		for _, i := range todo {
+			select {
+			case feed <- i:
+			case <-ctx.Done():
+				return nil
+			case <-reqCtx.Done():
+				return nil
+			}
+		}
+		return nil
+	})
+	workers := min(cfg.Concurrency, max(len(todo), 1))
+	var wg errgroup.Group
+	for range workers {
+		wg.Go(func() error {
+			for i := range feed {
+				req := request(cfg, &items[i])
+				start := time.Now()
+				resp, err := chat.Chat(reqCtx, req)
+				out <- outcome{index: i, resp: resp, err: err, lat: time.Since(start)}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		err := wg.Wait()
+		close(out)
+		return err
+	})
+
+	// The single consumer: score, journal, progress.
+	var writeErr error
+	succeeded, failedInARow := 0, 0
+	for o := range out {
+		it := &items[o.index]
+		rec := record(it, o)
+		if o.err != nil && errors.Is(o.err, context.Canceled) && ctx.Err() != nil {
+			continue // cut off by the stop: not finished, so not recorded
+		}
+		records[o.index], done[o.index] = rec, true
+		if jr != nil && writeErr == nil {
+			writeErr = jr.append(rec)
+		}
+		if side != nil && o.resp != nil && writeErr == nil {
+			writeErr = side.append(it.ID, o.resp.Logprobs)
+		}
+		prog.add(rec.OK, rec.Error != "")
+		if rec.Error == "" {
+			succeeded++
+			failedInARow = 0
+		} else {
+			failedInARow++
+		}
+		if writeErr != nil || (succeeded == 0 && failedInARow >= max(8, 2*cfg.Concurrency)) {
+			cancelReqs()
+		}
+	}
+	_ = g.Wait()
+
+	var final []result.Record
+	for i := range records {
+		if done[i] {
+			final = append(final, records[i])
+		}
+	}
+	f.Items = final
+	f.Summary = result.Summarize(final)
+	f.Complete = len(final) == len(items)
+	f.FinishedAt = time.Now().UTC()
+	f.DurationS = f.FinishedAt.Sub(f.StartedAt).Seconds()
+
+	var runErr error
+	switch {
+	case writeErr != nil:
+		runErr = writeErr
+	case !f.Complete && ctx.Err() != nil:
+		runErr = fmt.Errorf("interrupted after %d of %d items: %w", len(final), len(items), ctx.Err())
+	case succeeded == 0 && failedInARow > 0 && !f.Complete:
+		runErr = fmt.Errorf("%w: the first %d requests all failed, last: %s", ErrUnreachable, failedInARow, lastError(final))
+	case !f.Complete:
+		runErr = fmt.Errorf("run stopped after %d of %d items", len(final), len(items))
+	}
+	if err := writeResult(cfg, f); err != nil {
+		return f, errors.Join(runErr, err)
+	}
+	return f, runErr
+}
+
+func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
+	f := &result.File{
+		Schema:  result.Schema,
+		Tool:    cfg.Tool,
+		Model:   cfg.Model,
+		BaseURL: cfg.BaseURL,
+		Server:  result.ServerInfo{Version: serverVersion},
+		Evalset: result.Evalset{Name: set.Name, Path: set.Path, SHA256: set.SHA256, Count: len(set.Items)},
+		Params: result.Params{Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Concurrency: cfg.Concurrency,
+			TimeoutS: cfg.Timeout.Seconds(), Retries: cfg.Retries, Seed: cfg.Seed, System: cfg.system(),
+			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs},
+		StartedAt: time.Now().UTC(),
+	}
+	if set.Source != nil {
+		f.Evalset.Source, _ = json.Marshal(set.Source)
+	}
+	return f
+}
+
+func writeResult(cfg Config, f *result.File) error {
+	switch cfg.Out {
+	case "":
+		return nil
+	case "-":
+		data, err := result.Marshal(f)
+		if err != nil {
+			return err
+		}
+		if cfg.Stdout == nil {
+			return errors.New("run: --out - needs a standard output")
+		}
+		_, err = cfg.Stdout.Write(data)
+		return err
+	}
+	return result.Write(cfg.Out, f)
+}
+
+// normaliseExtra checks that the extra body is a JSON object and returns it compact.
+func normaliseExtra(b json.RawMessage) (json.RawMessage, error) {
+	if len(b) == 0 || strings.TrimSpace(string(b)) == "null" {
+		return json.RawMessage("{}"), nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("extra body: want a JSON object: %w", err)
+	}
+	out, err := json.Marshal(m)
+	return out, err
+}
+
+func request(cfg Config, it *evalset.Item) client.Request {
+	sys := cfg.system()
+	if it.System != "" {
+		sys = it.System
+	}
+	chat := it.Chat()
+	msgs := make([]client.Message, 0, len(chat)+1)
+	if sys != "" && (len(chat) == 0 || chat[0].Role != "system") {
+		msgs = append(msgs, client.Message{Role: "system", Content: sys})
+	}
+	for _, m := range chat {
+		msgs = append(msgs, client.Message{Role: m.Role, Content: m.Content})
+	}
+	return client.Request{Model: cfg.Model, Messages: msgs, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
+		Seed: cfg.Seed, TopLogprobs: cfg.Logprobs, Extra: cfg.ExtraBody}
+}
+
+// record scores one outcome.
+func record(it *evalset.Item, o outcome) result.Record {
+	r := result.Record{ID: it.ID, Type: it.Type, Category: it.Category, Prompt: promptText(it), Expected: it.Answer,
+		LatencyMS: o.lat.Milliseconds()}
+	if o.err != nil {
+		r.Error = o.err.Error()
+		r.Reason = "error"
+		r.Attempts = attemptsOf(o.err)
+		return r
+	}
+	resp := o.resp
+	r.Attempts = resp.Attempts
+	r.Reasoning = resp.Reasoning
+	r.FinishReason = resp.FinishReason
+	r.Usage = result.Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	content := ""
+	if resp.Content != nil {
+		content = *resp.Content
+	}
+	r.Output = content
+	v := score.Score(it, content)
+	r.OK, r.Extracted, r.Reason, r.Scores = v.OK, v.Extracted, v.Reason, v.Scores
+	return r
+}
+
+// promptText is what a report shows as the item's question: the prompt, or the last
+// user turn of a conversation.
+func promptText(it *evalset.Item) string {
+	if it.Prompt != "" {
+		return it.Prompt
+	}
+	for i := len(it.Messages) - 1; i >= 0; i-- {
+		if it.Messages[i].Role == "user" {
+			return it.Messages[i].Content
+		}
+	}
+	return ""
+}
+
+func attemptsOf(err error) int {
+	var ae *client.AttemptError
+	if errors.As(err, &ae) {
+		return ae.Attempts
+	}
+	return 1
+}
+
+func countOK(records []result.Record, done []bool) int {
+	n := 0
+	for i := range records {
+		if done[i] && records[i].OK {
+			n++
+		}
+	}
+	return n
+}
+
+func lastError(recs []result.Record) string {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Error != "" {
+			return recs[i].Error
+		}
+	}
+	return ""
+}

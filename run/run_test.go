@@ -1,0 +1,374 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/internal/vllmtest"
+	"github.com/quanteval/quanteval/result"
+)
+
+// suite is the built-in suite, whose answers the double knows.
+func suite(t *testing.T) *evalset.Set {
+	t.Helper()
+	s, err := evalset.Open(evalset.DefaultSuite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// answerer answers each prompt of set with its expected answer, except for the ids in
+// wrong, which get "I don't know".
+func answerer(set *evalset.Set, wrong ...string) func(vllmtest.ChatRequest) vllmtest.Reply {
+	want := map[string]string{}
+	bad := map[string]bool{}
+	for _, id := range wrong {
+		bad[id] = true
+	}
+	for _, it := range set.Items {
+		a := ""
+		switch v := it.Answer.(type) {
+		case float64:
+			a = fmt.Sprint(v)
+		case string:
+			a = v
+		case []string:
+			a = v[0]
+		}
+		if bad[it.ID] {
+			a = "I don't know"
+		}
+		want[it.Prompt] = a
+	}
+	return func(req vllmtest.ChatRequest) vllmtest.Reply {
+		return vllmtest.Reply{Content: vllmtest.Text(want[req.LastUser()]), Reasoning: "thinking about " + req.LastUser()}
+	}
+}
+
+func config(url, out string) Config {
+	return Config{BaseURL: url, Model: "test-model", Out: out, Concurrency: 4, Timeout: 5 * time.Second}
+}
+
+func TestEvaluate(t *testing.T) {
+	set := suite(t)
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set, "arith-07", "fmt-02"), Capture: true})
+	out := filepath.Join(t.TempDir(), "acc.json")
+	seed := int64(5)
+	cfg := config(hs.URL, out)
+	cfg.Seed = &seed
+	cfg.ExtraBody = json.RawMessage(`{"chat_template_kwargs": {"enable_thinking": false}}`)
+	f, err := Evaluate(context.Background(), cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Summary.Count != 40 || f.Summary.OK != 38 || f.Summary.Errors != 0 || !f.Complete {
+		t.Fatalf("summary %+v complete=%v", f.Summary, f.Complete)
+	}
+	if f.Server.Version != "0.11.0" || f.Evalset.SHA256 != set.SHA256 || f.Evalset.Count != 40 {
+		t.Errorf("header: server %q evalset %+v", f.Server.Version, f.Evalset)
+	}
+	for i, r := range f.Items {
+		if r.ID != set.Items[i].ID {
+			t.Fatalf("items[%d] = %s, want eval-set order (%s)", i, r.ID, set.Items[i].ID)
+		}
+		if r.Reasoning == "" || r.FinishReason != "stop" || r.Attempts != 1 || r.Usage.CompletionTokens == 0 {
+			t.Errorf("%s: record %+v", r.ID, r)
+		}
+	}
+	if f.Summary.FinishReasons["stop"] != 40 || f.Summary.ByCategory["arithmetic"].Count != 21 {
+		t.Errorf("summary slices: %+v", f.Summary)
+	}
+	// The file on disk is the result, and the journal holds every item.
+	disk, err := result.Read(out)
+	if err != nil || len(disk.Items) != 40 || disk.Summary.OK != 38 {
+		t.Fatalf("result file: %v %+v", err, disk)
+	}
+	body := srv.LastBody()
+	msgs := body["messages"].([]any)
+	if body["seed"] != 5.0 || body["max_tokens"] != 256.0 || body["temperature"] != 0.0 ||
+		msgs[0].(map[string]any)["content"] != DefaultSystem || body["chat_template_kwargs"] == nil {
+		t.Errorf("request body %v", body)
+	}
+}
+
+func TestConcurrencyBound(t *testing.T) {
+	set := suite(t)
+	gate := make(chan struct{})
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set), Gate: gate})
+	done := make(chan error, 1)
+	cfg := config(hs.URL, "")
+	cfg.Concurrency = 7
+	go func() {
+		_, err := Evaluate(context.Background(), cfg, set)
+		done <- err
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Exactly seven are in flight while work remains: release one at a time and check
+	// that the pool refills to seven, never eight.
+	for released := 0; released < 40; released++ {
+		want := min(7, 40-released)
+		if err := srv.WaitInFlight(ctx, want); err != nil {
+			t.Fatalf("after %d released: in flight %d, want %d", released, srv.InFlight(), want)
+		}
+		gate <- struct{}{}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if srv.MaxInFlight() != 7 {
+		t.Errorf("max in flight = %d, want 7", srv.MaxInFlight())
+	}
+}
+
+func TestFaults(t *testing.T) {
+	set := suite(t)
+	set.Limit(6)
+	faults := map[string]vllmtest.Fault{
+		set.Items[0].Prompt: vllmtest.Fault429,
+		set.Items[1].Prompt: vllmtest.Fault500,
+		set.Items[2].Prompt: vllmtest.FaultDrop,
+		set.Items[3].Prompt: vllmtest.FaultTruncated,
+		set.Items[4].Prompt: vllmtest.Fault400,
+		set.Items[5].Prompt: vllmtest.FaultOldError400,
+	}
+	var seen sync32
+	srv, hs := vllmtest.Start(t, vllmtest.Options{
+		Answer: answerer(set),
+		Faults: func(n int, req vllmtest.ChatRequest) vllmtest.Fault {
+			// Each transient fault happens once, then the item succeeds.
+			f := faults[req.LastUser()]
+			if f == vllmtest.Fault400 || f == vllmtest.FaultOldError400 || seen.first(req.LastUser()) {
+				return f
+			}
+			return vllmtest.FaultNone
+		},
+	})
+	cfg := config(hs.URL, "")
+	f, err := Evaluate(context.Background(), cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range f.Items {
+		switch i {
+		case 0, 1, 2, 3:
+			if !r.OK || r.Attempts != 2 || r.Error != "" {
+				t.Errorf("%s: transient fault not retried: %+v", r.ID, r)
+			}
+		case 4, 5:
+			if r.OK || r.Attempts != 1 || !strings.Contains(r.Error, "maximum context length is 4096 tokens") {
+				t.Errorf("%s: 400 should be recorded, not retried: %+v", r.ID, r)
+			}
+		}
+	}
+	if f.Summary.Errors != 2 || f.Summary.Count != 6 || f.Summary.OK != 4 {
+		t.Errorf("summary %+v", f.Summary)
+	}
+	if srv.Requests() != 10 {
+		t.Errorf("requests = %d, want 10 (4 retried once, 2 not retried)", srv.Requests())
+	}
+}
+
+// sync32 remembers which keys it has seen.
+type sync32 struct{ m atomic.Pointer[map[string]bool] }
+
+func (s *sync32) first(k string) bool {
+	for {
+		old := s.m.Load()
+		n := map[string]bool{}
+		if old != nil {
+			if (*old)[k] {
+				return false
+			}
+			for kk := range *old {
+				n[kk] = true
+			}
+		}
+		n[k] = true
+		if s.m.CompareAndSwap(old, &n) {
+			return true
+		}
+	}
+}
+
+func TestInterruptAndResume(t *testing.T) {
+	set := suite(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var answered atomic.Int32
+	base := answerer(set)
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: func(req vllmtest.ChatRequest) vllmtest.Reply {
+		if answered.Add(1) == 15 {
+			cancel() // Ctrl-C in the middle of the run
+		}
+		return base(req)
+	}})
+	out := filepath.Join(t.TempDir(), "r.json")
+	cfg := config(hs.URL, out)
+	cfg.Concurrency = 2
+	f, err := Evaluate(ctx, cfg, set)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want canceled", err)
+	}
+	if f.Complete || len(f.Items) < 15 || len(f.Items) >= 40 {
+		t.Fatalf("interrupted result: complete=%v items=%d", f.Complete, len(f.Items))
+	}
+	disk, err := result.Read(out)
+	if err != nil || disk.Complete || len(disk.Items) != len(f.Items) {
+		t.Fatalf("partial result not written: %v", err)
+	}
+	firstRun := srv.Requests()
+	kept := len(f.Items)
+
+	// Resume: only the missing items are sent.
+	cfg.Resume = true
+	f, err = Evaluate(context.Background(), cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Complete || len(f.Items) != 40 || f.Summary.OK != 40 {
+		t.Fatalf("resumed: complete=%v items=%d ok=%d", f.Complete, len(f.Items), f.Summary.OK)
+	}
+	if sent := srv.Requests() - firstRun; sent != 40-kept {
+		t.Errorf("resume sent %d requests, want %d", sent, 40-kept)
+	}
+	// The journal records each item exactly once.
+	data, _ := os.ReadFile(JournalPath(out))
+	if lines := strings.Count(string(data), "\n"); lines != 41 {
+		t.Errorf("journal has %d lines, want header + 40", lines)
+	}
+}
+
+func TestResumeRefusesOtherRun(t *testing.T) {
+	set := suite(t)
+	set.Limit(3)
+	_, hs := vllmtest.Start(t, vllmtest.Options{Models: []string{"test-model", "other"}, Answer: answerer(set)})
+	out := filepath.Join(t.TempDir(), "r.json")
+	if _, err := Evaluate(context.Background(), config(hs.URL, out), set); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"model", func(c *Config) { c.Model = "other" }, "model (journal test-model, now other)"},
+		{"max tokens", func(c *Config) { c.MaxTokens = 100 }, "max_tokens (journal 256, now 100)"},
+		{"system", func(c *Config) { s := "be brief"; c.System = &s }, "system"},
+		{"extra body", func(c *Config) { c.ExtraBody = json.RawMessage(`{"top_k": 1}`) }, `extra_body (journal {}, now {"top_k":1})`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config(hs.URL, out)
+			cfg.Resume = true
+			tc.change(&cfg)
+			_, err := Evaluate(context.Background(), cfg, set)
+			if err == nil || !strings.Contains(err.Error(), "cannot resume") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a refusal naming %s", err, tc.want)
+			}
+		})
+	}
+	// Concurrency may change between sessions.
+	cfg := config(hs.URL, out)
+	cfg.Resume, cfg.Concurrency = true, 1
+	if _, err := Evaluate(context.Background(), cfg, set); err != nil {
+		t.Fatalf("resume with other concurrency: %v", err)
+	}
+}
+
+func TestResumeDropsTornLine(t *testing.T) {
+	set := suite(t)
+	set.Limit(4)
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set)})
+	out := filepath.Join(t.TempDir(), "r.json")
+	if _, err := Evaluate(context.Background(), config(hs.URL, out), set); err != nil {
+		t.Fatal(err)
+	}
+	// Simulate a crash: the last record was half written.
+	j := JournalPath(out)
+	data, _ := os.ReadFile(j)
+	lines := strings.SplitAfter(string(data), "\n")
+	torn := strings.Join(lines[:4], "") + lines[4][:20]
+	if err := os.WriteFile(j, []byte(torn), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := srv.Requests()
+	cfg := config(hs.URL, out)
+	cfg.Resume = true
+	f, err := Evaluate(context.Background(), cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Complete || srv.Requests()-before != 1 {
+		t.Errorf("complete=%v, sent %d, want the one torn item again", f.Complete, srv.Requests()-before)
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	set := suite(t)
+	cfg := config("http://"+addr, filepath.Join(t.TempDir(), "r.json"))
+	cfg.Retries = -1
+	f, err := Evaluate(context.Background(), cfg, set)
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("err = %v, want ErrUnreachable", err)
+	}
+	if f.Complete || len(f.Items) >= 40 {
+		t.Errorf("should stop early: %d items", len(f.Items))
+	}
+}
+
+func TestLogprobsSideFile(t *testing.T) {
+	set := suite(t)
+	set.Limit(3)
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set)})
+	out := filepath.Join(t.TempDir(), "r.json")
+	cfg := config(hs.URL, out)
+	cfg.Logprobs = 3
+	f, err := Evaluate(context.Background(), cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Logprobs != "r.logprobs.jsonl" {
+		t.Fatalf("logprobs_file = %q", f.Logprobs)
+	}
+	lp, err := result.ReadLogprobs(filepath.Join(filepath.Dir(out), f.Logprobs))
+	if err != nil || len(lp) != 3 {
+		t.Fatalf("side file: %v, %d items", err, len(lp))
+	}
+	toks := lp[set.Items[0].ID]
+	if len(toks) == 0 || len(toks[0].Top) != 3 {
+		t.Fatalf("tokens %+v", toks)
+	}
+}
+
+func TestStdoutOut(t *testing.T) {
+	set := suite(t)
+	set.Limit(2)
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set)})
+	var buf strings.Builder
+	cfg := config(hs.URL, "-")
+	cfg.Stdout = &buf
+	if _, err := Evaluate(context.Background(), cfg, set); err != nil {
+		t.Fatal(err)
+	}
+	var f result.File
+	if err := json.Unmarshal([]byte(buf.String()), &f); err != nil || f.Schema != result.Schema || len(f.Items) != 2 {
+		t.Fatalf("stdout is not the result: %v", err)
+	}
+}

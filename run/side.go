@@ -1,0 +1,59 @@
+package run
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/quanteval/quanteval/client"
+	"github.com/quanteval/quanteval/result"
+)
+
+// LogprobsPath is where the log-probability side file of a result file lives.
+func LogprobsPath(out string) string {
+	return strings.TrimSuffix(out, ".json") + ".logprobs.jsonl"
+}
+
+// sideFile appends per-item token log-probabilities as they arrive, like the journal.
+type sideFile struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func openSideFile(path string, resume bool) (*sideFile, error) {
+	flag := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if resume {
+		flag = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flag, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("logprobs file: %w", err)
+	}
+	return &sideFile{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+}
+
+func (s *sideFile) append(id string, toks []client.TokenLogprob) error {
+	line := result.ItemLogprobs{ID: id, Tokens: make([]result.TokenLogprob, len(toks))}
+	for i, t := range toks {
+		top := make([]result.TopLogprob, len(t.TopLogprobs))
+		for k, c := range t.TopLogprobs {
+			top[k] = result.TopLogprob{Token: c.Token, Logprob: c.Logprob}
+		}
+		line.Tokens[i] = result.TokenLogprob{Token: t.Token, Logprob: t.Logprob, Top: top}
+	}
+	b, err := json.Marshal(line)
+	if err != nil {
+		return err
+	}
+	if _, err := s.w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("logprobs file: %w", err)
+	}
+	return s.w.Flush()
+}
+
+func (s *sideFile) close() error {
+	return errors.Join(s.w.Flush(), s.f.Close())
+}

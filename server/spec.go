@@ -1,0 +1,213 @@
+// Package server owns the inference server a variant is evaluated against: the
+// command line for each kind of server, the child process in its own process group,
+// readiness, and a stop that leaves nothing behind (no process of the group, the port
+// free, the GPU memory released) so that the next variant can load.
+//
+// Decisions:
+//   - The child runs in a process group of its own, so that a terminal's Ctrl-C
+//     reaches quanteval only, and quanteval stops the whole group (vLLM's engine
+//     processes included) in the order SIGINT, SIGTERM, SIGKILL.
+//   - The child writes straight into its log file (no pipe through quanteval), so a
+//     grandchild that keeps the file open cannot hold up the reaper, and the log is
+//     complete even if quanteval itself is killed.
+//   - Each kind is one entry of a table (kinds): its default command, a pure function
+//     building its arguments, and how readiness is checked. A new kind is a new entry.
+//   - An external endpoint starts nothing: Start returns a Server whose WaitReady
+//     polls the given URL and whose Stop does nothing.
+package server
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kinds of server.
+const (
+	KindVLLM        = "vllm"
+	KindSGLang      = "sglang"
+	KindLlamaServer = "llama-server"
+	KindExternal    = "external"
+)
+
+// Defaults of Spec's fields.
+const (
+	DefaultHost           = "127.0.0.1"
+	DefaultPort           = 8000
+	DefaultReadyTimeout   = 30 * time.Minute
+	DefaultStopGrace      = 15 * time.Second
+	DefaultReleaseTimeout = 2 * time.Minute
+)
+
+// kind is what differs between kinds of server.
+type kind struct {
+	// command is the program and its leading arguments when the plan gives none.
+	command []string
+	// args builds the arguments after the command; nil means no process is started.
+	args func(s Spec) []string
+	// health is the path that must answer 200 before the model list is asked for;
+	// "" skips it.
+	health string
+	// env adds variables the kind needs (e.g. a listen address); nil adds none.
+	env func(s Spec) map[string]string
+}
+
+var kinds = map[string]kind{
+	KindVLLM:        {command: []string{"vllm", "serve"}, args: appendVLLMArgs, health: "/health"},
+	KindSGLang:      {command: []string{"python", "-m", "sglang.launch_server"}, args: appendSGLangArgs, health: "/health"},
+	KindLlamaServer: {command: []string{"llama-server"}, args: appendLlamaServerArgs, health: "/health"},
+	// An external endpoint may be any OpenAI-compatible service, which need not
+	// have /health: its model list is the test.
+	KindExternal: {},
+}
+
+// Kinds lists the known kinds, sorted.
+func Kinds() []string {
+	out := make([]string, 0, len(kinds))
+	for k := range kinds {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// KnownKind reports whether k is a kind of server this package can run.
+func KnownKind(k string) bool { _, ok := kinds[k]; return ok }
+
+// DefaultCommand is the command a kind runs when the plan gives none (nil for
+// external).
+func DefaultCommand(k string) []string { return append([]string(nil), kinds[k].command...) }
+
+// vLLM takes the model as the first argument after `serve`.
+func appendVLLMArgs(s Spec) []string {
+	out := []string{s.Model, "--host", s.host(), "--port", strconv.Itoa(s.port())}
+	return append(out, s.Args...)
+}
+
+func appendSGLangArgs(s Spec) []string {
+	out := []string{"--model-path", s.Model, "--host", s.host(), "--port", strconv.Itoa(s.port())}
+	return append(out, s.Args...)
+}
+
+func appendLlamaServerArgs(s Spec) []string {
+	out := []string{"-m", s.Model, "--host", s.host(), "--port", strconv.Itoa(s.port())}
+	return append(out, s.Args...)
+}
+
+// Spec says which server to run and how. The zero value of a field means its
+// default, given in the comment.
+type Spec struct {
+	Kind    string            // KindVLLM
+	Command []string          // the program and its leading arguments (the kind's default)
+	Model   string            // required
+	Host    string            // DefaultHost
+	Port    int               // DefaultPort
+	Args    []string          // added after the kind's own arguments
+	Env     map[string]string // added to the current environment
+	BaseURL string            // external only: the endpoint, with or without /v1
+	Log     string            // the file the child's stdout and stderr go to (required unless external)
+
+	ReadyTimeout   time.Duration // DefaultReadyTimeout
+	StopGrace      time.Duration // DefaultStopGrace, given to each of SIGINT and SIGTERM
+	ReleaseTimeout time.Duration // DefaultReleaseTimeout to free the port and GPU memory
+	PollInterval   time.Duration // 500ms between readiness polls
+
+	// OnWait, when set, is called after each failed readiness poll with the time
+	// waited so far and the last line of the log. It must not block.
+	OnWait func(elapsed time.Duration, lastLine string)
+}
+
+func (s Spec) kind() string {
+	if s.Kind == "" {
+		return KindVLLM
+	}
+	return s.Kind
+}
+
+func (s Spec) host() string {
+	if s.Host == "" {
+		return DefaultHost
+	}
+	return s.Host
+}
+
+func (s Spec) port() int {
+	if s.Port == 0 {
+		return DefaultPort
+	}
+	return s.Port
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Managed reports whether a process is started for s (every kind but external).
+func (s Spec) Managed() bool { return kinds[s.kind()].args != nil }
+
+// Argv is the command line that starts the server; nil for an external endpoint.
+func (s Spec) Argv() ([]string, error) {
+	k, ok := kinds[s.kind()]
+	if !ok {
+		return nil, fmt.Errorf("server: unknown kind %q (want one of %s)", s.Kind, strings.Join(Kinds(), ", "))
+	}
+	if k.args == nil {
+		return nil, nil
+	}
+	if s.Model == "" {
+		return nil, fmt.Errorf("server: no model")
+	}
+	cmd := s.Command
+	if len(cmd) == 0 {
+		cmd = k.command
+	}
+	return append(append([]string(nil), cmd...), k.args(s)...), nil
+}
+
+// AddedEnv is the environment the server gets on top of the current one: the
+// kind's variables, then Env (which wins).
+func (s Spec) AddedEnv() map[string]string {
+	out := map[string]string{}
+	if f := kinds[s.kind()].env; f != nil {
+		for k, v := range f(s) {
+			out[k] = v
+		}
+	}
+	for k, v := range s.Env {
+		out[k] = v
+	}
+	return out
+}
+
+// URL is the base URL clients use, without /v1: BaseURL for an external endpoint,
+// else http://HOST:PORT (a wildcard listen address is reached on the loopback).
+func (s Spec) URL() string {
+	if !s.Managed() {
+		u := strings.TrimRight(s.BaseURL, "/")
+		return strings.TrimSuffix(u, "/v1")
+	}
+	h := s.host()
+	if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+		h = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(h, strconv.Itoa(s.port()))
+}
+
+// CheckURL reports whether an external base URL can be used.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("%q is not an http:// or https:// URL", raw)
+	}
+	return nil
+}
