@@ -78,6 +78,9 @@ type fakeEval struct {
 	jobs []Job
 	// onRequest, when set, runs before each request (n counts from 1 within a job).
 	onRequest func(job Job, n int)
+	// tolerant records a failed request as an item with an error and goes on, as
+	// the real runner does once its retries are spent.
+	tolerant bool
 }
 
 func (f *fakeEval) Evaluate(ctx context.Context, job Job) (*result.File, error) {
@@ -104,6 +107,10 @@ func (f *fakeEval) Evaluate(ctx context.Context, job Job) (*result.File, error) 
 			f.onRequest(job, n+1)
 		}
 		out, err := ask(ctx, job, it.prompt)
+		if err != nil && f.tolerant && ctx.Err() == nil {
+			res.Items = append(res.Items, result.Record{ID: it.id, Type: "number", Error: err.Error()})
+			continue
+		}
 		if err != nil {
 			stopErr = err
 			break
@@ -425,6 +432,30 @@ func TestFailureIsIsolated(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCrashUnderAFinishedEval: the evaluator records the dead server's refusals as
+// item errors and finishes; the variant still fails and its result is marked
+// incomplete, so that the report leaves it out and --resume continues it.
+func TestCrashUnderAFinishedEval(t *testing.T) {
+	f := newFixture(t, `env: {FAKEVLLM_CRASH_AFTER: "1"}`, "")
+	var stdout bytes.Buffer
+	_, err := Run(context.Background(), Options{Plan: f.plan, Evaluate: (&fakeEval{tolerant: true}).Evaluate, Stdout: &stdout})
+	f.checkNoProcessLeft(t)
+	if err == nil || !strings.Contains(err.Error(), "variants failed: FP8") {
+		t.Fatalf("err = %v", err)
+	}
+	m := readManifest(t, f)
+	if e := m.Variants[1].Evals[0]; e.Complete || !strings.Contains(e.Error, "server exited during the evals: exit status 1") {
+		t.Errorf("FP8 eval %+v", e)
+	}
+	r, err := result.Read(f.out("FP8", "qwen3_32b_accuracy_suite_v1.json"))
+	if err != nil || r.Complete || len(r.Items) != 3 || r.Items[1].Error == "" {
+		t.Errorf("FP8 result: %+v, %v", r, err)
+	}
+	if !strings.Contains(stdout.String(), "| FP8 | test/FP8-q2 | 1/3 | incomplete |") {
+		t.Errorf("summary:\n%s", stdout.String())
 	}
 }
 

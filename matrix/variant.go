@@ -105,7 +105,12 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 	}
 	vr.PID = srv.PID()
 	defer func() {
-		if serr := r.stop(ctx, say, srv, spec, vr); serr != nil {
+		serr := r.stop(ctx, say, srv, spec, vr)
+		var ee *server.ExitError
+		if errors.As(serr, &ee) && errors.As(err, &ee) {
+			serr = nil // the exit is already the variant's error
+		}
+		if serr != nil {
 			err = errors.Join(err, serr)
 		}
 	}()
@@ -141,16 +146,16 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 
 	var evalErrs []error
 	for _, pe := range todo {
-		if err := r.eval(ctx, say, srv, v, pe); err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			if ee := srv.ExitError("the evals"); ee != nil {
-				return fmt.Errorf("%s: %w", pe.eval.Name, ee)
-			}
+		err := r.eval(ctx, say, srv, v, pe)
+		r.checkpoint()
+		var ee *server.ExitError
+		switch {
+		case err == nil:
+		case ctx.Err() != nil, errors.As(err, &ee):
+			return err
+		default:
 			evalErrs = append(evalErrs, fmt.Errorf("%s: %w", pe.eval.Name, err))
 		}
-		r.checkpoint()
 	}
 	return errors.Join(evalErrs...)
 }
@@ -183,6 +188,22 @@ func (r *runner) eval(ctx context.Context, say func(string, ...any), srv *server
 	if disk, rerr := result.Read(er.Result); rerr == nil {
 		f = disk
 	}
+	if ee := srv.ExitError("the evals"); ee != nil && ctx.Err() == nil {
+		// The items the dying server failed are not the variant's answers: the
+		// result is marked incomplete, so that the report leaves it out and
+		// --resume continues it.
+		if f != nil && f.Complete {
+			f.Complete = false
+			if werr := result.Write(er.Result, f); werr != nil {
+				ee.Tail = append(ee.Tail, "(marking the result incomplete failed: "+werr.Error()+")")
+			}
+		}
+		if f != nil {
+			noteResult(er, er.Result, f)
+		}
+		er.Error = ee.Error()
+		return fmt.Errorf("%s: %w", pe.eval.Name, ee)
+	}
 	if f != nil {
 		noteResult(er, er.Result, f)
 	}
@@ -211,6 +232,9 @@ func (r *runner) stop(ctx context.Context, say func(string, ...any), srv *server
 	if !spec.Managed() {
 		return nil
 	}
+	// A server that exited before it was asked to stop crashed, even if no request
+	// noticed (it may die just after the last answer).
+	crashed := srv.ExitError("the run")
 	say("stopping (pid %d)", srv.PID())
 	grace := spec.StopGrace
 	if grace <= 0 {
@@ -225,6 +249,9 @@ func (r *runner) stop(ctx context.Context, say func(string, ...any), srv *server
 		return fmt.Errorf("stopping the server: %w", err)
 	}
 	say("stopped (%s)", vr.ExitStatus)
+	if crashed != nil && ctx.Err() == nil {
+		return crashed
+	}
 	return nil
 }
 

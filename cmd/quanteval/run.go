@@ -42,6 +42,7 @@ type evalOptions struct {
 	Sample     int
 	SampleSeed int64
 	Fewshot    int
+	Revision   string
 }
 
 // optionalInt is a flag that records whether it was given.
@@ -110,6 +111,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.Sample, "sample", 0, "a reproducible random subset of N items (stratified by subject for MMLU)")
 	fs.Int64Var(&o.SampleSeed, "sample-seed", 0, "seed of --sample")
 	fs.IntVar(&o.Fewshot, "fewshot", 0, "few-shot examples as earlier chat turns (standard data sets)")
+	fs.StringVar(&o.Revision, "revision", "", "branch, tag or commit of a hub data set (default main)")
 	fs.BoolVar(&quiet, "quiet", false, "no progress display")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/internal/vllmtest"
+	"github.com/quanteval/quanteval/result"
+)
+
+// invoke runs the command as main would and returns its exit status and output.
+func invoke(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := quanteval(context.Background(), args, &out, &errb)
+	code = exitCode(err, &errb)
+	return code, out.String(), errb.String()
+}
+
+// seedAnswers answers the built-in suite right except for the given prompts.
+func seedAnswers(t *testing.T, wrong int) func(vllmtest.ChatRequest) vllmtest.Reply {
+	s, err := evalset.Open(evalset.DefaultSuite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for i, it := range s.Items {
+		var a string
+		switch v := it.Answer.(type) {
+		case float64:
+			a = "<think>working it out: 1, 2, 3</think>The answer is **" + strings.TrimSuffix(strings.TrimRight(strings.TrimRight(
+				jsonNumber(v), "0"), "."), ".") + "**"
+		case string:
+			a = v
+		case []string:
+			a = "I think it is " + v[0] + "."
+		}
+		if i < wrong {
+			a = "no idea"
+		}
+		want[it.Prompt] = a
+	}
+	return func(r vllmtest.ChatRequest) vllmtest.Reply { return vllmtest.Reply{Content: vllmtest.Text(want[r.LastUser()])} }
+}
+
+func jsonNumber(f float64) string {
+	b, _ := json.Marshal(f)
+	s := string(b)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+func TestRunCommand(t *testing.T) {
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Models: []string{"Qwen/Qwen3-32B"}, Answer: seedAnswers(t, 6), APIKey: "sk-very-secret", Capture: true})
+	t.Setenv("MY_KEY", "sk-very-secret")
+	out := filepath.Join(t.TempDir(), "acc_bf16.json")
+	code, stdout, stderr := invoke(t, "run", "--base-url", hs.URL+"/v1", "--out", out, "--api-key-env", "MY_KEY",
+		"--concurrency", "4", "--max-tokens", "256", "--temperature", "0.0", "--timeout", "1200", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.HasSuffix(stdout, "accuracy = 0.850 (34/40), 0 errors\n") {
+		t.Errorf("stdout %q", stdout)
+	}
+	f, err := result.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Model != "Qwen/Qwen3-32B" || f.Summary.OK != 34 || !f.Complete {
+		t.Errorf("result: model %q ok %d complete %v", f.Model, f.Summary.OK, f.Complete)
+	}
+	if srv.LastAuth() != "Bearer sk-very-secret" {
+		t.Errorf("auth header %q", srv.LastAuth())
+	}
+	// The key reaches the server and nothing else.
+	for _, p := range []string{out, out + ".journal"} {
+		data, _ := os.ReadFile(p)
+		if bytes.Contains(data, []byte("sk-very-secret")) {
+			t.Errorf("%s contains the API key", p)
+		}
+	}
+	if strings.Contains(stdout+stderr, "sk-very-secret") {
+		t.Error("output contains the API key")
+	}
+}
+
+func TestRunStdoutJSON(t *testing.T) {
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: seedAnswers(t, 0)})
+	code, stdout, stderr := invoke(t, "run", "--base-url", hs.URL, "--out", "-", "--limit", "5")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var f result.File
+	if err := json.Unmarshal([]byte(stdout), &f); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+	}
+	if len(f.Items) != 5 || f.Summary.Accuracy != 1 {
+		t.Errorf("items %d accuracy %v", len(f.Items), f.Summary.Accuracy)
+	}
+	if !strings.Contains(stderr, "accuracy = 1.000 (5/5), 0 errors") {
+		t.Errorf("summary line not on stderr: %q", stderr)
+	}
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte(`{"id":"a","type":"number","prompt":"q","answer":1}`+"\n"+`{"id":"b","type":"number","prompt":"q","answer":"x"}`+"\n"), 0o644)
+	_, two := vllmtest.Start(t, vllmtest.Options{Models: []string{"a", "b"}})
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"bad eval set line", []string{"run", "--evalset", bad}, 2, `bad.jsonl:2: field "answer": want a JSON number`},
+		{"missing eval set", []string{"run", "--evalset", filepath.Join(dir, "nope.jsonl")}, 2, "no such file"},
+		{"unknown builtin", []string{"run", "--evalset", "builtin:nope"}, 2, `no built-in suite "nope"`},
+		{"bad extra body", []string{"run", "--extra-body", "[1]"}, 2, "--extra-body: want a JSON object"},
+		{"bad flag", []string{"run", "--concurency", "4"}, 2, "flag provided but not defined"},
+		{"zero concurrency", []string{"run", "--concurrency", "0"}, 2, "--concurrency must be at least 1"},
+		{"several models", []string{"run", "--base-url", two.URL, "--limit", "1"}, 1, "the server lists 2 models (a, b): choose one with --model"},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := invoke(t, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunResumeFlag(t *testing.T) {
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: seedAnswers(t, 0)})
+	out := filepath.Join(t.TempDir(), "r.json")
+	if code, _, stderr := invoke(t, "run", "--base-url", hs.URL, "--out", out, "--limit", "10", "--quiet"); code != 0 {
+		t.Fatal(stderr)
+	}
+	// A wider run resumes the first ten from the journal.
+	before := srv.Requests()
+	code, stdout, stderr := invoke(t, "run", "--base-url", hs.URL, "--out", out, "--resume", "--quiet")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if sent := srv.Requests() - before; sent != 30 {
+		t.Errorf("resume sent %d requests, want 30", sent)
+	}
+	if !strings.Contains(stdout, "(40/40)") {
+		t.Errorf("stdout %q", stdout)
+	}
+}
+
+func TestEvalsetsCommand(t *testing.T) {
+	code, stdout, _ := invoke(t, "evalsets")
+	if code != 0 || !strings.Contains(stdout, "builtin:qwen3_32b_accuracy_suite_v1\t40 items\tcontains 5, exact 12, number 23") {
+		t.Fatalf("evalsets: %d %q", code, stdout)
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for in, want := range map[string]string{
+		"Qwen/Qwen3-32B":           "Qwen_Qwen3-32B",
+		"RedHatAI/Qwen3-32B-NVFP4": "RedHatAI_Qwen3-32B-NVFP4",
+		"tiny:q4_K_M":              "tiny_q4_K_M",
+		"mmlu:a,b":                 "mmlu_a_b",
+		"../..":                    "x",
+	} {
+		if got := slug(in); got != want {
+			t.Errorf("slug(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
