@@ -83,6 +83,8 @@ type Options struct {
 	Tool     string    // "quanteval VERSION", written into the manifest
 	// WaitEvery is how often the wait for readiness is reported (10s).
 	WaitEvery time.Duration
+	// PollInterval is the time between readiness polls (the server package's 500ms).
+	PollInterval time.Duration
 }
 
 // Select returns the plan's variants named in only (all when only is empty), in the

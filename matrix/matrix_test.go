@@ -79,7 +79,7 @@ type fakeEval struct {
 	// onRequest, when set, runs before each request (n counts from 1 within a job).
 	onRequest func(job Job, n int)
 	// tolerant records a failed request as an item with an error and goes on, as
-	// the real runner does once its retries are spent.
+	// the real runner does once its retries are spent, and ignores ctx.
 	tolerant bool
 }
 
@@ -106,8 +106,13 @@ func (f *fakeEval) Evaluate(ctx context.Context, job Job) (*result.File, error) 
 		if f.onRequest != nil {
 			f.onRequest(job, n+1)
 		}
-		out, err := ask(ctx, job, it.prompt)
-		if err != nil && f.tolerant && ctx.Err() == nil {
+		rctx := ctx
+		if f.tolerant {
+			// As a runner that misses the cancellation while it retries.
+			rctx = context.WithoutCancel(ctx)
+		}
+		out, err := ask(rctx, job, it.prompt)
+		if err != nil && f.tolerant {
 			res.Items = append(res.Items, result.Record{ID: it.id, Type: "number", Error: err.Error()})
 			continue
 		}
@@ -267,7 +272,7 @@ func TestRunPlan(t *testing.T) {
 	f := newFixture(t, "", "")
 	var stdout, progress bytes.Buffer
 	fe := &fakeEval{}
-	m, err := Run(context.Background(), Options{Plan: f.plan, Evaluate: fe.Evaluate, Stdout: &stdout, Progress: &progress, Tool: "quanteval test"})
+	m, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: fe.Evaluate, Stdout: &stdout, Progress: &progress, Tool: "quanteval test"})
 	if err != nil {
 		t.Fatalf("Run: %v\nprogress:\n%s", err, progress.String())
 	}
@@ -393,7 +398,7 @@ func TestFailureIsIsolated(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, tt.fp8, "")
 			var progress bytes.Buffer
-			m, err := Run(context.Background(), Options{Plan: f.plan, Evaluate: (&fakeEval{}).Evaluate, Progress: &progress, FailFast: tt.failFast})
+			m, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: (&fakeEval{}).Evaluate, Progress: &progress, FailFast: tt.failFast, WaitEvery: 100 * time.Millisecond})
 			f.checkNoProcessLeft(t)
 			if err == nil || !strings.Contains(err.Error(), "1 of 3 variants failed: FP8") {
 				t.Fatalf("err = %v\n%s", err, progress.String())
@@ -423,6 +428,9 @@ func TestFailureIsIsolated(t *testing.T) {
 			if !reflect.DeepEqual(fp8, tt.wantEvent) {
 				t.Errorf("FP8 events %q, want %q", fp8, tt.wantEvent)
 			}
+			if tt.name == "never ready" && !strings.Contains(progress.String(), "[2/3 FP8] waiting for readiness (0s): INFO") {
+				t.Errorf("progress does not show the wait with the last log line:\n%s", progress.String())
+			}
 			if !strings.Contains(progress.String(), "[2/3 FP8] FAILED: ") {
 				t.Errorf("progress does not say FP8 failed:\n%s", progress.String())
 			}
@@ -441,7 +449,7 @@ func TestFailureIsIsolated(t *testing.T) {
 func TestCrashUnderAFinishedEval(t *testing.T) {
 	f := newFixture(t, `env: {FAKEVLLM_CRASH_AFTER: "1"}`, "")
 	var stdout bytes.Buffer
-	_, err := Run(context.Background(), Options{Plan: f.plan, Evaluate: (&fakeEval{tolerant: true}).Evaluate, Stdout: &stdout})
+	_, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: (&fakeEval{tolerant: true}).Evaluate, Stdout: &stdout})
 	f.checkNoProcessLeft(t)
 	if err == nil || !strings.Contains(err.Error(), "variants failed: FP8") {
 		t.Fatalf("err = %v", err)
@@ -461,7 +469,7 @@ func TestCrashUnderAFinishedEval(t *testing.T) {
 
 func TestPrepare(t *testing.T) {
 	f := newFixture(t, `prepare: ["echo prepared $QUANTEVAL_VARIANT $QUANTEVAL_MODEL at $QUANTEVAL_BASE_URL with ${HF_TOKEN}", [sh, -c, "echo second >&2"]]`, "")
-	if _, err := Run(context.Background(), Options{Plan: f.plan, Evaluate: (&fakeEval{}).Evaluate}); err != nil {
+	if _, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: (&fakeEval{}).Evaluate}); err != nil {
 		t.Fatal(err)
 	}
 	log, err := os.ReadFile(f.out("logs", "FP8.log"))
@@ -500,7 +508,7 @@ func TestInterrupt(t *testing.T) {
 		}
 	}}
 	var progress bytes.Buffer
-	_, err := Run(ctx, Options{Plan: f.plan, Evaluate: fe.Evaluate, Progress: &progress})
+	_, err := Run(ctx, Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: fe.Evaluate, Progress: &progress})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -531,7 +539,7 @@ func TestInterrupt(t *testing.T) {
 func TestResume(t *testing.T) {
 	// First run: FP8 crashes after one answer and leaves a partial result.
 	f := newFixture(t, `env: {FAKEVLLM_CRASH_AFTER: "1"}`, "")
-	if _, err := Run(context.Background(), Options{Plan: f.plan, Evaluate: (&fakeEval{}).Evaluate}); err == nil {
+	if _, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: (&fakeEval{}).Evaluate}); err == nil {
 		t.Fatal("the crashing run succeeded")
 	}
 	if r, err := result.Read(f.out("FP8", "qwen3_32b_accuracy_suite_v1.json")); err != nil || r.Complete || len(r.Items) != 1 {
@@ -550,7 +558,7 @@ func TestResume(t *testing.T) {
 	}
 	fe := &fakeEval{}
 	var stdout bytes.Buffer
-	if _, err := Run(context.Background(), Options{Plan: g.plan, Evaluate: fe.Evaluate, Resume: true, Stdout: &stdout}); err != nil {
+	if _, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: g.plan, Evaluate: fe.Evaluate, Resume: true, Stdout: &stdout}); err != nil {
 		t.Fatal(err)
 	}
 	g.checkNoProcessLeft(t)
@@ -578,14 +586,14 @@ func TestResume(t *testing.T) {
 func TestOnly(t *testing.T) {
 	f := newFixture(t, "", "")
 	fe := &fakeEval{}
-	m, err := Run(context.Background(), Options{Plan: f.plan, Evaluate: fe.Evaluate, Only: []string{"FP8"}})
+	m, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: fe.Evaluate, Only: []string{"FP8"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(m.Variants) != 1 || m.Variants[0].Name != "FP8" || len(fe.jobs) != 1 || len(f.eventLines(t)) != 2 {
 		t.Errorf("--only FP8 ran %q, jobs %d, events %q", statuses(m), len(fe.jobs), f.eventLines(t))
 	}
-	if _, err := Run(context.Background(), Options{Plan: f.plan, Evaluate: fe.Evaluate, Only: []string{"FP8", "INT4"}}); err == nil ||
+	if _, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: fe.Evaluate, Only: []string{"FP8", "INT4"}}); err == nil ||
 		!strings.Contains(err.Error(), "no variant INT4 in the plan (it has NVFP4, FP8, BF16)") {
 		t.Errorf("unknown --only: %v", err)
 	}
@@ -603,7 +611,7 @@ func TestReportIsInjected(t *testing.T) {
 		return nil
 	}
 	var stdout bytes.Buffer
-	_, err := Run(context.Background(), Options{Plan: f.plan, Evaluate: (&fakeEval{}).Evaluate, Report: report, Stdout: &stdout})
+	_, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: (&fakeEval{}).Evaluate, Report: report, Stdout: &stdout})
 	if err == nil {
 		t.Fatal("FP8 failed but Run did not say so")
 	}
@@ -623,7 +631,7 @@ func TestReportIsInjected(t *testing.T) {
 
 	failing := func(context.Context, string, []ResultRef) error { return errors.New("no chart today") }
 	g := newFixture(t, "", "")
-	if _, err := Run(context.Background(), Options{Plan: g.plan, Evaluate: (&fakeEval{}).Evaluate, Report: failing}); err == nil || !strings.Contains(err.Error(), "no chart today") {
+	if _, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: g.plan, Evaluate: (&fakeEval{}).Evaluate, Report: failing}); err == nil || !strings.Contains(err.Error(), "no chart today") {
 		t.Errorf("a failing report: err = %v", err)
 	}
 }
@@ -643,7 +651,7 @@ evals: [{evalset: x.jsonl}]
 		t.Fatal(err)
 	}
 	fe := &fakeEval{}
-	m, err := Run(context.Background(), Options{Plan: p, Evaluate: fe.Evaluate})
+	m, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: p, Evaluate: fe.Evaluate})
 	if err != nil {
 		t.Fatal(err)
 	}

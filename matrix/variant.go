@@ -77,6 +77,7 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 	}
 
 	spec := v.Spec(logPath(r.p, v.Name))
+	spec.PollInterval = r.o.PollInterval
 	next := r.o.WaitEvery
 	spec.OnWait = func(elapsed time.Duration, line string) {
 		if elapsed >= next {

@@ -6,10 +6,12 @@
 package result
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -197,27 +199,66 @@ func Read(path string) (*File, error) {
 // Marshal encodes f as indented JSON, with model text left unescaped for reading.
 func Marshal(f *File) ([]byte, error) {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(f); err != nil {
+	if err := Encode(&buf, f); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
+// Encode writes f as indented JSON, one item at a time: a result of 100,000 items
+// never exists as one buffer in memory.
+func Encode(w io.Writer, f *File) error {
+	head := *f
+	head.Items = []Record{}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(&head); err != nil {
+		return err
+	}
+	const tail = "\"items\": []\n}\n"
+	b := buf.Bytes()
+	if !bytes.HasSuffix(b, []byte(tail)) {
+		return errors.New("result: unexpected encoding of the header")
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	bw.Write(b[:len(b)-len(tail)])
+	bw.WriteString("\"items\": [")
+	for i := range f.Items {
+		buf.Reset()
+		enc.SetIndent("    ", "  ")
+		if err := enc.Encode(&f.Items[i]); err != nil {
+			return fmt.Errorf("result: items[%d]: %w", i, err)
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+	}
+	if len(f.Items) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
+	return bw.Flush()
+}
+
 // Write writes f to path atomically: a temporary file in the same folder, synced,
 // then renamed over path.
 func Write(path string, f *File) error {
-	data, err := Marshal(f)
-	if err != nil {
-		return err
-	}
-	return WriteFileAtomic(path, data)
+	return writeAtomic(path, func(w io.Writer) error { return Encode(w, f) })
 }
 
 // WriteFileAtomic writes data to path by way of a synced temporary file and a rename.
-func WriteFileAtomic(path string, data []byte) (err error) {
+func WriteFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -228,15 +269,14 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 	}
 	defer func() {
 		if err != nil {
+			tmp.Close()
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+	if err := write(tmp); err != nil {
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {
