@@ -181,7 +181,9 @@ func TestFaults(t *testing.T) {
 }
 
 // sync32 remembers which keys it has seen.
-type sync32 struct{ m atomic.Pointer[map[string]bool] }
+type sync32 struct {
+	m atomic.Pointer[map[string]bool]
+}
 
 func (s *sync32) first(k string) bool {
 	for {

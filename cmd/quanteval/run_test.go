@@ -46,7 +46,9 @@ func seedAnswers(t *testing.T, wrong int) func(vllmtest.ChatRequest) vllmtest.Re
 		}
 		want[it.Prompt] = a
 	}
-	return func(r vllmtest.ChatRequest) vllmtest.Reply { return vllmtest.Reply{Content: vllmtest.Text(want[r.LastUser()])} }
+	return func(r vllmtest.ChatRequest) vllmtest.Reply {
+		return vllmtest.Reply{Content: vllmtest.Text(want[r.LastUser()])}
+	}
 }
 
 func jsonNumber(f float64) string {
