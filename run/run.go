@@ -117,12 +117,14 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 			if err != nil {
 				return nil, err
 			}
+			// The last record of an item wins; an item that ended in an error (the
+			// server was down, say) is asked again.
 			for _, r := range prev {
 				i, ok := index[r.ID]
 				if !ok {
 					continue // an item a wider --limit had: kept in the journal, not in this result
 				}
-				records[i], done[i] = r, true
+				records[i], done[i] = r, r.Error == ""
 			}
 		} else if jr, err = createJournal(jpath, fp); err != nil {
 			return nil, err

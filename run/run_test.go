@@ -374,3 +374,34 @@ func TestStdoutOut(t *testing.T) {
 		t.Fatalf("stdout is not the result: %v", err)
 	}
 }
+
+func TestResumeRetriesErrors(t *testing.T) {
+	set := suite(t)
+	set.Limit(5)
+	down := true
+	var mu atomic.Bool
+	mu.Store(down)
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set), Faults: func(n int, req vllmtest.ChatRequest) vllmtest.Fault {
+		if mu.Load() && req.LastUser() == set.Items[2].Prompt {
+			return vllmtest.Fault500
+		}
+		return vllmtest.FaultNone
+	}})
+	out := filepath.Join(t.TempDir(), "r.json")
+	cfg := config(hs.URL, out)
+	cfg.Retries = -1
+	f, err := Evaluate(context.Background(), cfg, set)
+	if err != nil || f.Summary.Errors != 1 {
+		t.Fatalf("first run: %v, %+v", err, f.Summary)
+	}
+	mu.Store(false) // the server is back
+	before := srv.Requests()
+	cfg.Resume = true
+	f, err = Evaluate(context.Background(), cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Summary.Errors != 0 || f.Summary.OK != 5 || srv.Requests()-before != 1 {
+		t.Errorf("resume: %+v, sent %d, want only the errored item again", f.Summary, srv.Requests()-before)
+	}
+}

@@ -1,8 +1,7 @@
 package main
 
-// Temporary: the lead owns evaluateJob and will move it into run.go (and delete
-// this file). It maps a plan's eval onto the options of `quanteval run` so that a
-// matrix eval goes through the same code path as the command.
+// evaluateJob maps a matrix plan's eval onto the options of `quanteval run`, so that
+// every eval of a plan goes through the same code path as the command.
 
 import (
 	"context"
