@@ -55,11 +55,11 @@ func OpenBuiltin(name string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evalset: no built-in suite %q (see `quanteval evalsets`)", name)
 	}
-	items, err := Parse(BuiltinPrefix+name, data)
+	items, d, err := parse(BuiltinPrefix+name, data)
 	if err != nil {
 		return nil, err
 	}
-	return &Set{Name: name, Path: BuiltinPrefix + name, SHA256: sum256(data), Items: items}, nil
+	return &Set{Name: name, Path: BuiltinPrefix + name, SHA256: sum256(data), Items: items, MaxTokens: d.MaxTokens, System: d.System}, nil
 }
 
 // Open reads a spec: "builtin:NAME" or the path of a JSONL file.

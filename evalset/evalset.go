@@ -76,8 +76,10 @@ type Set struct {
 	SHA256 string  // of the bytes read, or of the canonical items for generated sets
 	Items  []Item  //
 	Source *Source // set for standard data sets
-	// MaxTokens is the set's suggested default for --max-tokens (0: the tool's).
+	// MaxTokens is the set's own default for --max-tokens (0: the tool's).
 	MaxTokens int
+	// System is the set's own default system message (nil: the tool's; "": none).
+	System *string
 }
 
 // Limit keeps the first n items (n <= 0 keeps all). The sha256 stays that of the

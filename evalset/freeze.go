@@ -1,6 +1,7 @@
 package evalset
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -74,6 +75,8 @@ func FrozenHeader(f *result.File, firstSentence bool) string {
 		b.WriteString(` --system ""`)
 	}
 	b.WriteString("\n")
+	d, _ := json.Marshal(Defaults{MaxTokens: f.Params.MaxTokens, System: &f.Params.System})
+	fmt.Fprintf(&b, "%s %s\n", DefaultsPrefix, d)
 	return b.String()
 }
 

@@ -19,19 +19,39 @@ func ReadFile(path string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evalset: %w", err)
 	}
-	items, err := Parse(path, data)
+	items, d, err := parse(path, data)
 	if err != nil {
 		return nil, err
 	}
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	return &Set{Name: name, Path: path, SHA256: sum256(data), Items: items}, nil
+	return &Set{Name: name, Path: path, SHA256: sum256(data), Items: items, MaxTokens: d.MaxTokens, System: d.System}, nil
 }
 
 // Parse validates JSONL eval-set data; file names the source in errors. Blank lines
 // and lines starting with // are skipped. Every item is checked before any is
 // returned, and the first bad line is reported as a *SyntaxError.
 func Parse(file string, data []byte) ([]Item, error) {
+	items, _, err := parse(file, data)
+	return items, err
+}
+
+// Defaults are a set's own generation settings, given in a comment line
+//
+//	// defaults: {"max_tokens": 48, "system": ""}
+//
+// A frozen set needs them: its exact answers are only reachable with the settings of
+// the run it was frozen from. Flags given on the command line win.
+type Defaults struct {
+	MaxTokens int     `json:"max_tokens,omitempty"`
+	System    *string `json:"system,omitempty"`
+}
+
+// DefaultsPrefix starts the comment line that holds a set's Defaults.
+const DefaultsPrefix = "// defaults:"
+
+func parse(file string, data []byte) ([]Item, Defaults, error) {
 	var items []Item
+	var defaults Defaults
 	seen := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
@@ -39,27 +59,36 @@ func Parse(file string, data []byte) ([]Item, error) {
 	for sc.Scan() {
 		line++
 		text := bytes.TrimSpace(sc.Bytes())
+		if d, ok := bytes.CutPrefix(text, []byte(DefaultsPrefix)); ok {
+			dec := json.NewDecoder(bytes.NewReader(d))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&defaults); err != nil || defaults.MaxTokens < 0 {
+				return nil, defaults, &SyntaxError{File: file, Line: line, Field: "defaults",
+					Err: fmt.Errorf("want {\"max_tokens\": N, \"system\": \"...\"}: %v", err)}
+			}
+			continue
+		}
 		if len(text) == 0 || bytes.HasPrefix(text, []byte("//")) {
 			continue
 		}
 		it, field, err := parseItem(text)
 		if err != nil {
-			return nil, &SyntaxError{File: file, Line: line, Field: field, Err: err}
+			return nil, defaults, &SyntaxError{File: file, Line: line, Field: field, Err: err}
 		}
 		if first, dup := seen[it.ID]; dup {
-			return nil, &SyntaxError{File: file, Line: line, Field: "id",
+			return nil, defaults, &SyntaxError{File: file, Line: line, Field: "id",
 				Err: fmt.Errorf("duplicate id %q (first on line %d)", it.ID, first)}
 		}
 		seen[it.ID] = line
 		items = append(items, it)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", file, line+1, err)
+		return nil, defaults, fmt.Errorf("%s:%d: %w", file, line+1, err)
 	}
 	if len(items) == 0 {
-		return nil, fmt.Errorf("%s: no items", file)
+		return nil, defaults, fmt.Errorf("%s: no items", file)
 	}
-	return items, nil
+	return items, defaults, nil
 }
 
 // parseItem decodes one line, returning the offending field with any error.

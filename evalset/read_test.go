@@ -135,3 +135,25 @@ func TestBuiltins(t *testing.T) {
 		t.Errorf("default suite not listed in %+v", list)
 	}
 }
+
+func TestDefaultsDirective(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "frozen.jsonl")
+	os.WriteFile(p, []byte("// a comment\n"+`// defaults: {"max_tokens": 48, "system": ""}`+"\n"+`{"id": "a", "type": "exact", "prompt": "q", "answer": "x"}`+"\n"), 0o644)
+	s, err := ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.MaxTokens != 48 || s.System == nil || *s.System != "" {
+		t.Errorf("defaults: max_tokens %d system %v", s.MaxTokens, s.System)
+	}
+	_, err = Parse("bad.jsonl", []byte(`// defaults: {"max_tokens": 48, "temprature": 1}`+"\n"))
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.Line != 1 || se.Field != "defaults" {
+		t.Errorf("bad directive: %v", err)
+	}
+	b, err := OpenBuiltin("tinystories_consistency_v1")
+	if err != nil || b.MaxTokens != 48 || b.System == nil || *b.System != "" {
+		t.Errorf("tiny set defaults: %v %+v", err, b)
+	}
+}

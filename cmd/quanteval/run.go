@@ -159,6 +159,9 @@ func evaluate(ctx context.Context, o evalOptions, out string, resume bool, progr
 	if o.MaxTokens == 0 && set.MaxTokens > 0 {
 		cfg.MaxTokens = set.MaxTokens
 	}
+	if cfg.System == nil && set.System != nil {
+		cfg.System = set.System
+	}
 	if cfg.System == nil && set.Source != nil {
 		// Standard data sets bring their own prompt, which asks for reasoning; the
 		// default "final answer only" system message would contradict it.
