@@ -28,6 +28,9 @@ var _ Chatter = (*client.Client)(nil)
 // ErrUnreachable ends a run whose every request so far failed to reach the server.
 var ErrUnreachable = errors.New("the server did not answer")
 
+// ErrAllFailed ends a run in which every item failed with an error.
+var ErrAllFailed = errors.New("the run evaluated nothing")
+
 // Defaults fills in the zero fields of cfg.
 func (cfg *Config) Defaults() {
 	if cfg.BaseURL == "" {
@@ -244,6 +247,9 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 		runErr = fmt.Errorf("%w: the first %d requests all failed, last: %s", ErrUnreachable, failedInARow, lastError(final))
 	case !f.Complete:
 		runErr = fmt.Errorf("run stopped after %d of %d items", len(final), len(items))
+	case f.Summary.Count > 0 && f.Summary.Errors == f.Summary.Count:
+		// Nothing was evaluated: an accuracy of 0 here would be a lie.
+		runErr = fmt.Errorf("%w: every request failed, last: %s", ErrAllFailed, lastError(final))
 	}
 	if err := writeResult(cfg, f); err != nil {
 		return f, errors.Join(runErr, err)

@@ -405,3 +405,20 @@ func TestResumeRetriesErrors(t *testing.T) {
 		t.Errorf("resume: %+v, sent %d, want only the errored item again", f.Summary, srv.Requests()-before)
 	}
 }
+
+func TestAllFailed(t *testing.T) {
+	set := suite(t)
+	set.Limit(3)
+	_, hs := vllmtest.Start(t, vllmtest.Options{Faults: func(int, vllmtest.ChatRequest) vllmtest.Fault { return vllmtest.Fault400 }})
+	out := filepath.Join(t.TempDir(), "r.json")
+	f, err := Evaluate(context.Background(), config(hs.URL, out), set)
+	if !errors.Is(err, ErrAllFailed) || !strings.Contains(err.Error(), "maximum context length") {
+		t.Fatalf("err = %v, want ErrAllFailed with the server's message", err)
+	}
+	if !f.Complete || f.Summary.Errors != 3 {
+		t.Errorf("result %+v", f.Summary)
+	}
+	if _, err := result.Read(out); err != nil {
+		t.Errorf("the result must still be written: %v", err)
+	}
+}
