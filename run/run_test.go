@@ -422,3 +422,40 @@ func TestAllFailed(t *testing.T) {
 		t.Errorf("the result must still be written: %v", err)
 	}
 }
+
+func TestStalledResponseTimesOutAndRetries(t *testing.T) {
+	set := suite(t)
+	set.Limit(2)
+	var stalled sync32
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set), Faults: func(n int, req vllmtest.ChatRequest) vllmtest.Fault {
+		if req.LastUser() == set.Items[0].Prompt && stalled.first("x") {
+			return vllmtest.FaultStall
+		}
+		return vllmtest.FaultNone
+	}})
+	cfg := config(hs.URL, "")
+	cfg.Timeout = 200 * time.Millisecond
+	f, err := Evaluate(context.Background(), cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := f.Items[0]; !r.OK || r.Attempts != 2 {
+		t.Errorf("stalled item: %+v, want ok on the second attempt", r)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	var buf strings.Builder
+	p := newProgress(&buf, 40, 10, 8)
+	if !strings.Contains(buf.String(), "resuming: 10/40 items already done") {
+		t.Errorf("resume note %q", buf.String())
+	}
+	p.every = 0
+	p.start = time.Now().Add(-2 * time.Second)
+	p.add(true, false)
+	p.add(false, true)
+	line := strings.TrimSpace(buf.String()[strings.LastIndex(strings.TrimSpace(buf.String()), "\n")+1:])
+	if !strings.HasPrefix(line, "12/40 items, ok 9, errors 1, 1.0 items/s, ETA 28s") {
+		t.Errorf("progress line %q", line)
+	}
+}
