@@ -110,6 +110,10 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("chart naturalWidth = %v, want %d", got, ChartWidth)
 	}
 
+	if got := eval(`document.querySelectorAll('#consistency tbody tr').length`); got != float64(len(c.Variants)-1) {
+		t.Errorf("consistency table has %v rows, want one per variant against the reference (%d)", got, len(c.Variants)-1)
+	}
+
 	// The flips-only filter leaves exactly the items on which some variant differs
 	// from the reference.
 	var flips []string
@@ -148,6 +152,10 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 	if got := eval(`document.querySelector('#grid tr.item[data-id="i11"]').nextElementSibling.querySelectorAll('pre').length`); got != float64(2+len(c.Variants)) {
 		t.Errorf("detail has %v blocks, want prompt, expected and %d outputs", got, len(c.Variants))
+	}
+	// i11: the <script> reply departs from the reference's "yes" after 3 characters.
+	if got := eval(`Array.from(document.querySelector('#grid tr.item[data-id="i11"]').nextElementSibling.querySelectorAll('.cons')).map(e => e.textContent).join(' | ')`); got != "departs from the reference after 3 characters | same output as the reference" {
+		t.Errorf("detail consistency notes = %q", got)
 	}
 
 	// A sentinel error proves that console errors are seen at all, and marks the end.

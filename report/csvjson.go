@@ -7,20 +7,29 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/quanteval/quanteval/consistency"
 )
 
 // csvHeader is the one table the CSV holds: one row per variant and scope, tidy so
 // that a spreadsheet can filter it. Scopes: "overall", "metric" (slice = the metric's
-// name), "type", "category", "category_macro", and "warning" (slice = the message).
+// name), "consistency" (the columns from "compared" on), "type", "category",
+// "category_macro", and "warning" (slice = the message).
 var csvHeader = []string{
 	"scope", "slice", "label", "model", "reference",
 	"ok", "count", "accuracy", "lo", "hi",
 	"common", "diff", "diff_lo", "diff_hi", "p", "significant", "verdict", "lost", "gained", "mdd",
 	"agreement", "errors", "length_limited", "mean_completion_tokens", "median_latency_ms",
 	"lost_ids", "gained_ids",
+	"compared", "identical", "identical_share", "mean_prefix_chars", "token_items", "mean_prefix_tokens",
+	"divergent", "mean_divergence_chars", "median_divergence_chars", "mean_divergence_tokens", "median_divergence_tokens",
+	"kl_positions", "kl_mean", "kl_p95", "kl_max", "top1_agreement",
 }
 
 func num(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
+
+// sig prints six significant digits, for figures that may be very small.
+func sig(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
 
 // CSV writes every figure of the comparison as one tidy table.
 func (c *Comparison) CSV(w io.Writer) error {
@@ -52,6 +61,12 @@ func (c *Comparison) CSV(w io.Writer) error {
 		v := &c.Variants[i]
 		for _, m := range v.Metrics {
 			rows = append(rows, csvRow("metric", m.Name, v, &m.Score, m.VsRef, nil))
+		}
+	}
+	for i := range c.Variants {
+		v := &c.Variants[i]
+		if v.VsRef != nil && v.VsRef.Consistency != nil {
+			rows = append(rows, csvConsistency(v, v.VsRef.Consistency))
 		}
 	}
 	for _, group := range []struct {
@@ -116,6 +131,41 @@ func csvRow(scope, slice string, v *Variant, s *Score, p *Paired, acc *float64) 
 		set("lost", strconv.Itoa(p.Lost))
 		set("gained", strconv.Itoa(p.Gained))
 		set("mdd", num(p.MDD))
+	}
+	return row
+}
+
+// csvConsistency is a variant's consistency row; a figure without its data (no
+// diverging item, no tokens, no log-probabilities) is left empty.
+func csvConsistency(v *Variant, m *consistency.Metrics) []string {
+	row := csvRow("consistency", "", v, nil, nil, nil)
+	set := func(col, val string) { row[colIndex(col)] = val }
+	opt := func(col string, x *float64) {
+		if x != nil {
+			set(col, num(*x))
+		}
+	}
+	set("compared", strconv.Itoa(m.Items))
+	set("identical", strconv.Itoa(m.Identical))
+	set("identical_share", num(m.IdenticalShare))
+	set("mean_prefix_chars", num(m.MeanPrefixChars))
+	set("token_items", strconv.Itoa(m.TokenItems))
+	opt("mean_prefix_tokens", m.MeanPrefixTokens)
+	d := m.FirstDivergence
+	set("divergent", strconv.Itoa(d.Items))
+	if d.Items > 0 {
+		set("mean_divergence_chars", num(d.MeanChars))
+		set("median_divergence_chars", num(d.MedianChars))
+	}
+	opt("mean_divergence_tokens", d.MeanTokens)
+	opt("median_divergence_tokens", d.MedianTokens)
+	if k := m.KL; k != nil {
+		set("kl_positions", strconv.Itoa(k.Positions))
+		// KL divergences are often far below num's six decimals.
+		set("kl_mean", sig(k.Mean))
+		set("kl_p95", sig(k.P95))
+		set("kl_max", sig(k.Max))
+		set("top1_agreement", num(k.Top1Agreement))
 	}
 	return row
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+
+	"github.com/quanteval/quanteval/consistency"
 )
 
 //go:embed assets/report.html.tmpl assets/report.css assets/report.js
@@ -50,6 +52,7 @@ type htmlView struct {
 	ChartWidth, ChartHeight int
 	GridCols                int
 	Slices                  []htmlSlices
+	Consistency             *textTable // nil: no section
 }
 
 func (c *Comparison) htmlTemplate() (*template.Template, error) {
@@ -65,6 +68,17 @@ func (c *Comparison) htmlTemplate() (*template.Template, error) {
 		},
 		"verdictline": func(v Variant) string {
 			return c.VerdictLine(&v)
+		},
+		// numcol tells the number columns of a textTable from its leading text ones.
+		"numcol": func(t *textTable, col int) bool { return col >= t.Left },
+		"sameref": func(m *consistency.ItemMetrics) string {
+			switch {
+			case m.Identical:
+				return c.T("sameoutput")
+			case m.PrefixTokens >= 0:
+				return c.Tf("differsattok", m.PrefixChars, m.PrefixTokens)
+			}
+			return c.Tf("differsat", m.PrefixChars)
 		},
 		"verdict": func(p any) (string, error) {
 			switch p := p.(type) {
@@ -103,6 +117,7 @@ func (c *Comparison) HTML(w io.Writer) error {
 		ChartWidth:  ChartWidth,
 		ChartHeight: ChartHeight,
 		GridCols:    3 + len(c.Variants),
+		Consistency: c.consistencyTable(),
 		Slices: []htmlSlices{
 			{ID: "by-type", Title: c.T("bytype"), Key: c.T("type"), Slices: c.ByType},
 			{ID: "by-category", Title: c.T("bycategory"), Key: c.T("category"), Slices: c.ByCategory},

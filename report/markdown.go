@@ -13,6 +13,7 @@ var markdownSections = []func(c *Comparison, w *errWriter){
 	mdWarnings,
 	mdSummary,
 	mdVerdicts,
+	mdConsistency,
 	mdExplain,
 	mdByType,
 	mdByCategory,
@@ -108,6 +109,28 @@ func mdVerdicts(c *Comparison, w *errWriter) {
 			}
 		}
 	}
+}
+
+func mdConsistency(c *Comparison, w *errWriter) {
+	t := c.consistencyTable()
+	if t == nil {
+		return
+	}
+	w.printf("**%s**\n\n", c.Tf("consistency", mdEscape(c.Reference)))
+	head := make([]string, len(t.Head))
+	for i, h := range t.Head {
+		head[i] = mdEscape(h)
+	}
+	mdRow(w, head...)
+	mdAlign(w, t.Left, len(head))
+	for _, r := range t.Rows {
+		row := make([]string, len(r))
+		for i, cell := range r {
+			row[i] = mdEscape(cell)
+		}
+		mdRow(w, row...)
+	}
+	w.printf("\n%s\n", strings.Join(t.Notes, " "))
 }
 
 func mdExplain(c *Comparison, w *errWriter) {

@@ -27,9 +27,17 @@
 // Markdown shows the by-category table only up to MaxMarkdownCategories and
 // otherwise the macro average; CSV, JSON and HTML always have every category.
 //
-// Extending: a new per-variant section (e.g. consistency of outputs) is a field on
-// VsRef or Variant, filled after Build, plus one section function per renderer (see
-// the sections lists in markdown.go and html.go); nil fields render nothing.
+// Beyond accuracy, each variant's outputs are held against the reference's (package
+// consistency): identical outputs, common prefix, first divergence and, where both
+// runs kept log-probabilities, KL divergence and top-1 agreement. Build reads the
+// side files the results name; one that is missing or unreadable is a warning, not an
+// error, and the figures that need no tokens are still shown. The Markdown and HTML
+// share one table of these (consistencyTable), with the token and KL columns only
+// when some variant has them.
+//
+// Extending: a new per-variant section is a field on VsRef or Variant, filled in
+// Build, plus one section function per renderer (see the sections lists in
+// markdown.go and html.go); nil fields render nothing.
 package report
 
 import (
@@ -42,6 +50,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/quanteval/quanteval/consistency"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/stats"
 )
@@ -187,9 +196,12 @@ type VsRef struct {
 	GainedIDs []string `json:"gained_ids"`
 	// Agreement is the share of common items with the same extracted answer.
 	Agreement float64 `json:"agreement"`
-	// Further comparisons of the outputs themselves (issue 6's consistency: identical
-	// outputs, common prefix, KL divergence) belong here as pointer fields with
-	// omitempty, filled after Build and rendered only when non-nil.
+	// Consistency is how far the outputs themselves drift from the reference's
+	// (identical outputs, common prefix, first divergence and, with the runs'
+	// log-probabilities, KL divergence and top-1 agreement); nil when no item could
+	// be compared. Further comparisons of outputs belong beside it as pointer fields
+	// with omitempty, rendered only when non-nil.
+	Consistency *consistency.Metrics `json:"consistency,omitempty"`
 }
 
 // Variant is one result file's figures.
@@ -257,6 +269,9 @@ type Cell struct {
 	Reason       string
 	Error        string
 	FinishReason string
+	// Consistency is the item's comparison with the reference's output; nil for the
+	// reference and for items not compared.
+	Consistency *consistency.ItemMetrics
 }
 
 // Build makes the comparison of inputs. Its errors are the caller's input errors.
@@ -374,6 +389,11 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 
 	// Against the reference.
 	refRecs := byID[ref]
+	var lps []map[string][]result.TokenLogprob
+	var lpWarnings []string
+	if len(inputs) > 1 {
+		lps, lpWarnings = loadLogprobs(inputs, labels)
+	}
 	for i := range c.Variants {
 		if i == ref {
 			continue
@@ -401,6 +421,12 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 		vs.Paired = *newPaired(t, c.Alpha, c.Power)
 		if t.N() > 0 {
 			vs.Agreement = float64(agree) / float64(t.N())
+		}
+		if m := consistency.Compare(inputs[ref].File, inputs[i].File, lps[ref], lps[i]); m.Items > 0 {
+			if m.FirstDivergence.Chars == nil {
+				m.FirstDivergence.Chars = []int{} // [] in the JSON, as the id lists
+			}
+			vs.Consistency = &m
 		}
 		v.VsRef = vs
 		for m := range v.Metrics {
@@ -438,7 +464,9 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 		}
 	}
 	c.Items = buildItems(inputs, byID, ref)
+	c.cellConsistency()
 	c.Warnings = append(c.Warnings, warnings(c, inputs, byID, ref)...)
+	c.Warnings = append(c.Warnings, lpWarnings...)
 	return c, nil
 }
 

@@ -20,7 +20,10 @@ const compareUsage = `usage: quanteval compare RESULT.json... [--ref LABEL] [--l
 
 Compares result files of 'quanteval run' over the same eval set: accuracy with its
 95% Wilson interval, and for each variant against the reference the difference, the
-exact McNemar p-value, the flips and the smallest difference the set could detect.
+exact McNemar p-value, the flips and the smallest difference the set could detect,
+and how far its outputs drift from the reference's: identical outputs, common prefix,
+first divergence and, when both runs kept log-probabilities (run --logprobs K), the
+KL divergence and top-1 agreement. A side file that is missing is a warning.
 Prints the table (Markdown) and writes the chosen formats to --out-dir as
 compare.md, compare.csv, compare.json, compare.png, compare.svg and compare.html.
 

@@ -106,6 +106,54 @@ func TestCompareGolden(t *testing.T) {
 	}
 }
 
+// The tiny trio with log-probability side files (made by hand, top-3 per token):
+// F16 identical to the reference F32, token for token and in every probability;
+// Q4_K_M the same text on s1 with other probabilities and a different token on each
+// other item (at token 5, 3 and 0); Q8_0 one different output, and a side file named
+// but absent, which is a warning and leaves it without token or KL figures.
+var tinyFiles = []string{
+	compareData + "/tiny/q4_k_m.json",
+	compareData + "/tiny/q8_0.json",
+	compareData + "/tiny/f16.json",
+	compareData + "/tiny/f32.json",
+}
+
+func TestCompareConsistencyGolden(t *testing.T) {
+	dir := t.TempDir()
+	args := append([]string{"compare"}, tinyFiles...)
+	args = append(args, "--labels", "Q4_K_M,Q8_0,F16,F32", "--out-dir", dir, "--format", "csv,json,html")
+	var stdout, stderr bytes.Buffer
+	if err := quanteval(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("compare: %v\n%s", err, stderr.String())
+	}
+	golden(t, "stdout.tiny.md", stdout.Bytes())
+	golden(t, "compare.tiny.csv", read(t, filepath.Join(dir, "compare.csv")))
+	golden(t, "compare.tiny.json", read(t, filepath.Join(dir, "compare.json")))
+
+	md := stdout.String()
+	for _, want := range []string{
+		// The identical variant: every output, every top-1 of the 5+7+5+6 tokens, KL
+		// exactly 0; the whole outputs are the prefix, (17+24+19+19)/4 = 19.75 chars.
+		"| F16 | 1.000 (4/4) | 19.8 | 5.8 | – | – | 0 | 0 | 1.000 (23/23) |",
+		// Q4_K_M departs at chars 19, 14, 0 (tokens 5, 3, 0): medians 14 and 3. KL is
+		// compared at 5+6+4+1 = 16 positions, 3 of them with another top-1; the mean
+		// and P95 were recomputed independently of package consistency.
+		"| Q4_K_M | 0.250 (1/4) | 12.5 | 3.2 | 14 | 3 | 0.0076 | 0.0249 | 0.812 (13/16) |",
+		`Q8_0: log-probabilities not read, so no token or KL figures: testdata/compare/tiny/q8_0.json: field "logprobs_file": open testdata/compare/tiny/q8_0.logprobs.jsonl`,
+		"| Q8_0 | 0.750 (3/4) | 18.5 | – | 14 | – | – | – | – |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	html := string(read(t, filepath.Join(dir, "compare.html")))
+	for _, want := range []string{`<section id="consistency">`, "same output as the reference", "departs from the reference after 0 characters (0 tokens)"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}
+
 func read(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
