@@ -20,7 +20,7 @@ func DryRun(w io.Writer, p *plan.Plan, only []string) error {
 	ew := &errWriter{w: w}
 	ew.printf("plan %s (%s): %d variants x %d evals -> %s\n", p.Name, p.File, len(variants), len(p.Evals), p.Output)
 	for i, v := range variants {
-		spec := v.Spec(logPath(p, v.Name))
+		spec := serverSpec(p, v)
 		argv, err := spec.Argv()
 		if err != nil {
 			return err
@@ -34,10 +34,10 @@ func DryRun(w io.Writer, p *plan.Plan, only []string) error {
 			ew.printf("  env:     %s\n", strings.Join(plan.SortedEnv(server.RedactEnv(spec.AddedEnv())), " "))
 			ew.printf("  command: %s\n", server.Quote(server.RedactArgs(argv)))
 			ew.printf("  log:     %s\n", spec.Log)
-			ew.printf("  ready:   GET %s/health = 200 and GET /v1/models lists %q, within %s\n", spec.URL(), v.Model, spec.ReadyTimeout)
+			ew.printf("  ready:   %s, within %s\n", spec.Readiness(), spec.ReadyTimeout)
 		} else {
 			ew.printf("  endpoint: %s (external: nothing is started)\n", spec.URL())
-			ew.printf("  ready:   GET %s/v1/models lists %q, within %s\n", spec.URL(), v.Model, spec.ReadyTimeout)
+			ew.printf("  ready:   %s, within %s\n", spec.Readiness(), spec.ReadyTimeout)
 		}
 		for _, c := range v.Prepare {
 			ew.printf("  prepare: %s\n", server.Quote(server.RedactArgs(c)))

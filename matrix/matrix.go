@@ -38,6 +38,7 @@ import (
 
 	"github.com/quanteval/quanteval/plan"
 	"github.com/quanteval/quanteval/result"
+	"github.com/quanteval/quanteval/server"
 )
 
 // Job is one eval of one variant, as the Evaluate function receives it.
@@ -122,6 +123,14 @@ func Select(p *plan.Plan, only []string) ([]plan.Variant, error) {
 // Paths of a plan's outputs.
 func logPath(p *plan.Plan, v string) string       { return filepath.Join(p.Output, "logs", v+".log") }
 func resultPath(p *plan.Plan, v, e string) string { return filepath.Join(p.Output, v, e+".json") }
+
+// serverSpec is the server.Spec of variant v, with its log and the run's own folder
+// for server state (Ollama's model store: OUTPUT/ollama-models).
+func serverSpec(p *plan.Plan, v plan.Variant) server.Spec {
+	spec := v.Spec(logPath(p, v.Name))
+	spec.StateDir = p.Output
+	return spec
+}
 
 // ManifestPath is where Run records the run.
 func ManifestPath(p *plan.Plan) string { return filepath.Join(p.Output, "manifest.json") }

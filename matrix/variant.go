@@ -76,7 +76,7 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 		return err
 	}
 
-	spec := v.Spec(logPath(r.p, v.Name))
+	spec := serverSpec(r.p, v)
 	spec.PollInterval = r.o.PollInterval
 	next := r.o.WaitEvery
 	spec.OnWait = func(elapsed time.Duration, line string) {
@@ -142,6 +142,11 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 		r.checkpoint()
 		if err != nil {
 			return fmt.Errorf("prepare %s: %w (output in %s)", server.Quote(shown), err, logPath(r.p, v.Name))
+		}
+	}
+	if spec.ModelLater() {
+		if err := srv.ModelListed(ctx); err != nil {
+			return fmt.Errorf("after the prepare commands: %w (a prepare command must make the model, e.g. ollama create)", err)
 		}
 	}
 

@@ -65,6 +65,35 @@ func TestExample(t *testing.T) {
 	}
 }
 
+// TestTinyExample reads the CPU plan shipped in examples/: four Ollama variants, each
+// making its model in a prepare command with the same Ollama the server runs.
+func TestTinyExample(t *testing.T) {
+	p, err := Read(filepath.Join("..", "examples", "tiny-cpu.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantModels := map[string]string{"F32": "tiny:f32", "F16": "tiny:f16", "Q8_0": "tiny:q8_0", "Q4_K_M": "tiny:q4_k_m"}
+	if len(p.Variants) != len(wantModels) || p.Reference() == nil || p.Reference().Name != "F32" {
+		t.Fatalf("variants %+v, want F32 (reference), F16, Q8_0, Q4_K_M", p.Variants)
+	}
+	for _, v := range p.Variants {
+		s := v.Server
+		if v.Model != wantModels[v.Name] || s.Kind != server.KindOllama || s.Port != 11439 || s.Env["OLLAMA_NUM_PARALLEL"] != "1" {
+			t.Errorf("%s: model %q, kind %q, port %d, env %v", v.Name, v.Model, s.Kind, s.Port, s.Env)
+		}
+		if len(v.Prepare) != 1 || len(v.Prepare[0]) < 3 || v.Prepare[0][0] != s.Command[0] || v.Prepare[0][1] != "create" || v.Prepare[0][2] != v.Model {
+			t.Errorf("%s: prepare %q, want [%s create %s ...]", v.Name, v.Prepare, s.Command[0], v.Model)
+		}
+		argv, err := v.Spec("x.log").Argv()
+		if err != nil || server.Quote(argv) != ".tools/bin/ollama serve" {
+			t.Errorf("%s: command %q, %v", v.Name, argv, err)
+		}
+	}
+	if len(p.Evals) != 2 || p.Evals[1].Evalset != "builtin:tinystories_consistency_v1" || p.Evals[1].Logprobs != 5 {
+		t.Errorf("evals %+v, want the story set last, with logprobs 5", p.Evals)
+	}
+}
+
 func TestOverrides(t *testing.T) {
 	src := `
 name: t
@@ -193,7 +222,7 @@ evals: [{evalset: x.jsonl}, {evalset: other/x.jsonl}, {concurrency: 0}]
 			`p.yaml:4: variants[1].name: "A" already names the variant at line 3`,
 			`p.yaml:5: variants[2].name: "../x" cannot name a folder`,
 			`p.yaml:6: variants[3].name: missing`,
-			`p.yaml:7: variants[4].kind: unknown kind "tgi" (want one of external, llama-server, sglang, vllm)`,
+			`p.yaml:7: variants[4].kind: unknown kind "tgi" (want one of external, llama-server, ollama, sglang, vllm)`,
 			`p.yaml:8: variants[5].base_url: missing: kind external needs the endpoint's URL`,
 			`p.yaml:9: variants[6].base_url: only for kind external`,
 			`p.yaml:10: variants[7].port: 70000 is not a port`,

@@ -233,7 +233,8 @@ func tailFile(path string, from int64, n int) []string {
 }
 
 // WaitReady waits until the server answers: GET /health with 200 (for the kinds
-// that have it) and GET /v1/models listing the model, within the ready timeout. It
+// that have it; / for Ollama) and GET /v1/models listing the model (except for a
+// kind whose model is made later, see Spec.ModelLater), within the ready timeout. It
 // fails at once, with an *ExitError, if the process exits first.
 func (s *Server) WaitReady(ctx context.Context) error {
 	timeout := orDefault(s.spec.ReadyTimeout, DefaultReadyTimeout)
@@ -297,15 +298,26 @@ func (s *Server) get(ctx context.Context, path string) (int, []byte, error) {
 
 // probe is one readiness check; nil means ready.
 func (s *Server) probe(ctx context.Context) error {
-	if h := kinds[s.spec.kind()].health; h != "" {
-		code, _, err := s.get(ctx, h)
+	k := kinds[s.spec.kind()]
+	if k.health != "" {
+		code, _, err := s.get(ctx, k.health)
 		if err != nil {
-			return fmt.Errorf("GET %s: %w", h, err)
+			return fmt.Errorf("GET %s: %w", k.health, err)
 		}
 		if code != http.StatusOK {
-			return fmt.Errorf("GET %s: status %d", h, code)
+			return fmt.Errorf("GET %s: status %d", k.health, code)
 		}
 	}
+	if k.modelLater {
+		return nil
+	}
+	return s.ModelListed(ctx)
+}
+
+// ModelListed checks once that GET /v1/models lists the spec's model. For a kind
+// whose model a prepare command makes (Spec.ModelLater), it tells that the command
+// made it. Ollama lists a model named without a tag as NAME:latest.
+func (s *Server) ModelListed(ctx context.Context) error {
 	code, body, err := s.get(ctx, "/v1/models")
 	if err != nil {
 		return fmt.Errorf("GET /v1/models: %w", err)
@@ -318,7 +330,7 @@ func (s *Server) probe(ctx context.Context) error {
 		return fmt.Errorf("GET /v1/models: %w", err)
 	}
 	for _, id := range ids {
-		if id == s.spec.Model {
+		if id == s.spec.Model || s.spec.kind() == KindOllama && !strings.Contains(s.spec.Model, ":") && id == s.spec.Model+":latest" {
 			return nil
 		}
 	}
@@ -341,11 +353,16 @@ func modelIDs(body []byte) ([]string, error) {
 	return ids, nil
 }
 
-// Version is what GET /version reports ("" when the server has no such endpoint).
+// Version is what GET /version (Ollama: /api/version) reports ("" when the server
+// has no such endpoint).
 func (s *Server) Version(ctx context.Context) (string, error) {
-	code, body, err := s.get(ctx, "/version")
+	path := kinds[s.spec.kind()].version
+	if path == "" {
+		path = "/version"
+	}
+	code, body, err := s.get(ctx, path)
 	if err != nil {
-		return "", fmt.Errorf("server: GET /version: %w", err)
+		return "", fmt.Errorf("server: GET %s: %w", path, err)
 	}
 	if code != http.StatusOK {
 		return "", nil
@@ -354,7 +371,7 @@ func (s *Server) Version(ctx context.Context) (string, error) {
 		Version string `json:"version"`
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
-		return "", fmt.Errorf("server: GET /version: %w", err)
+		return "", fmt.Errorf("server: GET %s: %w", path, err)
 	}
 	return v.Version, nil
 }

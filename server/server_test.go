@@ -21,6 +21,10 @@ import (
 var fakeVLLM string // the stand-in `vllm` binary, built once by TestMain
 
 func TestMain(m *testing.M) {
+	if os.Getenv(fakeOllamaEnv) == "1" {
+		fakeOllama() // this binary is the child: see ollama_test.go
+		return
+	}
 	dir, err := os.MkdirTemp("", "fakevllm")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -123,6 +127,10 @@ func TestArgv(t *testing.T) {
 			[]string{"python", "-m", "sglang.launch_server", "--model-path", "m", "--host", "127.0.0.1", "--port", "30000", "--tp", "1"}},
 		{"llama-server", Spec{Kind: KindLlamaServer, Model: "/models/q4.gguf", Port: 8080, Args: []string{"-c", "4096"}},
 			[]string{"llama-server", "-m", "/models/q4.gguf", "--host", "127.0.0.1", "--port", "8080", "-c", "4096"}},
+		{"ollama default", Spec{Kind: KindOllama, Model: "tiny:f16", Port: 11439},
+			[]string{"ollama", "serve"}},
+		{"ollama command and args", Spec{Kind: KindOllama, Command: []string{".tools/bin/ollama", "serve"}, Model: "tiny:f16", Args: []string{"--verbose"}},
+			[]string{".tools/bin/ollama", "serve", "--verbose"}},
 		{"external", Spec{Kind: KindExternal, Model: "m", BaseURL: "http://h:1/v1"}, nil},
 	}
 	for _, tt := range tests {

@@ -14,12 +14,21 @@
 //     building its arguments, and how readiness is checked. A new kind is a new entry.
 //   - An external endpoint starts nothing: Start returns a Server whose WaitReady
 //     polls the given URL and whose Stop does nothing.
+//   - Ollama serves no model of its own at start: `ollama serve` takes no model
+//     argument, listens on OLLAMA_HOST and keeps models in OLLAMA_MODELS, which is
+//     set inside the run's own folder (Spec.StateDir), never the user's model store.
+//     Its model is made afterwards by a prepare command (`ollama create`), so its
+//     readiness is GET / = 200 alone; ModelListed checks the model after the
+//     prepare commands. OLLAMA_NUM_PARALLEL is left as the user gives it: 1 (the
+//     default of v0.17) answers one request at a time, which keeps greedy outputs
+//     deterministic; more lets requests share a batch.
 package server
 
 import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +40,7 @@ const (
 	KindVLLM        = "vllm"
 	KindSGLang      = "sglang"
 	KindLlamaServer = "llama-server"
+	KindOllama      = "ollama"
 	KindExternal    = "external"
 )
 
@@ -54,12 +64,20 @@ type kind struct {
 	health string
 	// env adds variables the kind needs (e.g. a listen address); nil adds none.
 	env func(s Spec) map[string]string
+	// modelLater marks a server that starts with no model: a prepare command makes
+	// it, so readiness does not ask for the model to be listed.
+	modelLater bool
+	// version is the path that reports the server's version ("/version" when "").
+	version string
 }
 
 var kinds = map[string]kind{
 	KindVLLM:        {command: []string{"vllm", "serve"}, args: appendVLLMArgs, health: "/health"},
 	KindSGLang:      {command: []string{"python", "-m", "sglang.launch_server"}, args: appendSGLangArgs, health: "/health"},
 	KindLlamaServer: {command: []string{"llama-server"}, args: appendLlamaServerArgs, health: "/health"},
+	// Ollama answers "Ollama is running" on / and has no /health.
+	KindOllama: {command: []string{"ollama", "serve"}, args: appendOllamaArgs, health: "/", env: ollamaEnv,
+		modelLater: true, version: "/api/version"},
 	// An external endpoint may be any OpenAI-compatible service, which need not
 	// have /health: its model list is the test.
 	KindExternal: {},
@@ -98,6 +116,29 @@ func appendLlamaServerArgs(s Spec) []string {
 	return append(out, s.Args...)
 }
 
+// `ollama serve` takes no model: the address and the model store are environment
+// variables (ollamaEnv).
+func appendOllamaArgs(s Spec) []string { return append([]string{}, s.Args...) }
+
+// OllamaModelsDir is the folder, inside Spec.StateDir, that holds Ollama's models.
+const OllamaModelsDir = "ollama-models"
+
+func ollamaEnv(s Spec) map[string]string {
+	return map[string]string{
+		"OLLAMA_HOST":   net.JoinHostPort(s.host(), strconv.Itoa(s.port())),
+		"OLLAMA_MODELS": absPath(filepath.Join(s.stateDir(), OllamaModelsDir)),
+	}
+}
+
+// absPath makes p absolute, so that a child that changes its directory still
+// finds it; p is kept as it is when the working directory is unknown.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
 // Spec says which server to run and how. The zero value of a field means its
 // default, given in the comment.
 type Spec struct {
@@ -110,6 +151,9 @@ type Spec struct {
 	Env     map[string]string // added to the current environment
 	BaseURL string            // external only: the endpoint, with or without /v1
 	Log     string            // the file the child's stdout and stderr go to (required unless external)
+	// StateDir is a folder of the run's own where a server keeps state (Ollama's
+	// model store, STATEDIR/ollama-models); the folder of Log when "".
+	StateDir string
 
 	ReadyTimeout   time.Duration // DefaultReadyTimeout
 	StopGrace      time.Duration // DefaultStopGrace, given to each of SIGINT and SIGTERM
@@ -142,6 +186,13 @@ func (s Spec) port() int {
 	return s.Port
 }
 
+func (s Spec) stateDir() string {
+	if s.StateDir == "" {
+		return filepath.Dir(s.Log)
+	}
+	return s.StateDir
+}
+
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
 		return def
@@ -151,6 +202,25 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // Managed reports whether a process is started for s (every kind but external).
 func (s Spec) Managed() bool { return kinds[s.kind()].args != nil }
+
+// ModelLater reports a kind whose model is made after the server is ready (by a
+// prepare command such as `ollama create`): readiness does not wait for it, and
+// Server.ModelListed checks it once the prepare commands have run.
+func (s Spec) ModelLater() bool { return kinds[s.kind()].modelLater }
+
+// Readiness says in words what WaitReady waits for (and, for a kind whose model is
+// made later, what is checked after the prepare commands).
+func (s Spec) Readiness() string {
+	k := kinds[s.kind()]
+	if k.health == "" {
+		return fmt.Sprintf("GET %s/v1/models lists %q", s.URL(), s.Model)
+	}
+	health := fmt.Sprintf("GET %s%s = 200", s.URL(), k.health)
+	if k.modelLater {
+		return fmt.Sprintf("%s; after the prepare commands, GET /v1/models lists %q", health, s.Model)
+	}
+	return fmt.Sprintf("%s and GET /v1/models lists %q", health, s.Model)
+}
 
 // Argv is the command line that starts the server; nil for an external endpoint.
 func (s Spec) Argv() ([]string, error) {

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/quanteval/quanteval/matrix"
@@ -15,10 +17,12 @@ import (
 const matrixUsage = `usage: quanteval matrix PLAN.yaml [--dry-run] [--only NAME,...] [--resume] [--fail-fast]
 
 Runs a whole test plan: for each variant in turn, starts its server (vllm, sglang,
-llama-server, or an external endpoint), waits until it serves the model, runs every
-eval as 'quanteval run' would, stops the server and frees its GPU memory; then
-compares the results into OUTPUT/report/EVAL/. Logs go to OUTPUT/logs/, results to
-OUTPUT/VARIANT/EVAL.json, and what ran to OUTPUT/manifest.json.
+llama-server, ollama, or an external endpoint), waits until it serves, runs the
+variant's prepare commands and every eval as 'quanteval run' would, stops the server
+and frees its GPU memory; then compares the results into OUTPUT/report/EVAL/ and ends
+with the comparison tables and the paths of the HTML reports. Logs go to
+OUTPUT/logs/, results to OUTPUT/VARIANT/EVAL.json, and what ran to
+OUTPUT/manifest.json.
 
 flags:
 `
@@ -70,7 +74,7 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *dryRun {
 		return matrix.DryRun(stdout, p, names)
 	}
-	_, err = matrix.Run(ctx, matrix.Options{
+	m, err := matrix.Run(ctx, matrix.Options{
 		Plan:     p,
 		Evaluate: evaluateJob,
 		Report:   compareReport(stdout, stderr),
@@ -81,6 +85,28 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Progress: stderr,
 		Tool:     "quanteval " + version,
 	})
+	if m != nil {
+		if werr := writeReportPaths(stdout, m); werr != nil {
+			return errors.Join(err, werr)
+		}
+	}
+	return err
+}
+
+// writeReportPaths ends the output with where each eval's HTML report is, so that
+// the last lines of a long run say where to look.
+func writeReportPaths(w io.Writer, m *matrix.Manifest) error {
+	var lines []string
+	for _, r := range m.Reports {
+		html := filepath.Join(r.Dir, "compare.html")
+		if _, err := os.Stat(html); r.Error == "" && err == nil {
+			lines = append(lines, fmt.Sprintf("  %s: %s\n", r.Eval, html))
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "\nHTML report:\n%s", strings.Join(lines, ""))
 	return err
 }
 

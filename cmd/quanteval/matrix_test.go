@@ -134,6 +134,10 @@ func TestMatrixEndToEnd(t *testing.T) {
 	if !strings.Contains(stdout.String(), "FP8") || !strings.Contains(stdout.String(), "BF16") {
 		t.Errorf("stdout lacks the comparison:\n%s", stdout.String())
 	}
+	wantEnd := "\nHTML report:\n  tiny: " + filepath.Join(dir, "out", "report", "tiny", "compare.html") + "\n"
+	if !strings.HasSuffix(stdout.String(), wantEnd) {
+		t.Errorf("stdout does not end with the report's path %q:\n%s", wantEnd, stdout.String())
+	}
 	data, err := os.ReadFile(filepath.Join(dir, "out", "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
