@@ -68,7 +68,7 @@ func (c *Comparison) plot() (*plot.Plot, error) {
 		v := &c.Variants[i]
 		names[i] = v.Label + "\nreference"
 		if p := v.VsRef; p != nil {
-			names[i] = fmt.Sprintf("%s\n%s pts, p = %s", v.Label, FormatPoints(p.Diff), FormatP(p.P))
+			names[i] = fmt.Sprintf("%s\n%s pts, %s", v.Label, FormatPoints(p.Diff), PEquals(p.P))
 		}
 		acc := v.Score.Accuracy * 100
 		bar, err := plotter.NewBarChart(plotter.Values{acc}, width)

@@ -496,3 +496,11 @@ func TestWriteErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestPEquals(t *testing.T) {
+	for p, want := range map[float64]string{1: "p = 1.00", 0.127: "p = 0.13", 0.0039: "p = 0.004", 0.0002: "p < 0.001"} {
+		if got := PEquals(p); got != want {
+			t.Errorf("PEquals(%v) = %q, want %q", p, got, want)
+		}
+	}
+}

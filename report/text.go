@@ -20,9 +20,9 @@ var texts = map[string]map[string]string{
 		"flips":        "flips (lost/gained)",
 		"ref":          "ref",
 		"verdicts":     "Verdicts (against %s, exact McNemar test, α = %s)",
-		"same":         "no significant difference (p = %s)",
-		"lower":        "significantly lower (p = %s)",
-		"higher":       "significantly higher (p = %s)",
+		"same":         "no significant difference (%s)",
+		"lower":        "significantly lower (%s)",
+		"higher":       "significantly higher (%s)",
 		"verdictline":  "%s vs %s: %s; %s points over %d items; %d lost%s, %d gained%s; this set detects differences of %s points or more (%d%% power).",
 		"metricline":   "%s: %s, %s points",
 		"explain":      "What may explain a difference",
@@ -79,9 +79,9 @@ var texts = map[string]map[string]string{
 		"flips":        "翻转（失/得）",
 		"ref":          "基准",
 		"verdicts":     "结论（相对 %s，精确 McNemar 检验，α = %s）",
-		"same":         "无显著差异 (p = %s)",
-		"lower":        "显著更低 (p = %s)",
-		"higher":       "显著更高 (p = %s)",
+		"same":         "无显著差异 (%s)",
+		"lower":        "显著更低 (%s)",
+		"higher":       "显著更高 (%s)",
 		"verdictline":  "%s 对比 %s：%s；差值 %s 个百分点，共 %d 题；失分 %d%s，得分 %d%s；本评测集可检测的最小差异为 %s 个百分点（功效 %d%%）。",
 		"metricline":   "%s：%s，%s 个百分点",
 		"explain":      "可能解释差异的因素",
@@ -144,7 +144,7 @@ func (c *Comparison) Tf(key string, args ...any) string { return fmt.Sprintf(c.T
 // VerdictText is the one-line verdict of p in the comparison's language, e.g.
 // "no significant difference (p = 1.00)".
 func (c *Comparison) VerdictText(p *Paired) string {
-	return c.Tf(p.verdictKey(), FormatP(p.P))
+	return c.Tf(p.verdictKey(), PEquals(p.P))
 }
 
 // verdictKey maps a verdict code to its text key.
@@ -170,6 +170,14 @@ func FormatP(p float64) string {
 		return fmt.Sprintf("%.3f", p)
 	}
 	return "< 0.001"
+}
+
+// PEquals is "p = 0.13", or "p < 0.001" below what FormatP prints as a number.
+func PEquals(p float64) string {
+	if f := FormatP(p); !strings.HasPrefix(f, "<") {
+		return "p = " + f
+	}
+	return "p < 0.001"
 }
 
 // FormatAcc prints an accuracy as the seed does, a proportion.
