@@ -124,7 +124,7 @@ func compareReport(stdout, stderr io.Writer) matrix.Report {
 			}
 		}
 		args = append(args, "--labels", strings.Join(labels, ","), "--out-dir", dir)
-		if _, err := fmt.Fprintf(stdout, "\n## %s\n\n", lastElem(dir)); err != nil {
+		if _, err := fmt.Fprintf(stdout, "\n# eval %s\n\n", lastElem(dir)); err != nil {
 			return err
 		}
 		return cmdCompare(ctx, args, stdout, stderr)
