@@ -4,7 +4,7 @@
 // Scoring is a pure function of the item and the answer text; it never sees the
 // reasoning a server returns apart from the answer. Every closed <think> block is
 // removed first, and an unclosed one means the answer was never written. The rules per
-// item type are in docs/scoring.md; the decisions taken where a reply is ambiguous
+// item type are in README.md (Scoring rules); the decisions taken where a reply is ambiguous
 // are there too and in the comments below, each pinned by a test.
 package score
 
