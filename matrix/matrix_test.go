@@ -8,10 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -20,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quanteval/quanteval/internal/testenv"
 	"github.com/quanteval/quanteval/internal/vllmtest"
 	"github.com/quanteval/quanteval/plan"
 	"github.com/quanteval/quanteval/result"
@@ -37,10 +36,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fakeVLLM = filepath.Join(dir, "fakevllm")
-	out, err := exec.Command("go", "build", "-o", fakeVLLM, "github.com/quanteval/quanteval/internal/fakevllm").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building fakevllm: %v\n%s", err, out)
+	if fakeVLLM, err = testenv.BuildFakeVLLM(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -48,15 +45,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+var freePort = testenv.FreePort
 
 // items are the questions of the fake evaluator. The fake server answers "[qN]"
 // wrong when its model name has a segment qN, so NVFP4 (q1, q3) gets 1/3, FP8 (q2)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quanteval/quanteval/internal/testenv"
 	"github.com/quanteval/quanteval/internal/vllmtest"
 )
 
@@ -30,10 +30,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fakeVLLM = filepath.Join(dir, "fakevllm")
-	out, err := exec.Command("go", "build", "-o", fakeVLLM, "github.com/quanteval/quanteval/internal/fakevllm").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building fakevllm: %v\n%s", err, out)
+	if fakeVLLM, err = testenv.BuildFakeVLLM(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -41,15 +39,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+var freePort = testenv.FreePort
 
 // fakeSpec is a vllm spec running the fake on a free port, with env added.
 func fakeSpec(t *testing.T, model string, env map[string]string) Spec {

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quanteval/quanteval/internal/testenv"
 	"github.com/quanteval/quanteval/matrix"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/server"
@@ -36,11 +35,7 @@ func fakeVLLM(t *testing.T) string {
 			fakeErr = err
 			return
 		}
-		fakePath = filepath.Join(dir, "fakevllm")
-		out, err := exec.Command("go", "build", "-o", fakePath, "github.com/quanteval/quanteval/internal/fakevllm").CombinedOutput()
-		if err != nil {
-			fakeErr = fmt.Errorf("building fakevllm: %v\n%s", err, out)
-		}
+		fakePath, fakeErr = testenv.BuildFakeVLLM(dir)
 	})
 	if fakeErr != nil {
 		t.Fatal(fakeErr)
@@ -48,15 +43,7 @@ func fakeVLLM(t *testing.T) string {
 	return fakePath
 }
 
-func matrixPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+var matrixPort = testenv.FreePort
 
 // matrixPlan writes an eval set and a two-variant plan on the fake server; fp8 adds
 // keys to the FP8 variant.
