@@ -13,6 +13,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
+	"github.com/quanteval/quanteval/evalset"
 )
 
 // colType is the type a column must have, as the hub's data-set viewer shows it.
@@ -275,7 +276,7 @@ func readJSONL(file string, cols []column) ([]record, error) {
 				err = json.Unmarshal(v, &rec[i].list)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("datasets: %s:%d: column %q: want %s, got %s", file, line, c.name, c.typ, jsonKind(v))
+				return nil, fmt.Errorf("datasets: %s:%d: column %q: want %s, got %s", file, line, c.name, c.typ, evalset.JSONKind(v))
 			}
 		}
 		out = append(out, rec)
@@ -284,24 +285,4 @@ func readJSONL(file string, cols []column) ([]record, error) {
 		return nil, fmt.Errorf("datasets: %s:%d: %w", file, line+1, err)
 	}
 	return out, nil
-}
-
-func jsonKind(v json.RawMessage) string {
-	t := bytes.TrimSpace(v)
-	if len(t) == 0 {
-		return "nothing"
-	}
-	switch t[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number " + string(t)
 }

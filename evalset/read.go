@@ -216,14 +216,16 @@ func str(raw map[string]json.RawMessage, key string, dst *string, required bool)
 		return nil
 	}
 	if err := json.Unmarshal(v, dst); err != nil {
-		return fmt.Errorf("want a string, got %s", jsonKind(v))
+		return fmt.Errorf("want a string, got %s", JSONKind(v))
 	}
 	return nil
 }
 
 func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
 
-func jsonKind(v json.RawMessage) string {
+// JSONKind names the kind of a JSON value for an error message: "a string",
+// "a list", ..., with a number's text ("a number 7").
+func JSONKind(v json.RawMessage) string {
 	t := bytes.TrimSpace(v)
 	if len(t) == 0 {
 		return "nothing"
@@ -237,8 +239,10 @@ func jsonKind(v json.RawMessage) string {
 		return "a string"
 	case 't', 'f':
 		return "a boolean"
+	case 'n':
+		return "null"
 	}
-	return "a number"
+	return "a number " + string(t)
 }
 
 func validType(t string) bool {

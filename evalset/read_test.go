@@ -20,7 +20,7 @@ func TestParseErrors(t *testing.T) {
 		{"invalid JSON", `{"id": "x", `, "", "invalid JSON"},
 		{"not an object", `[1, 2]`, "", "not a JSON object"},
 		{"missing id", `{"type": "number", "prompt": "q", "answer": 1}`, "id", "missing"},
-		{"id not a string", `{"id": 7, "type": "number", "prompt": "q", "answer": 1}`, "id", "want a string, got a number"},
+		{"id not a string", `{"id": 7, "type": "number", "prompt": "q", "answer": 1}`, "id", "want a string, got a number 7"},
 		{"missing type", `{"id": "x", "prompt": "q", "answer": 1}`, "type", "missing"},
 		{"unknown type", `{"id": "x", "type": "regex", "prompt": "q", "answer": 1}`, "type", `unknown type "regex"`},
 		{"no prompt", `{"id": "x", "type": "number", "answer": 1}`, "prompt", "give prompt or messages"},
