@@ -46,6 +46,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	formats := fs.String("format", strings.Join(compareFormats, ","), "comma-separated report formats to write")
 	lang := fs.String("lang", "en", "language of headers and verdicts: en or zh")
 	alpha := fs.Float64("alpha", report.DefaultAlpha, "significance level of the tests")
+	size := fs.String("chart-size", fmt.Sprintf("%dx%d", report.ChartWidth, report.ChartHeight), "size of the PNG and SVG chart in pixels, WIDTHxHEIGHT")
 
 	// Files and flags may come in any order (the files usually first).
 	var files []string
@@ -78,6 +79,10 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return usagef("compare: --format %q: want some of %s", f, strings.Join(compareFormats, ","))
 		}
 		want = append(want, f)
+	}
+	var width, height int
+	if n, err := fmt.Sscanf(*size, "%dx%d", &width, &height); err != nil || n != 2 || width < 200 || height < 150 || width > 8000 || height > 8000 {
+		return usagef("compare: --chart-size %q: want WIDTHxHEIGHT in pixels, at least 200x150", *size)
 	}
 	if *outDir == "" && formatSet {
 		*outDir = "."
@@ -125,9 +130,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		case "json":
 			err = c.JSON(&buf)
 		case "png":
-			err = c.PNG(&buf, report.ChartWidth, report.ChartHeight)
+			err = c.PNG(&buf, width, height)
 		case "svg":
-			err = c.SVG(&buf, report.ChartWidth, report.ChartHeight)
+			err = c.SVG(&buf, width, height)
 		case "html":
 			err = c.HTML(&buf)
 		}

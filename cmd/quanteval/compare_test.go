@@ -200,6 +200,26 @@ func TestCompareOptions(t *testing.T) {
 	}
 }
 
+func TestCompareChartSize(t *testing.T) {
+	dir := t.TempDir()
+	args := append([]string{"compare", "--out-dir", dir, "--format", "png,svg", "--chart-size", "640x400"}, compareFiles...)
+	var stdout, stderr bytes.Buffer
+	if err := quanteval(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(read(t, filepath.Join(dir, "compare.png"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sz := img.Bounds().Size(); sz.X != 640 || sz.Y != 400 {
+		t.Errorf("PNG is %v, want 640x400", sz)
+	}
+	// gonum/plot writes SVG in points: 640x400 px at 96 dpi is 480x300 pt.
+	if svg := string(read(t, filepath.Join(dir, "compare.svg"))); !strings.Contains(svg, `viewBox="0 0 480 300"`) {
+		t.Errorf("SVG does not have the chosen width: %.200s", svg)
+	}
+}
+
 func TestCompareErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -217,6 +237,7 @@ func TestCompareErrors(t *testing.T) {
 		{"lang", append([]string{"--lang", "fr"}, compareFiles...), `language "fr"`},
 		{"alpha", append([]string{"--alpha", "2"}, compareFiles...), "alpha 2"},
 		{"bad flag", []string{"--nope"}, "flag provided but not defined"},
+		{"chart size", append([]string{"--chart-size", "big"}, compareFiles...), `--chart-size "big"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
