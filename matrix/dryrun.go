@@ -103,6 +103,9 @@ func EvalFlags(e plan.Eval) []string {
 	if e.Fewshot != nil {
 		add("fewshot", strconv.Itoa(*e.Fewshot))
 	}
+	if e.Revision != "" {
+		add("revision", e.Revision)
+	}
 	if e.Logprobs != 0 {
 		add("logprobs", strconv.Itoa(e.Logprobs))
 	}

@@ -371,7 +371,7 @@ func fillDefaults(s Server) Server {
 var (
 	topKeys     = []string{"name", "output", "server", "variants", "evals"}
 	variantKeys = append([]string{"name", "model", "reference", "prepare"}, serverKeys...)
-	evalKeys    = []string{"name", "evalset", "concurrency", "max_tokens", "temperature", "timeout", "retries", "seed", "system", "extra_body", "api_key_env", "limit", "sample", "sample_seed", "task", "fewshot", "logprobs"}
+	evalKeys    = []string{"name", "evalset", "concurrency", "max_tokens", "temperature", "timeout", "retries", "seed", "system", "extra_body", "api_key_env", "limit", "sample", "sample_seed", "task", "fewshot", "revision", "logprobs"}
 )
 
 // Parse reads and checks a plan; file names it in errors. The error joins one
@@ -585,6 +585,8 @@ func (d *decoder) evals(p *Plan, n, root *yaml.Node) {
 			case "fewshot":
 				f := d.integer(v, full, 0)
 				e.Fewshot = &f
+			case "revision":
+				e.Revision = d.str(v, full)
 			case "logprobs":
 				e.Logprobs = d.integer(v, full, 0)
 			}

@@ -91,6 +91,7 @@ type Eval struct {
 	SampleSeed  *int64          `json:"sample_seed,omitempty"`
 	Task        string          `json:"task,omitempty"`
 	Fewshot     *int            `json:"fewshot,omitempty"`
+	Revision    string          `json:"revision,omitempty"` // of a hub data set
 	Logprobs    int             `json:"logprobs,omitempty"`
 	Line        int             `json:"-"`
 }

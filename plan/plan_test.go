@@ -123,7 +123,7 @@ evals:
     retries: 0
     seed: 7
     system: ""
-  - {evalset: gsm8k, task: main, fewshot: 0, extra_body: '{"top_k": 1}', timeout: 30}
+  - {evalset: gsm8k, task: main, fewshot: 0, extra_body: '{"top_k": 1}', timeout: 30, revision: v1.0}
 `
 	p, err := Parse("p.yaml", []byte(src))
 	if err != nil {
@@ -159,7 +159,7 @@ evals:
 		e0.Timeout.D() != 20*time.Minute || e0.Retries == nil || *e0.Retries != 0 || *e0.Seed != 7 || e0.System == nil || *e0.System != "" {
 		t.Errorf("eval 0 = %+v", e0)
 	}
-	if e1.Name != "gsm8k-main" || *e1.Fewshot != 0 || string(e1.ExtraBody) != `{"top_k":1}` || e1.Timeout.D() != 30*time.Second || e1.Retries != nil || e1.System != nil {
+	if e1.Name != "gsm8k-main" || *e1.Fewshot != 0 || e1.Revision != "v1.0" || string(e1.ExtraBody) != `{"top_k":1}` || e1.Timeout.D() != 30*time.Second || e1.Retries != nil || e1.System != nil {
 		t.Errorf("eval 1 = %+v", e1)
 	}
 	if p.Output != "results/t" {

@@ -31,6 +31,7 @@ func evaluateJob(ctx context.Context, job matrix.Job) (*result.File, error) {
 		Logprobs:    e.Logprobs,
 		Task:        e.Task,
 		Sample:      e.Sample,
+		Revision:    e.Revision,
 	}
 	if e.Concurrency > 0 {
 		o.Concurrency = e.Concurrency
