@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/quanteval/quanteval/evalset"
@@ -179,5 +180,31 @@ func TestSlug(t *testing.T) {
 		if got := slug(in); got != want {
 			t.Errorf("slug(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestRunInterruptedExits130(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	answers := seedAnswers(t, 0)
+	var n atomic.Int32
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: func(r vllmtest.ChatRequest) vllmtest.Reply {
+		if n.Add(1) == 10 {
+			cancel() // SIGINT in the middle of the run
+		}
+		return answers(r)
+	}})
+	out := filepath.Join(t.TempDir(), "r.json")
+	var stdout, stderr bytes.Buffer
+	err := quanteval(ctx, []string{"run", "--base-url", hs.URL, "--out", out, "--concurrency", "1", "--quiet"}, &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 130 {
+		t.Fatalf("exit %d, want 130: %v", code, err)
+	}
+	if !strings.Contains(stderr.String(), "continue with --resume") || !strings.Contains(stdout.String(), "incomplete (10 of 40 items)") {
+		t.Errorf("stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+	f, err := result.Read(out)
+	if err != nil || f.Complete || len(f.Items) != 10 {
+		t.Fatalf("partial result: %v complete=%v items=%d", err, f != nil && f.Complete, len(f.Items))
 	}
 }
