@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/quanteval/quanteval/consistency"
+
 	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/result"
 )
@@ -70,13 +72,13 @@ func cmdEvalsetFreeze(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Errorf("evalset freeze: %w", err)}
 	}
-	items, err := evalset.Freeze(f, *firstSentence)
+	items, err := consistency.Freeze(f, *firstSentence)
 	if err != nil {
 		return usageError{fmt.Errorf("evalset freeze: %s: %w", src, err)}
 	}
 
 	var buf bytes.Buffer
-	buf.WriteString(evalset.FrozenHeader(f, *firstSentence))
+	buf.WriteString(consistency.FrozenHeader(f, *firstSentence))
 	if err := evalset.WriteJSONL(&buf, items); err != nil {
 		return fmt.Errorf("evalset freeze: %w", err)
 	}

@@ -1,4 +1,4 @@
-package evalset
+package consistency
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/quanteval/quanteval/evalset"
 
 	"github.com/quanteval/quanteval/result"
 )
@@ -17,10 +19,10 @@ func refRun() *result.File {
 		Evalset: result.Evalset{Name: "openings"},
 		Params:  result.Params{MaxTokens: 48, Seed: &seed},
 		Items: []result.Record{
-			{ID: "story-01", Type: TypeExact, Category: "story", Prompt: "Once upon a time", Output: " there was a cat. It was happy.\n"},
-			{ID: "story-02", Type: TypeExact, Category: "story", Prompt: "The ball", Error: "timeout"},
-			{ID: "story-03", Type: TypeExact, Category: "story", Prompt: "Tim", Output: " \n "},
-			{ID: "story-04", Type: TypeExact, Prompt: "The dog", Output: ` said, "Hi!" Then he ran`},
+			{ID: "story-01", Type: evalset.TypeExact, Category: "story", Prompt: "Once upon a time", Output: " there was a cat. It was happy.\n"},
+			{ID: "story-02", Type: evalset.TypeExact, Category: "story", Prompt: "The ball", Error: "timeout"},
+			{ID: "story-03", Type: evalset.TypeExact, Category: "story", Prompt: "Tim", Output: " \n "},
+			{ID: "story-04", Type: evalset.TypeExact, Prompt: "The dog", Output: ` said, "Hi!" Then he ran`},
 		},
 	}
 }
@@ -29,21 +31,21 @@ func TestFreeze(t *testing.T) {
 	tests := []struct {
 		name          string
 		firstSentence bool
-		want          []Item
+		want          []evalset.Item
 	}{
 		{
 			name: "exact",
-			want: []Item{
-				{ID: "story-01", Type: TypeExact, Category: "story", Prompt: "Once upon a time", Answer: " there was a cat. It was happy.\n"},
-				{ID: "story-04", Type: TypeExact, Prompt: "The dog", Answer: ` said, "Hi!" Then he ran`},
+			want: []evalset.Item{
+				{ID: "story-01", Type: evalset.TypeExact, Category: "story", Prompt: "Once upon a time", Answer: " there was a cat. It was happy.\n"},
+				{ID: "story-04", Type: evalset.TypeExact, Prompt: "The dog", Answer: ` said, "Hi!" Then he ran`},
 			},
 		},
 		{
 			name:          "first sentence",
 			firstSentence: true,
-			want: []Item{
-				{ID: "story-01", Type: TypeContains, Category: "story", Prompt: "Once upon a time", Answer: []string{"there was a cat."}},
-				{ID: "story-04", Type: TypeContains, Prompt: "The dog", Answer: []string{`said, "Hi!"`}},
+			want: []evalset.Item{
+				{ID: "story-01", Type: evalset.TypeContains, Category: "story", Prompt: "Once upon a time", Answer: []string{"there was a cat."}},
+				{ID: "story-04", Type: evalset.TypeContains, Prompt: "The dog", Answer: []string{`said, "Hi!"`}},
 			},
 		},
 	}
@@ -56,12 +58,12 @@ func TestFreeze(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("got  %+v\nwant %+v", got, tt.want)
 			}
-			// What Freeze makes, WriteJSONL writes and Parse reads back unchanged.
+			// What Freeze makes, evalset.WriteJSONL writes and evalset.Parse reads back unchanged.
 			var buf bytes.Buffer
-			if err := WriteJSONL(&buf, got); err != nil {
+			if err := evalset.WriteJSONL(&buf, got); err != nil {
 				t.Fatal(err)
 			}
-			back, err := Parse("frozen.jsonl", buf.Bytes())
+			back, err := evalset.Parse("frozen.jsonl", buf.Bytes())
 			if err != nil {
 				t.Fatalf("frozen set does not parse: %v\n%s", err, buf.String())
 			}
@@ -108,7 +110,7 @@ func TestFrozenHeader(t *testing.T) {
 	}
 	// The header must not stop the set from parsing.
 	data := h + `{"id": "a", "type": "exact", "prompt": "p", "answer": "x"}` + "\n"
-	if _, err := Parse("frozen.jsonl", []byte(data)); err != nil {
+	if _, err := evalset.Parse("frozen.jsonl", []byte(data)); err != nil {
 		t.Errorf("header breaks parsing: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package evalset
+package consistency
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/quanteval/quanteval/evalset"
 
 	"github.com/quanteval/quanteval/result"
 )
@@ -27,19 +29,19 @@ import (
 // The record holds the last user turn of a conversation, not the whole of it, so a
 // set whose items were conversations freezes into single-turn items. Think blocks are
 // not removed here: the score package owns that rule.
-func Freeze(f *result.File, firstSentence bool) ([]Item, error) {
+func Freeze(f *result.File, firstSentence bool) ([]evalset.Item, error) {
 	if !f.Complete {
 		return nil, fmt.Errorf("freeze: %w: finish it with `quanteval run --resume` first", result.ErrIncomplete)
 	}
-	var items []Item
+	var items []evalset.Item
 	for _, r := range f.Items {
 		out := strings.TrimSpace(r.Output)
 		if r.Error != "" || out == "" || r.Prompt == "" {
 			continue
 		}
-		it := Item{ID: r.ID, Type: TypeExact, Prompt: r.Prompt, Category: r.Category, System: f.Params.System, Answer: r.Output}
+		it := evalset.Item{ID: r.ID, Type: evalset.TypeExact, Prompt: r.Prompt, Category: r.Category, System: f.Params.System, Answer: r.Output}
 		if firstSentence {
-			it.Type, it.Answer = TypeContains, []string{FirstSentence(out)}
+			it.Type, it.Answer = evalset.TypeContains, []string{FirstSentence(out)}
 		}
 		items = append(items, it)
 	}
@@ -52,7 +54,7 @@ func Freeze(f *result.File, firstSentence bool) ([]Item, error) {
 // FrozenHeader is the comment block written above a frozen set: where it came from
 // and the generation settings a variant must be run with for exact answers to be
 // reachable (max_tokens above all: a longer limit writes past the frozen text).
-// Parse skips these lines.
+// evalset.Parse skips these lines.
 func FrozenHeader(f *result.File, firstSentence bool) string {
 	kind := "exact: the reference's whole output"
 	if firstSentence {
@@ -75,8 +77,8 @@ func FrozenHeader(f *result.File, firstSentence bool) string {
 		b.WriteString(` --system ""`)
 	}
 	b.WriteString("\n")
-	d, _ := json.Marshal(Defaults{MaxTokens: f.Params.MaxTokens, System: &f.Params.System})
-	fmt.Fprintf(&b, "%s %s\n", DefaultsPrefix, d)
+	d, _ := json.Marshal(evalset.Defaults{MaxTokens: f.Params.MaxTokens, System: &f.Params.System})
+	fmt.Fprintf(&b, "%s %s\n", evalset.DefaultsPrefix, d)
 	return b.String()
 }
 
