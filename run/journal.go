@@ -20,6 +20,9 @@ import (
 
 const journalSchema = "quanteval/journal/v1"
 
+// ErrJournalMismatch refuses to resume a journal made for another run.
+var ErrJournalMismatch = errors.New("cannot resume")
+
 // JournalPath is where the journal of a result file lives.
 func JournalPath(out string) string { return out + ".journal" }
 
@@ -141,8 +144,8 @@ func parseJournal(path string, data []byte, fp fingerprint) ([]result.Record, in
 		return nil, 0, fmt.Errorf("%s:1: not a quanteval journal", path)
 	}
 	if d := h.Fingerprint.diff(fp); len(d) > 0 {
-		return nil, 0, fmt.Errorf("%s: cannot resume: this journal was made for another run; it differs in %s (remove the journal or drop --resume to start over)",
-			path, strings.Join(d, "; "))
+		return nil, 0, fmt.Errorf("%s: %w: this journal was made for another run; it differs in %s (drop --resume to start over; the journal is then kept as .prev)",
+			path, ErrJournalMismatch, strings.Join(d, "; "))
 	}
 	var recs []result.Record
 	good := nl + 1

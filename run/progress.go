@@ -25,10 +25,15 @@ type progress struct {
 	last       time.Time
 	every      time.Duration
 	startCount int
+	stop       chan struct{} // ends the ticker of the plain display
+	stopped    chan struct{}
 }
 
-func newProgress(w io.Writer, total, done, ok int) *progress {
-	p := &progress{w: w, total: total, done: done, ok: ok, start: time.Now(), every: 5 * time.Second, startCount: done}
+// progressEvery is how often the plain display writes a line.
+const progressEvery = 5 * time.Second
+
+func newProgress(w io.Writer, total, done, ok int, every time.Duration) *progress {
+	p := &progress{w: w, total: total, done: done, ok: ok, start: time.Now(), every: every, startCount: done}
 	if w == nil {
 		return p
 	}
@@ -46,10 +51,33 @@ func newProgress(w io.Writer, total, done, ok int) *progress {
 		)
 		_ = p.bar.Set(done)
 		p.describe()
-	} else if done > 0 {
-		fmt.Fprintf(w, "resuming: %d/%d items already done\n", done, total)
+	} else {
+		if done > 0 {
+			fmt.Fprintf(w, "resuming: %d/%d items already done\n", done, total)
+		}
+		// A line every few seconds even while no item finishes: long generations
+		// must not look like a hang in a log.
+		p.stop, p.stopped = make(chan struct{}), make(chan struct{})
+		go p.tick()
 	}
 	return p
+}
+
+func (p *progress) tick() {
+	defer close(p.stopped)
+	t := time.NewTicker(p.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-t.C:
+			p.mu.Lock()
+			fmt.Fprintln(p.w, p.line(now))
+			p.last = now
+			p.mu.Unlock()
+		}
+	}
 }
 
 func (p *progress) describe() {
@@ -72,11 +100,6 @@ func (p *progress) add(ok, failed bool) {
 	if p.bar != nil {
 		p.describe()
 		_ = p.bar.Add(1)
-		return
-	}
-	if now := time.Now(); now.Sub(p.last) >= p.every {
-		p.last = now
-		fmt.Fprintln(p.w, p.line(now))
 	}
 }
 
@@ -103,5 +126,13 @@ func (p *progress) finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 		return
+	}
+	if p.stop != nil {
+		close(p.stop)
+		p.mu.Unlock()
+		<-p.stopped // the ticker may be waiting for the lock
+		p.mu.Lock()
+		p.stop = nil
+		fmt.Fprintln(p.w, p.line(time.Now()))
 	}
 }

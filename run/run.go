@@ -82,13 +82,16 @@ type outcome struct {
 //
 // The result is returned, and written to cfg.Out, even when the run is interrupted
 // (Complete false, with an error wrapping ctx.Err()).
-func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatter, serverVersion string) (*result.File, error) {
+func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatter, serverVersion string) (_ *result.File, err error) {
 	cfg.Defaults()
 	if cfg.Model == "" {
 		return nil, errors.New("run: no model")
 	}
 	set.Limit(cfg.Limit)
 	items := set.Items
+	if cfg.Out == "-" && (cfg.Resume || cfg.Logprobs > 0) {
+		return nil, errors.New("run: --resume and --logprobs need a result file: give --out PATH")
+	}
 	extra, err := normaliseExtra(cfg.ExtraBody)
 	if err != nil {
 		return nil, err
@@ -129,16 +132,23 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 				}
 				records[i], done[i] = r, r.Error == ""
 			}
-		} else if jr, err = createJournal(jpath, fp); err != nil {
-			return nil, err
+		} else {
+			// A journal left by an earlier run is kept aside, not wiped: forgetting
+			// --resume must not lose finished work.
+			if err := keepAside(jpath); err != nil {
+				return nil, err
+			}
+			if jr, err = createJournal(jpath, fp); err != nil {
+				return nil, err
+			}
 		}
-		defer jr.close()
+		defer func() { err = errors.Join(err, jr.close()) }()
 		if cfg.Logprobs > 0 {
 			f.Logprobs = filepath.Base(LogprobsPath(cfg.Out))
 			if side, err = openSideFile(LogprobsPath(cfg.Out), cfg.Resume); err != nil {
 				return nil, err
 			}
-			defer side.close()
+			defer func() { err = errors.Join(err, side.close()) }()
 		}
 	}
 
@@ -148,7 +158,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 			todo = append(todo, i)
 		}
 	}
-	prog := newProgress(cfg.Progress, len(items), len(items)-len(todo), countOK(records, done))
+	prog := newProgress(cfg.Progress, len(items), len(items)-len(todo), countOK(records, done), progressEvery)
 	defer prog.finish()
 
 	// Requests run on their own context: a stop ends the feed at once but gives the
@@ -199,18 +209,20 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	// The single consumer: score, journal, progress.
 	var writeErr error
 	succeeded, failedInARow := 0, 0
+	stopped := false // the consumer itself cut the run short
 	for o := range out {
 		it := &items[o.index]
 		rec := record(it, o)
-		if o.err != nil && errors.Is(o.err, context.Canceled) && ctx.Err() != nil {
-			continue // cut off by the stop: not finished, so not recorded
+		if o.err != nil && errors.Is(o.err, context.Canceled) && (ctx.Err() != nil || stopped) {
+			continue // cut off by a stop: not finished, so not recorded
 		}
 		records[o.index], done[o.index] = rec, true
-		if jr != nil && writeErr == nil {
-			writeErr = jr.append(rec)
-		}
+		// The side line goes first: the journal record is what marks an item done.
 		if side != nil && o.resp != nil && writeErr == nil {
 			writeErr = side.append(it.ID, o.resp.Logprobs)
+		}
+		if jr != nil && writeErr == nil {
+			writeErr = jr.append(rec)
 		}
 		prog.add(rec.OK, rec.Error != "")
 		if rec.Error == "" {
@@ -220,6 +232,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 			failedInARow++
 		}
 		if writeErr != nil || (succeeded == 0 && failedInARow >= max(8, 2*cfg.Concurrency)) {
+			stopped = true
 			cancelReqs()
 		}
 	}
@@ -262,7 +275,7 @@ func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
 		Schema:  result.Schema,
 		Tool:    cfg.Tool,
 		Model:   cfg.Model,
-		BaseURL: cfg.BaseURL,
+		BaseURL: client.Redact(cfg.BaseURL),
 		Server:  result.ServerInfo{Version: serverVersion},
 		Evalset: result.Evalset{Name: set.Name, Path: set.Path, SHA256: set.SHA256, Count: len(set.Items)},
 		Params: result.Params{Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Concurrency: cfg.Concurrency,
@@ -388,4 +401,22 @@ func lastError(recs []result.Record) string {
 		}
 	}
 	return ""
+}
+
+// keepAside renames an earlier run's journal to PATH.prev, replacing an older one.
+func keepAside(jpath string) error {
+	st, err := os.Stat(jpath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.Size() == 0 {
+		return nil
+	}
+	if err := os.Rename(jpath, jpath+".prev"); err != nil {
+		return fmt.Errorf("journal: keeping the earlier one: %w", err)
+	}
+	return nil
 }

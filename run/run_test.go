@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -333,6 +334,58 @@ func TestUnreachable(t *testing.T) {
 	if f.Complete || len(f.Items) >= 40 {
 		t.Errorf("should stop early: %d items", len(f.Items))
 	}
+	// The cause is the server's absence, not the stop that followed it.
+	if !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("err = %v, want the real cause", err)
+	}
+	for _, r := range f.Items {
+		if strings.Contains(r.Error, "context canceled") {
+			t.Errorf("%s: recorded the runner's own stop as an error: %s", r.ID, r.Error)
+		}
+	}
+}
+
+func TestSecretsStayOut(t *testing.T) {
+	set := suite(t)
+	set.Limit(2)
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set)})
+	out := filepath.Join(t.TempDir(), "r.json")
+	cfg := config(strings.Replace(hs.URL, "http://", "http://user:s3cret@", 1), out)
+	cfg.APIKey = "sk-k3y"
+	if _, err := Evaluate(context.Background(), cfg, set); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{out, JournalPath(out)} {
+		data, _ := os.ReadFile(p)
+		if strings.Contains(string(data), "s3cret") || strings.Contains(string(data), "sk-k3y") {
+			t.Errorf("%s holds a secret", p)
+		}
+	}
+}
+
+func TestRerunKeepsTheEarlierJournal(t *testing.T) {
+	set := suite(t)
+	set.Limit(3)
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set)})
+	out := filepath.Join(t.TempDir(), "r.json")
+	for range 2 {
+		if _, err := Evaluate(context.Background(), config(hs.URL, out), set); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prev, err := os.ReadFile(JournalPath(out) + ".prev")
+	if err != nil || strings.Count(string(prev), "\n") != 4 {
+		t.Fatalf("earlier journal not kept: %v %q", err, prev)
+	}
+}
+
+func TestStdoutRefusesResumeAndLogprobs(t *testing.T) {
+	set := suite(t)
+	for _, cfg := range []Config{{Model: "m", Out: "-", Resume: true}, {Model: "m", Out: "-", Logprobs: 2}} {
+		if _, err := EvaluateWith(context.Background(), cfg, set, nil, ""); err == nil || !strings.Contains(err.Error(), "give --out PATH") {
+			t.Errorf("%+v: err = %v", cfg, err)
+		}
+	}
 }
 
 func TestLogprobsSideFile(t *testing.T) {
@@ -356,6 +409,24 @@ func TestLogprobsSideFile(t *testing.T) {
 	toks := lp[set.Items[0].ID]
 	if len(toks) == 0 || len(toks[0].Top) != 3 {
 		t.Fatalf("tokens %+v", toks)
+	}
+
+	// A crash cut the side file mid-line and lost the last journal record: resume
+	// drops the torn line and asks that item again.
+	side := filepath.Join(filepath.Dir(out), f.Logprobs)
+	data, _ := os.ReadFile(side)
+	lines := strings.SplitAfter(string(data), "\n")
+	os.WriteFile(side, []byte(lines[0]+lines[1]+lines[2][:10]), 0o644)
+	j, _ := os.ReadFile(JournalPath(out))
+	jl := strings.SplitAfter(string(j), "\n")
+	os.WriteFile(JournalPath(out), []byte(strings.Join(jl[:3], "")), 0o644)
+	cfg.Resume = true
+	if _, err := Evaluate(context.Background(), cfg, set); err != nil {
+		t.Fatal(err)
+	}
+	lp, err = result.ReadLogprobs(side)
+	if err != nil || len(lp) != 3 {
+		t.Fatalf("side file after resume: %v, %d items", err, len(lp))
 	}
 }
 
@@ -446,16 +517,50 @@ func TestStalledResponseTimesOutAndRetries(t *testing.T) {
 
 func TestProgressLine(t *testing.T) {
 	var buf strings.Builder
-	p := newProgress(&buf, 40, 10, 8)
-	if !strings.Contains(buf.String(), "resuming: 10/40 items already done") {
-		t.Errorf("resume note %q", buf.String())
-	}
-	p.every = 0
+	p := newProgress(&buf, 40, 10, 8, time.Hour)
+	p.mu.Lock()
 	p.start = time.Now().Add(-2 * time.Second)
+	p.mu.Unlock()
 	p.add(true, false)
 	p.add(false, true)
-	line := strings.TrimSpace(buf.String()[strings.LastIndex(strings.TrimSpace(buf.String()), "\n")+1:])
-	if !strings.HasPrefix(line, "12/40 items, ok 9, errors 1, 1.0 items/s, ETA 28s") {
-		t.Errorf("progress line %q", line)
+	p.finish()
+	out := buf.String()
+	if !strings.HasPrefix(out, "resuming: 10/40 items already done\n") {
+		t.Errorf("resume note %q", out)
 	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "12/40 items, ok 9, errors 1, 1.0 items/s, ETA 28s") {
+		t.Errorf("final line %q", last)
+	}
+}
+
+// The plain display writes a line on its own clock, even while no item finishes.
+func TestProgressTicks(t *testing.T) {
+	w := &lockedBuffer{}
+	p := newProgress(w, 5, 0, 0, 10*time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(w.String(), "0/5 items") < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.finish()
+	if n := strings.Count(w.String(), "0/5 items, ok 0"); n < 2 {
+		t.Errorf("%d lines while idle, want at least 2: %q", n, w.String())
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

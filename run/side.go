@@ -2,9 +2,11 @@ package run
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -23,13 +25,28 @@ type sideFile struct {
 	w *bufio.Writer
 }
 
+// openSideFile starts the side file, or on resume reopens it after its last whole
+// line (a line cut off by a crash is dropped; its item is asked again, since the
+// journal record, written after the side line, is missing too).
 func openSideFile(path string, resume bool) (*sideFile, error) {
-	flag := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-	if resume {
-		flag = os.O_CREATE | os.O_WRONLY | os.O_APPEND
-	}
-	f, err := os.OpenFile(path, flag, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
+		return nil, fmt.Errorf("logprobs file: %w", err)
+	}
+	var keep int64
+	if resume {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("logprobs file: %w", err)
+		}
+		keep = int64(bytes.LastIndexByte(data, '\n') + 1)
+	}
+	if err := f.Truncate(keep); err == nil {
+		_, err = f.Seek(keep, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("logprobs file: %w", err)
 	}
 	return &sideFile{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil

@@ -38,11 +38,12 @@ type evalOptions struct {
 	Limit       int
 	Logprobs    int
 	// Standard data sets.
-	Task       string
-	Sample     int
-	SampleSeed int64
-	Fewshot    int
-	Revision   string
+	Task        string
+	Sample      int
+	SampleSeed  int64
+	Fewshot     int
+	FewshotFile string
+	Revision    string
 }
 
 // optionalInt is a flag that records whether it was given.
@@ -112,6 +113,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Int64Var(&o.SampleSeed, "sample-seed", 0, "seed of --sample")
 	fs.IntVar(&o.Fewshot, "fewshot", 0, "few-shot examples as earlier chat turns (standard data sets)")
 	fs.StringVar(&o.Revision, "revision", "", "branch, tag or commit of a hub data set (default main)")
+	fs.StringVar(&o.FewshotFile, "fewshot-file", "", "train (GSM8K) or dev (MMLU) file of few-shot examples for a local data set file")
 	fs.BoolVar(&quiet, "quiet", false, "no progress display")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -182,8 +184,11 @@ func evaluate(ctx context.Context, o evalOptions, out string, resume bool, progr
 	cfg.Progress = progress
 	cfg.Tool = "quanteval " + version
 	f, err := run.EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
-	if err != nil && errors.Is(err, context.Canceled) {
+	switch {
+	case err != nil && errors.Is(err, context.Canceled):
 		return f, fmt.Errorf("%w: %v (partial result in %s; continue with --resume)", errInterrupted, err, out)
+	case errors.Is(err, run.ErrJournalMismatch):
+		return f, usageError{err}
 	}
 	return f, err
 }

@@ -131,3 +131,42 @@ func TestRunMMLUSampleAndCompare(t *testing.T) {
 		t.Errorf("compare output lacks the virology flips:\n%s", stdout)
 	}
 }
+
+func TestRunLocalParquetWithFewshotFile(t *testing.T) {
+	hubtest.NewServer(t).Setenv(t) // no hub data: everything is local
+	dir := t.TempDir()
+	test := filepath.Join(dir, "test-00000-of-00001.parquet")
+	train := filepath.Join(dir, "train-00000-of-00001.parquet")
+	os.WriteFile(test, hubtest.WriteParquet(t, hubtest.GSM8KRows("test", 6)), 0o644)
+	os.WriteFile(train, hubtest.WriteParquet(t, hubtest.GSM8KRows("train", 3)), 0o644)
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: gsm8kModel, Capture: true})
+	out := filepath.Join(dir, "r.json")
+	code, stdout, stderr := invoke(t, "run", "--base-url", hs.URL, "--evalset", test, "--task", "gsm8k",
+		"--fewshot", "3", "--fewshot-file", train, "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "(2/6)") {
+		t.Errorf("stdout %q", stdout)
+	}
+	if msgs := srv.LastBody()["messages"].([]any); len(msgs) != 7 {
+		t.Errorf("%d messages, want 3 few-shot pairs and the question", len(msgs))
+	}
+	// Without the file, --fewshot on a local set is bad usage that says what to add.
+	code, _, stderr = invoke(t, "run", "--base-url", hs.URL, "--evalset", test, "--task", "gsm8k", "--fewshot", "3", "--quiet")
+	if code != 2 || !strings.Contains(stderr, "fewshot") {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+}
+
+func TestRunResumeMismatchIsBadUsage(t *testing.T) {
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: seedAnswers(t, 0)})
+	out := filepath.Join(t.TempDir(), "r.json")
+	if code, _, stderr := invoke(t, "run", "--base-url", hs.URL, "--out", out, "--limit", "2", "--quiet"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr := invoke(t, "run", "--base-url", hs.URL, "--out", out, "--limit", "2", "--max-tokens", "99", "--resume", "--quiet")
+	if code != 2 || !strings.Contains(stderr, "max_tokens (journal 256, now 99)") {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+}
