@@ -12,6 +12,7 @@ import (
 	"github.com/quanteval/quanteval/evalset"
 
 	"github.com/quanteval/quanteval/result"
+	"github.com/quanteval/quanteval/score"
 )
 
 // Freeze turns a reference run into eval items whose expected answers are the
@@ -26,20 +27,35 @@ import (
 // the items returned. An incomplete reference is refused (result.ErrIncomplete), as
 // its missing items would silently shrink the set; so is one that leaves no item.
 //
-// The record holds the last user turn of a conversation, not the whole of it, so a
-// set whose items were conversations freezes into single-turn items. Think blocks are
-// not removed here: the score package owns that rule.
-func Freeze(f *result.File, firstSentence bool) ([]evalset.Item, error) {
+// The questions come from set, the eval set the reference ran on, when it is given:
+// an item keeps its conversation and its own system message. Without it they come
+// from the records, which hold only the last user turn, so conversations freeze into
+// single-turn items. The answer is the output with its think blocks removed, as a
+// reply is scored; an output whose thinking was cut off has no answer and is skipped.
+func Freeze(f *result.File, set *evalset.Set, firstSentence bool) ([]evalset.Item, error) {
 	if !f.Complete {
 		return nil, fmt.Errorf("freeze: %w: finish it with `quanteval run --resume` first", result.ErrIncomplete)
 	}
+	byID := map[string]*evalset.Item{}
+	if set != nil {
+		for i := range set.Items {
+			byID[set.Items[i].ID] = &set.Items[i]
+		}
+	}
 	var items []evalset.Item
 	for _, r := range f.Items {
-		out := strings.TrimSpace(r.Output)
-		if r.Error != "" || out == "" || r.Prompt == "" {
+		answer, truncated := score.StripThink(r.Output)
+		out := strings.TrimSpace(answer)
+		if r.Error != "" || out == "" || truncated || r.Prompt == "" {
 			continue
 		}
-		it := evalset.Item{ID: r.ID, Type: evalset.TypeExact, Prompt: r.Prompt, Category: r.Category, System: f.Params.System, Answer: r.Output}
+		it := evalset.Item{ID: r.ID, Type: evalset.TypeExact, Prompt: r.Prompt, Category: r.Category, System: f.Params.System, Answer: answer}
+		if src, ok := byID[r.ID]; ok {
+			it.Prompt, it.Messages = src.Prompt, src.Messages
+			if src.System != "" {
+				it.System = src.System
+			}
+		}
 		if firstSentence {
 			it.Type, it.Answer = evalset.TypeContains, []string{FirstSentence(out)}
 		}

@@ -51,7 +51,7 @@ func TestFreeze(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Freeze(refRun(), tt.firstSentence)
+			got, err := Freeze(refRun(), nil, tt.firstSentence)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +77,7 @@ func TestFreeze(t *testing.T) {
 func TestFreezeCarriesTheSystemMessage(t *testing.T) {
 	f := refRun()
 	f.Params.System = "Continue the story."
-	items, err := Freeze(f, false)
+	items, err := Freeze(f, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,12 +91,12 @@ func TestFreezeCarriesTheSystemMessage(t *testing.T) {
 func TestFreezeRefuses(t *testing.T) {
 	incomplete := refRun()
 	incomplete.Complete = false
-	if _, err := Freeze(incomplete, false); !errors.Is(err, result.ErrIncomplete) {
+	if _, err := Freeze(incomplete, nil, false); !errors.Is(err, result.ErrIncomplete) {
 		t.Errorf("incomplete run: err = %v, want result.ErrIncomplete", err)
 	}
 	empty := refRun()
 	empty.Items = empty.Items[1:3] // an error and a blank output
-	if _, err := Freeze(empty, false); err == nil || !strings.Contains(err.Error(), "no item") {
+	if _, err := Freeze(empty, nil, false); err == nil || !strings.Contains(err.Error(), "no item") {
 		t.Errorf("nothing to freeze: err = %v", err)
 	}
 }
@@ -133,5 +133,32 @@ func TestFirstSentence(t *testing.T) {
 		if got := FirstSentence(tt.in); got != tt.want {
 			t.Errorf("FirstSentence(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestFreezeFromTheSet(t *testing.T) {
+	set := &evalset.Set{Items: []evalset.Item{
+		{ID: "conv", Type: evalset.TypeExact, Answer: "x", System: "be a pirate", Messages: []evalset.Message{
+			{Role: "user", Content: "hi"}, {Role: "assistant", Content: "arr"}, {Role: "user", Content: "tell a story"}}},
+		{ID: "think", Type: evalset.TypeExact, Answer: "x", Prompt: "2+2?"},
+		{ID: "cut", Type: evalset.TypeExact, Answer: "x", Prompt: "long?"},
+	}}
+	f := &result.File{Complete: true, Items: []result.Record{
+		{ID: "conv", Prompt: "tell a story", Output: "Once upon a time"},
+		{ID: "think", Prompt: "2+2?", Output: "<think>two and two</think>4"},
+		{ID: "cut", Prompt: "long?", Output: "<think>still thinking"},
+	}}
+	items, err := Freeze(f, set, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 {
+		t.Fatalf("%d items, want 2 (the cut-off thinking has no answer)", len(items))
+	}
+	if c := items[0]; len(c.Messages) != 3 || c.Prompt != "" || c.System != "be a pirate" || c.Answer != "Once upon a time" {
+		t.Errorf("conversation not kept: %+v", c)
+	}
+	if th := items[1]; th.Answer != "4" {
+		t.Errorf("think block kept in the answer: %q", th.Answer)
 	}
 }

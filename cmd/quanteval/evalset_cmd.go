@@ -72,7 +72,18 @@ func cmdEvalsetFreeze(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Errorf("evalset freeze: %w", err)}
 	}
-	items, err := consistency.Freeze(f, *firstSentence)
+	// The questions are taken from the eval set the reference ran on, when it is
+	// still there unchanged; otherwise from the records (the last user turn).
+	set, err := evalset.Open(f.Evalset.Path)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "evalset freeze: %s cannot be read (%v): each item is frozen as the single prompt its record holds\n", f.Evalset.Path, err)
+		set = nil
+	case set.SHA256 != f.Evalset.SHA256:
+		fmt.Fprintf(stderr, "evalset freeze: %s has changed since the run: each item is frozen as the single prompt its record holds\n", f.Evalset.Path)
+		set = nil
+	}
+	items, err := consistency.Freeze(f, set, *firstSentence)
 	if err != nil {
 		return usageError{fmt.Errorf("evalset freeze: %s: %w", src, err)}
 	}
