@@ -38,4 +38,6 @@ type Config struct {
 	Tool string
 	// Grace is how long in-flight requests may finish after a stop (5s).
 	Grace time.Duration
+	// Hurry, when closed, ends the grace at once (a second Ctrl-C).
+	Hurry <-chan struct{}
 }

@@ -170,6 +170,15 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 		context.AfterFunc(reqCtx, func() { t.Stop() })
 	})
 	defer stopGrace()
+	if cfg.Hurry != nil {
+		go func() { // ends with the run: reqCtx is cancelled on return
+			select {
+			case <-cfg.Hurry:
+				cancelReqs()
+			case <-reqCtx.Done():
+			}
+		}()
+	}
 
 	feed := make(chan int)
 	out := make(chan outcome, cfg.Concurrency)

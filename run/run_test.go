@@ -564,3 +564,39 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+func TestHurryEndsTheGrace(t *testing.T) {
+	set := suite(t)
+	set.Limit(4)
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set), Faults: func(int, vllmtest.ChatRequest) vllmtest.Fault { return vllmtest.FaultStall }})
+	ctx, cancel := context.WithCancel(context.Background())
+	hurry := make(chan struct{})
+	cfg := config(hs.URL, filepath.Join(t.TempDir(), "r.json"))
+	cfg.Grace, cfg.Timeout = time.Hour, time.Hour // only the hurry can end them
+	cfg.Hurry = hurry
+	done := make(chan error, 1)
+	go func() {
+		_, err := Evaluate(ctx, cfg, set)
+		done <- err
+	}()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := srv.WaitInFlight(wctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	cancel() // the first Ctrl-C: the stalled requests get their grace
+	select {
+	case err := <-done:
+		t.Fatalf("returned during the grace: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(hurry) // the second
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the hurry did not end the grace")
+	}
+}

@@ -26,7 +26,39 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx = withHurry(ctx, secondSignal(ctx, stop, os.Stderr))
 	os.Exit(exitCode(quanteval(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+// secondSignal returns a channel closed by a second Ctrl-C (or SIGTERM): the first
+// stops the work and lets it save what it has, the second cuts the grace short
+// (requests in flight are dropped, servers get SIGKILL at once). A third one ends the
+// process as the default handler does.
+func secondSignal(ctx context.Context, stop func(), stderr io.Writer) <-chan struct{} {
+	hurry := make(chan struct{})
+	go func() { // lives as long as the process
+		<-ctx.Done()
+		stop()
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		signal.Stop(sig)
+		fmt.Fprintln(stderr, "quanteval: second interrupt: stopping at once")
+		close(hurry)
+	}()
+	return hurry
+}
+
+type hurryKey struct{}
+
+func withHurry(ctx context.Context, hurry <-chan struct{}) context.Context {
+	return context.WithValue(ctx, hurryKey{}, hurry)
+}
+
+// hurryOf is the channel closed by a second interrupt (nil in tests that set none).
+func hurryOf(ctx context.Context) <-chan struct{} {
+	h, _ := ctx.Value(hurryKey{}).(<-chan struct{})
+	return h
 }
 
 // Exit statuses: 0 done, 1 the run failed, 2 bad usage or bad input, 130 interrupted.
