@@ -13,6 +13,16 @@
 //     stratified: every subject keeps at least one item, the rest is shared in
 //     proportion to the subjects' sizes (largest remainder). Items stay in data-set
 //     order. --limit applies after --sample.
+//   - The set's sha256 names the items the selection is drawn from, not the
+//     selection: it is the hash of every item (as quanteval's JSONL writes them)
+//     after the subject filter and with the few-shot turns, before --sample and
+//     --limit, as the sha256 of a JSONL or built-in set is that of its whole file.
+//     So runs of the same data set, subjects and --fewshot with different --limit
+//     or --sample can be compared (over the items they share) and resumed; the
+//     selection is recorded in Source (sample, seed) and the result's item ids say
+//     which items were asked. Changing the subjects or --fewshot changes the hash.
+//     --fewshot must therefore find its examples for every subject kept, not only
+//     for those a sample happens to draw.
 //   - Few-shot examples are earlier chat turns: the first K train problems for GSM8K
 //     (the solution without calculator annotations, ending "The final answer is N"),
 //     the first K dev questions of the item's subject for MMLU (answered "Answer: X").
@@ -67,8 +77,8 @@ const HFPrefix = "hf:"
 type Options struct {
 	Task       string   // gsm8k or mmlu; required for hf: repos and local files
 	Subjects   []string // MMLU subjects to keep, added to those of the spec
-	Limit      int      // keep the first N items (after Sample); 0: all
-	Sample     int      // a random subset of N items; 0: all
+	Limit      int      // keep the first N items (after Sample); 0: all; not in the sha256
+	Sample     int      // a random subset of N items; 0: all; not in the sha256
 	SampleSeed int64    // the seed of Sample
 	Fewshot    int      // K examples as earlier chat turns
 	Split      string   // default "test"
@@ -295,16 +305,22 @@ func build(ctx context.Context, specText string, sp spec, opt Options) (*evalset
 			return nil, fmt.Errorf("%w (needed for --fewshot %d)", err, opt.Fewshot)
 		}
 	}
-	var items []evalset.Item
+	// all is every item the selection is drawn from, sel the indices picked.
+	var all []evalset.Item
+	var sel []int
 	sampled := 0
 	switch sp.task {
 	case TaskGSM8K:
-		items, sampled, err = buildGSM8K(src.files, split, recs, shotRecs, opt)
+		all, sel, sampled, err = buildGSM8K(src.files, split, recs, shotRecs, opt)
 	default:
-		items, sampled, err = buildMMLU(src.files, split, sp.subjects, recs, shotRecs, opt)
+		all, sel, sampled, err = buildMMLU(src.files, split, sp.subjects, recs, shotRecs, opt)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %s: %w", specText, err)
+	}
+	items := make([]evalset.Item, len(sel))
+	for i, j := range sel {
+		items[i] = all[j]
 	}
 	set := &evalset.Set{
 		Name:  sp.name,
@@ -322,14 +338,14 @@ func build(ctx context.Context, specText string, sp spec, opt Options) (*evalset
 	if sampled > 0 {
 		set.Source.Sample, set.Source.Seed = sampled, opt.SampleSeed
 	}
-	if set.SHA256, err = itemsSHA256(items); err != nil {
+	if set.SHA256, err = itemsSHA256(all); err != nil {
 		return nil, err
 	}
 	return set, nil
 }
 
 // itemsSHA256 hashes the items as quanteval's JSONL writes them: the same items,
-// prompts and answers give the same hash, however they were picked.
+// prompts and answers give the same hash, wherever they were read from.
 func itemsSHA256(items []evalset.Item) (string, error) {
 	h := sha256.New()
 	if err := evalset.WriteJSONL(h, items); err != nil {
@@ -338,20 +354,22 @@ func itemsSHA256(items []evalset.Item) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func buildGSM8K(files []string, split string, recs, shotRecs []record, opt Options) ([]evalset.Item, int, error) {
+// buildGSM8K returns every item of the split, the indices of those selected
+// (--sample, then --limit) and the size of the sample (0: none).
+func buildGSM8K(files []string, split string, recs, shotRecs []record, opt Options) ([]evalset.Item, []int, int, error) {
 	file := strings.Join(files, ", ")
 	rows, err := gsm8kRows(file, recs)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	var shots []gsm8kRow
 	if opt.Fewshot > 0 {
 		all, err := gsm8kRows("the train split", shotRecs)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		if opt.Fewshot > len(all) {
-			return nil, 0, fmt.Errorf("--fewshot %d, but the train split has %d examples", opt.Fewshot, len(all))
+			return nil, nil, 0, fmt.Errorf("--fewshot %d, but the train split has %d examples", opt.Fewshot, len(all))
 		}
 		shots = all[:opt.Fewshot]
 	}
@@ -367,18 +385,15 @@ func buildGSM8K(files []string, split string, recs, shotRecs []record, opt Optio
 	if opt.Limit > 0 && opt.Limit < len(sel) {
 		sel = sel[:opt.Limit]
 	}
-	all := gsm8kItems(split, rows, shots)
-	items := make([]evalset.Item, len(sel))
-	for i, j := range sel {
-		items[i] = all[j]
-	}
-	return items, sampled, nil
+	return gsm8kItems(split, rows, shots), sel, sampled, nil
 }
 
-func buildMMLU(files []string, split string, subjects []string, recs, shotRecs []record, opt Options) ([]evalset.Item, int, error) {
+// buildMMLU returns every item of the split's kept subjects, the indices of those
+// selected (--sample, then --limit) and the size of the sample (0: none).
+func buildMMLU(files []string, split string, subjects []string, recs, shotRecs []record, opt Options) ([]evalset.Item, []int, int, error) {
 	rows, err := mmluRows(strings.Join(files, ", "), recs)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	have := subjectsOf(rows)
 	if len(subjects) > 0 {
@@ -391,7 +406,7 @@ func buildMMLU(files []string, split string, subjects []string, recs, shotRecs [
 		if len(unknown) > 0 {
 			sorted := slices.Clone(have)
 			slices.Sort(sorted)
-			return nil, 0, fmt.Errorf("no subject %s in the %s split; its %d subjects are: %s",
+			return nil, nil, 0, fmt.Errorf("no subject %s in the %s split; its %d subjects are: %s",
 				strings.Join(unknown, ", "), split, len(sorted), strings.Join(sorted, ", "))
 		}
 		var kept []mmluRow
@@ -402,22 +417,11 @@ func buildMMLU(files []string, split string, subjects []string, recs, shotRecs [
 		}
 		rows = kept
 	}
-	sampled := 0
-	if opt.Sample > 0 {
-		rows, err = sampleStratified(rows, opt.Sample, opt.SampleSeed)
-		if err != nil {
-			return nil, 0, err
-		}
-		sampled = len(rows)
-	}
-	if opt.Limit > 0 && opt.Limit < len(rows) {
-		rows = rows[:opt.Limit]
-	}
 	var shots map[string][]mmluRow
 	if opt.Fewshot > 0 {
 		dev, err := mmluRows("the dev split", shotRecs)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		shots = map[string][]mmluRow{}
 		for _, r := range dev {
@@ -427,15 +431,31 @@ func buildMMLU(files []string, split string, subjects []string, recs, shotRecs [
 		}
 		for _, s := range subjectsOf(rows) {
 			if n := len(shots[s]); n < opt.Fewshot {
-				return nil, 0, fmt.Errorf("--fewshot %d, but the dev split has %d examples of %s", opt.Fewshot, n, s)
+				return nil, nil, 0, fmt.Errorf("--fewshot %d, but the dev split has %d examples of %s", opt.Fewshot, n, s)
 			}
 		}
 	}
-	return mmluItems(split, rows, shots), sampled, nil
+	sel := make([]int, len(rows))
+	for i := range sel {
+		sel[i] = i
+	}
+	sampled := 0
+	if opt.Sample > 0 {
+		sel, err = sampleStratified(rows, opt.Sample, opt.SampleSeed)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		sampled = len(sel)
+	}
+	if opt.Limit > 0 && opt.Limit < len(sel) {
+		sel = sel[:opt.Limit]
+	}
+	return mmluItems(split, rows, shots), sel, sampled, nil
 }
 
-// sampleStratified keeps k rows, every subject represented, in data-set order.
-func sampleStratified(rows []mmluRow, k int, seed int64) ([]mmluRow, error) {
+// sampleStratified picks k rows, every subject represented, and returns their
+// indices in data-set order.
+func sampleStratified(rows []mmluRow, k int, seed int64) ([]int, error) {
 	subjects := subjectsOf(rows)
 	groups := make([][]int, len(subjects))
 	pos := map[string]int{}
@@ -462,9 +482,5 @@ func sampleStratified(rows []mmluRow, k int, seed int64) ([]mmluRow, error) {
 		}
 	}
 	slices.Sort(keep)
-	out := make([]mmluRow, len(keep))
-	for i, j := range keep {
-		out[i] = rows[j]
-	}
-	return out, nil
+	return keep, nil
 }

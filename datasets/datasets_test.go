@@ -184,8 +184,11 @@ func TestSampling(t *testing.T) {
 		if !slices.Equal(ids(a), ids(b)) || a.SHA256 != b.SHA256 {
 			t.Errorf("same seed: %v vs %v", ids(a), ids(b))
 		}
-		if slices.Equal(ids(a), ids(other)) || a.SHA256 == other.SHA256 {
+		if slices.Equal(ids(a), ids(other)) {
 			t.Errorf("seeds 7 and 8 picked the same items %v", ids(a))
+		}
+		if a.SHA256 != other.SHA256 {
+			t.Error("seeds 7 and 8 hash differently: the hash is of the items drawn from, not of the draw")
 		}
 		if len(a.Items) != 10 || !slices.IsSorted(ids(a)) || a.Source.Sample != 10 || a.Source.Seed != 7 {
 			t.Errorf("sample: %v, source %+v", ids(a), a.Source)
@@ -219,6 +222,56 @@ func TestSampling(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// TestHashIsOfTheSource: the sha256 names the items the selection is drawn from,
+// so --limit and --sample leave it as it is, and the few-shot count and the subject
+// list (which change the items themselves) change it.
+func TestHashIsOfTheSource(t *testing.T) {
+	_, c := fixture(t)
+	tests := []struct {
+		name      string
+		spec      string
+		a, b      Options
+		wantSame  bool
+		wantCount [2]int
+	}{
+		{"gsm8k --limit 3 and 10", "gsm8k", Options{Limit: 3}, Options{Limit: 10}, true, [2]int{3, 10}},
+		{"gsm8k --limit and all", "gsm8k", Options{Limit: 3, Fewshot: 2}, Options{Fewshot: 2}, true, [2]int{3, 40}},
+		{"gsm8k --sample and --limit", "gsm8k", Options{Sample: 10, SampleSeed: 1}, Options{Limit: 5}, true, [2]int{10, 5}},
+		{"gsm8k --fewshot 1 and 2", "gsm8k", Options{Fewshot: 1, Limit: 3}, Options{Fewshot: 2, Limit: 3}, false, [2]int{3, 3}},
+		{"mmlu --limit", "mmlu:anatomy,college_physics", Options{Limit: 2}, Options{}, true, [2]int{2, 5}},
+		{"mmlu --sample", "mmlu", Options{Sample: 5, SampleSeed: 3}, Options{Sample: 6, SampleSeed: 4, Limit: 4}, true, [2]int{5, 4}},
+		{"mmlu subjects", "mmlu:anatomy", Options{}, Options{Subjects: []string{"college_physics"}}, false, [2]int{4, 5}},
+		{"mmlu --fewshot", "mmlu", Options{Fewshot: 1, Limit: 2}, Options{Limit: 2}, false, [2]int{2, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.a.Hub, tt.b.Hub = c, c
+			a, b := open(t, tt.spec, tt.a), open(t, tt.spec, tt.b)
+			if len(a.Items) != tt.wantCount[0] || len(b.Items) != tt.wantCount[1] {
+				t.Errorf("%d and %d items, want %v", len(a.Items), len(b.Items), tt.wantCount)
+			}
+			if same := a.SHA256 == b.SHA256; same != tt.wantSame {
+				t.Errorf("same sha256 = %v, want %v (%s, %s)", same, tt.wantSame, a.SHA256, b.SHA256)
+			}
+			// The same options again: the same hash and the same items.
+			again := open(t, tt.spec, tt.a)
+			if again.SHA256 != a.SHA256 || !slices.Equal(ids(again), ids(a)) {
+				t.Errorf("the same options again: sha %s vs %s, ids %v vs %v", again.SHA256, a.SHA256, ids(again), ids(a))
+			}
+		})
+	}
+	// The hash of a whole set is that of its items as a JSONL eval set file, so that
+	// a set written out and read back keeps its hash.
+	whole := open(t, "gsm8k", Options{Hub: c, Fewshot: 2})
+	var buf bytes.Buffer
+	if err := evalset.WriteJSONL(&buf, whole.Items); err != nil {
+		t.Fatal(err)
+	}
+	if limited := open(t, "gsm8k", Options{Hub: c, Fewshot: 2, Limit: 1}); limited.SHA256 != hubtest.SHA256(buf.Bytes()) {
+		t.Errorf("sha256 %s, want that of the whole set's JSONL %s", limited.SHA256, hubtest.SHA256(buf.Bytes()))
+	}
 }
 
 // The sampler's picks are pinned: a seed must name the same items on every build.

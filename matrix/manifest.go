@@ -114,8 +114,9 @@ func newManifest(o Options, variants []plan.Variant) *Manifest {
 	return m
 }
 
-// RedactPlan returns a copy of p with secret environment values and secret flag
-// values replaced by server.Redacted.
+// RedactPlan returns a copy of p with the secrets in environments and command
+// lines replaced by server.Redacted (see server.RedactArgs) and the passwords of
+// base URLs hidden.
 func RedactPlan(p *plan.Plan) *plan.Plan {
 	c := *p
 	c.Server = redactServer(p.Server)
@@ -137,5 +138,8 @@ func redactServer(s plan.Server) plan.Server {
 	s.Env = server.RedactEnv(s.Env)
 	s.Args = server.RedactArgs(s.Args)
 	s.Command = server.RedactArgs(s.Command)
+	if s.BaseURL != "" {
+		s.BaseURL = server.RedactURL(s.BaseURL)
+	}
 	return s
 }

@@ -17,8 +17,14 @@
 //     context apart from ctx bounds the stop), keeps every finished result, writes
 //     the manifest and returns ctx's error.
 //   - With Resume, a variant whose evals are all complete starts no server at all.
-//   - Secrets (see server.IsSecret) are redacted in everything shown or written:
-//     progress, dry run, manifest. The server's own environment gets them unredacted.
+//   - Secrets (see server.IsSecret and server.RedactArgs: environment values, flag
+//     values, NAME=VALUE words, the same inside sh -c scripts, URL passwords) are
+//     redacted in everything shown or written: progress, dry run, manifest, log
+//     headers, errors. The server's own environment and argv get them unredacted.
+//   - A plan with a reference is compared against it or not at all: an eval whose
+//     reference result is missing gets a report error and the plain table, never a
+//     comparison against another variant standing in. With --only, the reference's
+//     complete result from an earlier run counts.
 //   - The manifest is rewritten after every step, so that it is current even if
 //     quanteval itself is killed.
 package matrix

@@ -76,7 +76,8 @@ func (f *fakeEval) Evaluate(ctx context.Context, job Job) (*result.File, error) 
 	f.mu.Lock()
 	f.jobs = append(f.jobs, job)
 	f.mu.Unlock()
-	res := &result.File{Schema: result.Schema, Model: job.Model, BaseURL: job.BaseURL, StartedAt: time.Now(),
+	// The base URL's password hidden, as the real runner does.
+	res := &result.File{Schema: result.Schema, Model: job.Model, BaseURL: server.RedactURL(job.BaseURL), StartedAt: time.Now(),
 		Evalset: result.Evalset{Name: job.Eval.Name, Path: job.Eval.Evalset, Count: len(items)}}
 	done := map[string]bool{}
 	if job.Resume {
@@ -702,5 +703,155 @@ evals:
 	}
 	if err := DryRun(io.Discard, p, []string{"FP4"}); err == nil {
 		t.Error("dry run with an unknown --only name succeeded")
+	}
+}
+
+// TestSecretsNotShown gives secrets in every form a command line passes them and
+// looks for them in everything written: the output folder (manifest, logs,
+// results), the progress, the summary, the error and the dry run.
+func TestSecretsNotShown(t *testing.T) {
+	_, hs := vllmtest.Start(t, vllmtest.Options{Models: []string{"remote"}, Answer: func(vllmtest.ChatRequest) vllmtest.Reply {
+		return vllmtest.Reply{Content: vllmtest.Text("5")}
+	}})
+	remote := strings.Replace(hs.URL, "http://", "http://user:pw_leak5@", 1) + "/v1"
+	dir := t.TempDir()
+	src := fmt.Sprintf(`
+name: secrets
+output: %[1]s
+server:
+  command: [%[2]s, serve]
+  port: %[3]d
+  args: [--hf-token=hf_abcdef, -e, HF_TOKEN=hf_leak1, --api-key, -dashkey]
+  env: {HF_TOKEN: hf_envleak, FAKEVLLM_PIDS: %[4]s}
+  ready_timeout: 1m
+  stop_grace: 2s
+variants:
+  - {name: OK, model: test/OK, reference: true, prepare: ["HF_TOKEN=hf_leak2 true", [env, API_TOKEN=hf_leak3, "true"]]}
+  - {name: BAD, model: test/BAD, prepare: [[HF_TOKEN=hf_leak4, "true"]]}
+  - {name: API, model: remote, kind: external, base_url: %[5]q}
+evals:
+  - {evalset: "builtin:qwen3_32b_accuracy_suite_v1"}
+`, filepath.Join(dir, "out"), fakeVLLM, freePort(t), filepath.Join(dir, "pids"), remote)
+	p, err := plan.Parse(filepath.Join(dir, "plan.yaml"), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{"hf_abcdef", "hf_leak1", "dashkey", "hf_leak2", "hf_leak3", "hf_leak4", "pw_leak5", "hf_envleak"}
+	leaks := func(what, text string) {
+		t.Helper()
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("%s shows the secret %q:\n%s", what, s, text)
+			}
+		}
+	}
+
+	var dry bytes.Buffer
+	if err := DryRun(&dry, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	leaks("the dry run", dry.String())
+	if !strings.Contains(dry.String(), "--hf-token=*** -e HF_TOKEN=*** --api-key ***") || !strings.Contains(dry.String(), "prepare: sh -c 'HF_TOKEN=*** true'") ||
+		!strings.Contains(dry.String(), "prepare: env API_TOKEN=*** true") || !strings.Contains(dry.String(), "user:xxxxx@127.0.0.1") {
+		t.Errorf("the dry run does not show the commands redacted:\n%s", dry.String())
+	}
+
+	var stdout, progress bytes.Buffer
+	_, err = Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: p, Evaluate: (&fakeEval{}).Evaluate, Stdout: &stdout, Progress: &progress})
+	if err == nil || !strings.Contains(err.Error(), "1 of 3 variants failed: BAD") {
+		t.Fatalf("err = %v\n%s", err, progress.String())
+	}
+	leaks("the error", err.Error())
+	leaks("the progress", progress.String())
+	leaks("the summary", stdout.String())
+	if !strings.Contains(progress.String(), "starting: "+fakeVLLM+" serve test/OK --host 127.0.0.1 --port") || !strings.Contains(progress.String(), "--hf-token=*** -e HF_TOKEN=*** --api-key ***") {
+		t.Errorf("progress does not show the command redacted:\n%s", progress.String())
+	}
+	files := 0
+	err = filepath.WalkDir(p.Output, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		leaks(path, string(data))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := readManifest(t, &fixture{plan: p})
+	if files < 6 || len(m.Variants) != 3 {
+		t.Fatalf("%d files, manifest variants %+v: the check checked too little", files, m.Variants)
+	}
+	if e := m.Variants[1].Error; !strings.Contains(e, `"HF_TOKEN=***"`) || !strings.Contains(e, "executable file not found") {
+		t.Errorf("BAD's error %q: want exec's error, redacted", e)
+	}
+	if got := m.Plan.Variants[0].Server.Args; !reflect.DeepEqual(got, []string{"--hf-token=***", "-e", "HF_TOKEN=***", "--api-key", "***"}) {
+		t.Errorf("the manifest's plan args %q", got)
+	}
+}
+
+// TestReferenceFailed: with the reference's server dead at start-up there is no
+// comparison against a stand-in, but an error in the eval's report and the plain
+// table of what exists. A later --only run without the reference compares against
+// the reference's result left on disk.
+func TestReferenceFailed(t *testing.T) {
+	f := newFixture(t, "", "")
+	bf16 := &f.plan.Variants[2]
+	env := map[string]string{"FAKEVLLM_EXIT": "3"}
+	for k, v := range bf16.Server.Env {
+		env[k] = v
+	}
+	bf16.Server.Env = env
+	var calls [][]ResultRef
+	report := func(ctx context.Context, dir string, refs []ResultRef) error {
+		calls = append(calls, refs)
+		return nil
+	}
+	var stdout bytes.Buffer
+	_, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: (&fakeEval{}).Evaluate, Report: report, Stdout: &stdout})
+	const why = "reference variant BF16 has no complete result for qwen3_32b_accuracy_suite_v1; no comparison made"
+	if err == nil || !strings.Contains(err.Error(), "variants failed: BF16") || !strings.Contains(err.Error(), why) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(calls) != 0 {
+		t.Errorf("compared without the reference: %+v", calls)
+	}
+	m := readManifest(t, f)
+	wantFiles := []string{f.out("NVFP4", "qwen3_32b_accuracy_suite_v1.json"), f.out("FP8", "qwen3_32b_accuracy_suite_v1.json")}
+	if len(m.Reports) != 1 || m.Reports[0].Error != why || !reflect.DeepEqual(m.Reports[0].Files, wantFiles) {
+		t.Errorf("manifest reports %+v", m.Reports)
+	}
+	wantTable := "## qwen3_32b_accuracy_suite_v1\n\n" + why + ".\n\n" + `| variant | model | ok / count | accuracy |
+|---|---|---:|---:|
+| NVFP4 | test/NVFP4-q1-q3 | 1/3 | 0.333 |
+| FP8 | test/FP8-q2 | 2/3 | 0.667 |
+| BF16 (reference) | test/BF16 | — | failed |
+`
+	if stdout.String() != "\n"+wantTable {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout.String(), wantTable)
+	}
+	if md, err := os.ReadFile(f.out("report", "qwen3_32b_accuracy_suite_v1", "summary.md")); err != nil || string(md) != wantTable {
+		t.Errorf("report/EVAL/summary.md = %q, %v", md, err)
+	}
+
+	// The reference fixed and run alone, then FP8 alone: compared with BF16's result.
+	delete(env, "FAKEVLLM_EXIT")
+	for _, only := range []string{"BF16", "FP8"} {
+		calls = nil
+		if _, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: (&fakeEval{}).Evaluate, Report: report, Only: []string{only}}); err != nil {
+			t.Fatalf("--only %s: %v", only, err)
+		}
+	}
+	want := [][]ResultRef{{
+		{Label: "FP8", Path: f.out("FP8", "qwen3_32b_accuracy_suite_v1.json")},
+		{Label: "BF16", Path: f.out("BF16", "qwen3_32b_accuracy_suite_v1.json"), Reference: true},
+	}}
+	if !reflect.DeepEqual(calls, want) {
+		t.Errorf("--only FP8 report calls:\n got %+v\nwant %+v", calls, want)
 	}
 }

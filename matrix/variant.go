@@ -89,7 +89,7 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 	if err != nil {
 		return err
 	}
-	vr.BaseURL = spec.URL()
+	vr.BaseURL = server.RedactURL(spec.URL())
 	vr.Command = server.RedactArgs(argv)
 	vr.Env = server.RedactEnv(spec.AddedEnv())
 	if spec.Managed() {
@@ -288,7 +288,7 @@ func runPrepare(ctx context.Context, argv []string, env map[string]string, log s
 		if ctx.Err() != nil {
 			return status, ctx.Err()
 		}
-		return status, err
+		return status, server.RedactError(err, argv) // exec's error names argv[0] as given
 	}
 	if ps := cmd.ProcessState; ps != nil && !ps.Success() {
 		return status, errors.New(strings.TrimSpace(status))

@@ -194,7 +194,11 @@ type VsRef struct {
 	Paired
 	LostIDs   []string `json:"lost_ids"`
 	GainedIDs []string `json:"gained_ids"`
-	// Agreement is the share of common items with the same extracted answer.
+	// Agreement is the share of the common items answered without an error on
+	// either side on which both extracted the same answer. An item that errored on
+	// either side is left out of the count (an error is no answer to agree with),
+	// and two empty extractions (no answer found in either output) are not an
+	// agreement; 0 when no common item is free of errors.
 	Agreement float64 `json:"agreement"`
 	// Consistency is how far the outputs themselves drift from the reference's
 	// (identical outputs, common prefix, first divergence and, with the runs'
@@ -401,7 +405,7 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 		v := &c.Variants[i]
 		var t stats.Table2x2
 		vs := &VsRef{LostIDs: []string{}, GainedIDs: []string{}}
-		agree := 0
+		agree, answered := 0, 0
 		for _, r := range inputs[i].File.Items {
 			rr, has := refRecs[r.ID]
 			if !has {
@@ -414,13 +418,16 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 			case !rr.OK && r.OK:
 				vs.GainedIDs = append(vs.GainedIDs, r.ID)
 			}
-			if strings.TrimSpace(rr.Extracted) == strings.TrimSpace(r.Extracted) {
-				agree++
+			if rr.Error == "" && r.Error == "" {
+				answered++
+				if a := strings.TrimSpace(r.Extracted); a != "" && a == strings.TrimSpace(rr.Extracted) {
+					agree++
+				}
 			}
 		}
 		vs.Paired = *newPaired(t, c.Alpha, c.Power)
-		if t.N() > 0 {
-			vs.Agreement = float64(agree) / float64(t.N())
+		if answered > 0 {
+			vs.Agreement = float64(agree) / float64(answered)
 		}
 		if m := consistency.Compare(inputs[ref].File, inputs[i].File, lps[ref], lps[i]); m.Items > 0 {
 			if m.FirstDivergence.Chars == nil {

@@ -155,6 +155,40 @@ func TestBuild(t *testing.T) {
 	}
 }
 
+// TestAgreement: the agreement counts only items answered without an error on
+// both sides, and two empty extractions are no agreement.
+func TestAgreement(t *testing.T) {
+	type pair struct{ ref, v, refErr, vErr string }
+	tests := []struct {
+		name  string
+		pairs []pair
+		want  float64
+	}{
+		{"same and different", []pair{{"5", "5", "", ""}, {"5", "6", "", ""}}, 0.5},
+		{"an error on either side is left out", []pair{{"5", "5", "", ""}, {"5", "", "", "HTTP 500"}, {"", "5", "timeout", ""}}, 1},
+		{"both errored is no agreement", []pair{{"5", "6", "", ""}, {"", "", "HTTP 500", "HTTP 500"}, {"", "", "timeout", "timeout"}}, 0},
+		{"both empty is no agreement", []pair{{"5", "5", "", ""}, {"", "", "", ""}, {" ", "", "", ""}}, 1.0 / 3},
+		{"nothing answered", []pair{{"", "", "x", "y"}}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ref, v []result.Record
+			for i, p := range tt.pairs {
+				id := fmt.Sprintf("i%d", i)
+				ref = append(ref, result.Record{ID: id, Type: "number", Expected: 5, Extracted: p.ref, OK: p.ref == "5", Error: p.refErr})
+				v = append(v, result.Record{ID: id, Type: "number", Expected: 5, Extracted: p.v, OK: p.v == "5", Error: p.vErr})
+			}
+			c, err := Build([]Input{{Path: "v.json", File: file("org/V", v)}, {Path: "ref.json", File: file("org/Ref", ref)}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Variants[0].VsRef.Agreement; math.Abs(got-tt.want) > 1e-12 {
+				t.Errorf("agreement = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestBuildOptions(t *testing.T) {
 	c := build(t, Options{Labels: []string{"NVFP4", "FP8", "BF16"}, Ref: "FP8", Alpha: 0.01})
 	if c.Reference != "FP8" || !c.Variants[1].Reference || c.Variants[2].VsRef == nil || c.Alpha != 0.01 {

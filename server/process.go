@@ -107,8 +107,9 @@ func Start(spec Spec) (*Server, error) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
+		err = RedactError(err, argv) // exec's error names argv[0] as given
 		fmt.Fprintf(logf, "----- quanteval: could not start: %v\n", err)
-		return nil, fmt.Errorf("server: starting %s: %w", argv[0], err)
+		return nil, fmt.Errorf("server: starting %s: %w", RedactArgs(argv[:1])[0], err)
 	}
 	s.cmd = cmd
 	s.pids[cmd.Process.Pid] = true
@@ -264,9 +265,9 @@ func (s *Server) WaitReady(ctx context.Context) error {
 			return s.ExitError("start-up")
 		case <-wctx.Done():
 			if ctx.Err() != nil {
-				return fmt.Errorf("server: waiting for %s: %w", s.url, ctx.Err())
+				return fmt.Errorf("server: waiting for %s: %w", RedactURL(s.url), ctx.Err())
 			}
-			msg := fmt.Sprintf("server: %s not ready after %v (%v)", s.url, timeout, last)
+			msg := fmt.Sprintf("server: %s not ready after %v (%v)", RedactURL(s.url), timeout, last)
 			if tail := s.LogTail(TailLines); len(tail) > 0 {
 				msg += fmt.Sprintf("\nlast %d lines of %s:\n  %s", len(tail), s.spec.Log, strings.Join(tail, "\n  "))
 			}

@@ -25,6 +25,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -213,9 +214,9 @@ func (s Spec) ModelLater() bool { return kinds[s.kind()].modelLater }
 func (s Spec) Readiness() string {
 	k := kinds[s.kind()]
 	if k.health == "" {
-		return fmt.Sprintf("GET %s/v1/models lists %q", s.URL(), s.Model)
+		return fmt.Sprintf("GET %s/v1/models lists %q", RedactURL(s.URL()), s.Model)
 	}
-	health := fmt.Sprintf("GET %s%s = 200", s.URL(), k.health)
+	health := fmt.Sprintf("GET %s%s = 200", RedactURL(s.URL()), k.health)
 	if k.modelLater {
 		return fmt.Sprintf("%s; after the prepare commands, GET /v1/models lists %q", health, s.Model)
 	}
@@ -274,10 +275,14 @@ func (s Spec) URL() string {
 func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message quotes the URL, password and all
+		}
+		return fmt.Errorf("%q: %w", RedactURL(raw), err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("%q is not an http:// or https:// URL", raw)
+		return fmt.Errorf("%q is not an http:// or https:// URL", RedactURL(raw))
 	}
 	return nil
 }

@@ -111,7 +111,10 @@ func writeReportPaths(w io.Writer, m *matrix.Manifest) error {
 }
 
 // compareReport makes each eval's comparison as `quanteval compare` does, with the
-// variants' names as labels and the plan's reference as the reference.
+// variants' names as labels and the plan's reference as the reference. matrix never
+// calls it without the reference's result when the plan has one (it records a report
+// error instead), so compare's fallback to the last file only serves plans that
+// mark no reference.
 func compareReport(stdout, stderr io.Writer) matrix.Report {
 	return func(ctx context.Context, dir string, results []matrix.ResultRef) error {
 		args := make([]string, 0, len(results)+6)

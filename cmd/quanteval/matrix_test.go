@@ -49,6 +49,12 @@ var matrixPort = testenv.FreePort
 // keys to the FP8 variant.
 func matrixPlan(t *testing.T, fp8 string) (dir, planPath string) {
 	t.Helper()
+	return matrixPlanWith(t, fp8, "")
+}
+
+// matrixPlanWith is matrixPlan with keys bf16 added to the reference, BF16.
+func matrixPlanWith(t *testing.T, fp8, bf16 string) (dir, planPath string) {
+	t.Helper()
 	dir = t.TempDir()
 	set := `{"id": "q1", "type": "number", "prompt": "[q1] What is 2 + 3?", "answer": 5}
 {"id": "q2", "type": "number", "prompt": "[q2] What is 7 * 6?", "answer": 42}
@@ -60,6 +66,9 @@ func matrixPlan(t *testing.T, fp8 string) (dir, planPath string) {
 	if fp8 != "" {
 		fp8 = ", " + fp8
 	}
+	if bf16 != "" {
+		bf16 = ", " + bf16
+	}
 	src := fmt.Sprintf(`name: e2e
 output: %[1]s/out
 server:
@@ -70,10 +79,10 @@ server:
   stop_grace: 2s
 variants:
   - {name: FP8, model: test/FP8-q2%[4]s}
-  - {name: BF16, model: test/BF16, reference: true}
+  - {name: BF16, model: test/BF16, reference: true%[5]s}
 evals:
   - {evalset: %[1]s/tiny.jsonl, concurrency: 2, max_tokens: 16, timeout: 30}
-`, dir, fakeVLLM(t), matrixPort(t), fp8)
+`, dir, fakeVLLM(t), matrixPort(t), fp8, bf16)
 	planPath = filepath.Join(dir, "plan.yaml")
 	if err := os.WriteFile(planPath, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -138,6 +147,41 @@ func TestMatrixEndToEnd(t *testing.T) {
 	}
 	if bytes.Contains(data, []byte("hf_e2e_secret")) {
 		t.Error("the manifest holds the token")
+	}
+}
+
+// TestMatrixReferenceFailed: the reference's server exits during start-up, so the
+// eval is not compared (not against FP8 as a stand-in reference): the report's error
+// says why, the plain table shows what exists, and the exit status is 1.
+func TestMatrixReferenceFailed(t *testing.T) {
+	dir, planPath := matrixPlanWith(t, "", `env: {FAKEVLLM_EXIT: "3"}`)
+	var stdout, stderr bytes.Buffer
+	err := quanteval(context.Background(), []string{"matrix", planPath}, &stdout, &stderr)
+	noServerLeft(t, dir)
+	const why = "reference variant BF16 has no complete result for tiny; no comparison made"
+	if code := exitCode(err, io.Discard); code != 1 || !strings.Contains(err.Error(), why) {
+		t.Fatalf("exit %d, err %v\nstderr:\n%s", code, err, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, why) || !strings.Contains(out, "| FP8 | test/FP8-q2 | 2/3 | 0.667 |") || !strings.Contains(out, "| BF16 (reference) | test/BF16 | — | failed |") {
+		t.Errorf("stdout lacks the reason or the table:\n%s", out)
+	}
+	if strings.Contains(out, "(ref)") || strings.Contains(out, "HTML report") {
+		t.Errorf("stdout shows a comparison:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "report", "tiny", "compare.html")); err == nil {
+		t.Error("a comparison was made without the reference")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "out", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m matrix.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != matrix.StatusFailed || len(m.Reports) != 1 || m.Reports[0].Error != why {
+		t.Errorf("manifest: status %q, reports %+v", m.Status, m.Reports)
 	}
 }
 
