@@ -526,6 +526,38 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
+// TestInterruptHurry: a server that ignores SIGINT and SIGTERM would hold the stop
+// for two stop graces; a second Ctrl-C (Hurry) sends SIGKILL at once.
+func TestInterruptHurry(t *testing.T) {
+	f := newFixture(t, `env: {FAKEVLLM_IGNORE: "INT,TERM"}, stop_grace: 1h`, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hurry := make(chan struct{})
+	fe := &fakeEval{onRequest: func(job Job, n int) {
+		if job.Variant == "FP8" && n == 2 {
+			cancel()
+			go func() { time.Sleep(300 * time.Millisecond); close(hurry) }()
+		}
+	}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: fe.Evaluate, Hurry: hurry})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the second interrupt did not end the stop")
+	}
+	f.checkNoProcessLeft(t)
+	if m := readManifest(t, f); !strings.Contains(m.Variants[1].ExitStatus, "killed") {
+		t.Errorf("FP8 exit %q, want killed", m.Variants[1].ExitStatus)
+	}
+}
+
 func TestResume(t *testing.T) {
 	// First run: FP8 crashes after one answer and leaves a partial result.
 	f := newFixture(t, `env: {FAKEVLLM_CRASH_AFTER: "1"}`, "")

@@ -248,6 +248,15 @@ func (r *runner) stop(ctx context.Context, say func(string, ...any), srv *server
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*grace+server.DefaultReleaseTimeout+30*time.Second)
 	defer cancel()
+	if r.o.Hurry != nil {
+		go func() { // ends with the stop: sctx is cancelled on return
+			select {
+			case <-r.o.Hurry:
+				cancel() // Stop goes straight to SIGKILL
+			case <-sctx.Done():
+			}
+		}()
+	}
 	err := srv.Stop(sctx)
 	vr.StoppedAt = now()
 	vr.ExitStatus = srv.ExitStatus()

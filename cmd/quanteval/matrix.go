@@ -84,6 +84,7 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Stdout:   stdout,
 		Progress: stderr,
 		Tool:     "quanteval " + version,
+		Hurry:    hurryOf(ctx),
 	})
 	if m != nil {
 		if werr := writeReportPaths(stdout, m); werr != nil {
