@@ -2,9 +2,10 @@ package server
 
 import (
 	"errors"
-	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/quanteval/quanteval/client"
 )
 
 // Redacted replaces a secret wherever a command line or an environment is shown or
@@ -133,18 +134,9 @@ func RedactError(err error, argv []string) error {
 }
 
 // RedactURL hides a password in a URL (http://user:xxxxx@host/), as the base URL
-// of an external endpoint may carry one; a string that is not a URL is returned as
-// it is unless it holds an "@", whose left side is hidden.
-func RedactURL(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err == nil {
-		return u.Redacted()
-	}
-	if i := strings.LastIndex(s, "@"); i >= 0 {
-		return "xxxxx" + s[i:]
-	}
-	return s
-}
+// of an external endpoint may carry one: the client's rule, so that a URL reads the
+// same in a result file and in a manifest.
+func RedactURL(s string) string { return client.Redact(s) }
 
 // Quote joins argv into one line a POSIX shell reads back as the same words.
 func Quote(argv []string) string {
