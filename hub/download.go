@@ -308,7 +308,7 @@ func (c *Client) downloadLocked(ctx context.Context, repo, rev, commit, p, blob 
 	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
 		return fmt.Errorf("hub: %w", err)
 	}
-	unlock, err := lockFile(lp)
+	unlock, err := lockFile(ctx, lp)
 	if err != nil {
 		return fmt.Errorf("hub: locking %s: %w", lp, err)
 	}

@@ -21,11 +21,12 @@
 //     files, git's blob sha1 otherwise) and the announced size; a mismatch deletes the
 //     partial file. A broken transfer keeps the partial file and resumes it.
 //   - The token goes only into the Authorization header: it is redacted from every
-//     error and never printed, and the Go HTTP client drops it on a redirect to
-//     another host (the CDN).
+//     error and never printed, and dropped on a redirect to any other host than the
+//     endpoint's (Go's client would keep it for a subdomain such as a CDN's).
 package hub
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -140,6 +141,9 @@ func New(cfg Config) *Client {
 	if c.http == nil {
 		c.http = &http.Client{}
 	}
+	h := *c.http
+	h.CheckRedirect = stripAuthOffHost
+	c.http = &h
 	meta := *c.http
 	meta.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.meta = &meta
@@ -179,4 +183,16 @@ func (c *Client) redact(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, c.token, "[redacted]")
+}
+
+// stripAuthOffHost is the clients' redirect policy: the token is sent to the
+// endpoint's host only, never to a CDN it redirects to, subdomain or not.
+func stripAuthOffHost(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host {
+		req.Header.Del("Authorization")
+	}
+	return nil
 }

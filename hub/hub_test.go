@@ -563,3 +563,43 @@ func TestStatusErrorText(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenNotSentOffHost(t *testing.T) {
+	first, _ := http.NewRequest("GET", "https://huggingface.co/datasets/x/resolve/main/f", nil)
+	for _, tc := range []struct {
+		to       string
+		keepAuth bool
+	}{
+		{"https://huggingface.co/api/x", true},
+		{"https://cdn-lfs.huggingface.co/blob", false}, // a subdomain: Go alone would keep it
+		{"https://cas-bridge.xethub.hf.co/blob", false},
+	} {
+		req, _ := http.NewRequest("GET", tc.to, nil)
+		req.Header.Set("Authorization", "Bearer hf_x")
+		if err := stripAuthOffHost(req, []*http.Request{first}); err != nil {
+			t.Fatal(err)
+		}
+		if got := req.Header.Get("Authorization") != ""; got != tc.keepAuth {
+			t.Errorf("redirect to %s: token kept %v, want %v", tc.to, got, tc.keepAuth)
+		}
+	}
+}
+
+func TestLockHearsTheContext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	unlock, err := lockFile(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := lockFile(ctx, path); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second lock while held: %v, want the context's deadline", err)
+	}
+	unlock()
+	again, err := lockFile(context.Background(), path)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	again()
+}

@@ -2,12 +2,15 @@
 
 package hub
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 var lockMu sync.Mutex
 
 // lockFile serialises downloads within the process where flock is not available.
-func lockFile(string) (unlock func(), err error) {
+func lockFile(context.Context, string) (unlock func(), err error) {
 	lockMu.Lock()
 	return lockMu.Unlock, nil
 }
