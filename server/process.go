@@ -254,6 +254,11 @@ func (s *Server) WaitReady(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
+		// Healthy and serving other models: a server of one model will never list
+		// this one, so waiting out ready_timeout (30 minutes by default) helps nobody.
+		if errors.Is(err, ErrOtherModel) && kinds[s.spec.kind()].health != "" {
+			return fmt.Errorf("server: %s: %w", RedactURL(s.url), err)
+		}
 		if wctx.Err() == nil || last == nil {
 			last = err // a poll cut short by the deadline says less than the one before
 		}
@@ -335,8 +340,15 @@ func (s *Server) ModelListed(ctx context.Context) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("GET /v1/models: model %q not listed (lists %q)", s.spec.Model, ids)
+	if len(ids) > 0 {
+		return fmt.Errorf("GET /v1/models: model %q not listed (lists %q): %w", s.spec.Model, ids, ErrOtherModel)
+	}
+	return fmt.Errorf("GET /v1/models: model %q not listed (lists none yet)", s.spec.Model)
 }
+
+// ErrOtherModel is a server that is up and serves other models than the one asked
+// for: a --served-model-name (or alias) that differs from the plan's model name.
+var ErrOtherModel = errors.New("the server serves another name; give the variant's model as the server lists it (e.g. its --served-model-name)")
 
 func modelIDs(body []byte) ([]string, error) {
 	var list struct {

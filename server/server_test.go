@@ -387,10 +387,10 @@ func TestReadyCancelled(t *testing.T) {
 func TestModelNotListed(t *testing.T) {
 	spec := fakeSpec(t, "test/FP8", nil)
 	spec.Args = []string{"--served-model-name", "fp8"}
-	spec.ReadyTimeout = 500 * time.Millisecond
+	spec.ReadyTimeout = time.Hour // the mismatch must not wait this out
 	s := startServer(t, spec)
 	err := s.WaitReady(context.Background())
-	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), `model "test/FP8" not listed (lists ["fp8"])`) {
+	if !errors.Is(err, ErrOtherModel) || !strings.Contains(err.Error(), `model "test/FP8" not listed (lists ["fp8"])`) {
 		t.Errorf("err = %v", err)
 	}
 }
