@@ -5,7 +5,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+
+	"github.com/quanteval/quanteval/plan"
 
 	"github.com/quanteval/quanteval/matrix"
 	"github.com/quanteval/quanteval/result"
@@ -13,10 +16,26 @@ import (
 
 // evaluateJob runs one eval of a matrix plan as `quanteval run` would.
 func evaluateJob(ctx context.Context, job matrix.Job) (*result.File, error) {
-	e := job.Eval
+	o := planOptions(job.Eval)
+	o.BaseURL, o.Model = job.BaseURL, job.Model
+	return evaluate(ctx, o, job.Out, job.Resume, job.Progress, io.Discard)
+}
+
+// openPlanEvalsets opens every eval set of a plan once before any server starts: a
+// bad subject, a cache miss offline or a gated repo is found before a model load,
+// and a download lands in the cache the evals then read.
+func openPlanEvalsets(ctx context.Context, evals []plan.Eval, progress io.Writer) error {
+	for _, e := range evals {
+		if _, err := openEvalset(ctx, planOptions(e), progress); err != nil {
+			return fmt.Errorf("eval %s (line %d): %w", e.Name, e.Line, err)
+		}
+	}
+	return nil
+}
+
+// planOptions are the `quanteval run` options of a plan's eval, with run's defaults.
+func planOptions(e plan.Eval) evalOptions {
 	o := evalOptions{
-		BaseURL:     job.BaseURL,
-		Model:       job.Model,
 		Evalset:     e.Evalset,
 		Concurrency: 4,
 		MaxTokens:   e.MaxTokens,
@@ -51,5 +70,5 @@ func evaluateJob(ctx context.Context, job matrix.Job) (*result.File, error) {
 	if e.Fewshot != nil {
 		o.Fewshot = *e.Fewshot
 	}
-	return evaluate(ctx, o, job.Out, job.Resume, job.Progress, io.Discard)
+	return o
 }

@@ -74,6 +74,13 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *dryRun {
 		return matrix.DryRun(stdout, p, names)
 	}
+	if err := openPlanEvalsets(ctx, p.Evals, stderr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			return usageError{fmt.Errorf("matrix: %w", err)}
+		}
+		return fmt.Errorf("matrix: %w", err)
+	}
 	m, err := matrix.Run(ctx, matrix.Options{
 		Plan:     p,
 		Evaluate: evaluateJob,

@@ -242,10 +242,21 @@ func TestMatrixUsage(t *testing.T) {
 		{[]string{"matrix", "--bogus", planPath}, "flag provided but not defined"},
 		{[]string{"matrix", filepath.Join(dir, "missing.yaml")}, "no such file"},
 	}
+	// An eval set that cannot be opened stops the plan before any server starts.
+	badSet := filepath.Join(dir, "badset.yaml")
+	src, _ := os.ReadFile(planPath)
+	os.WriteFile(badSet, []byte(strings.Replace(string(src), "/tiny.jsonl", "/nosuch.jsonl", 1)), 0o644)
+	tests = append(tests, struct {
+		args []string
+		want string
+	}{[]string{"matrix", badSet}, "matrix: eval nosuch (line 13): evalset: open"})
 	for _, tt := range tests {
 		err := quanteval(context.Background(), tt.args, io.Discard, io.Discard)
 		if code := exitCode(err, io.Discard); code != exitUsage || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: exit %d, err %v; want %d and %q", tt.args, code, err, exitUsage, tt.want)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pids")); err == nil {
+		t.Error("a server was started for a plan whose eval set cannot be opened")
 	}
 }
