@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"math"
 	"os"
@@ -173,14 +172,7 @@ func TestConsistencyWithoutSideFiles(t *testing.T) {
 		t.Error("KL mentioned without log-probabilities")
 	}
 
-	var b bytes.Buffer
-	if err := c.CSV(&b); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(&b).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := csvRows(t, c)
 	var cons [][]string
 	for _, r := range rows {
 		if r[0] == "consistency" {

@@ -359,14 +359,7 @@ func TestMarkdownManyCategories(t *testing.T) {
 
 func TestCSV(t *testing.T) {
 	c := build(t, Options{})
-	var b bytes.Buffer
-	if err := c.CSV(&b); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(&b).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := csvRows(t, c)
 	scopes := map[string]int{}
 	for _, r := range rows[1:] {
 		if len(r) != len(csvHeader) {
@@ -537,4 +530,18 @@ func TestPEquals(t *testing.T) {
 			t.Errorf("PEquals(%v) = %q, want %q", p, got, want)
 		}
 	}
+}
+
+// csvRows renders c as CSV and reads it back.
+func csvRows(t *testing.T, c *Comparison) [][]string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := c.CSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
