@@ -1,0 +1,83 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// bwrapArgs is the command line that runs /tmp/main.py (read from file descriptor fd)
+// in the sandbox described in the package comment.
+func bwrapArgs(o Options, bwrap, prlimit string, fd int, args []string) []string {
+	argv := []string{bwrap,
+		"--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
+		"--cap-drop", "ALL", "--hostname", "sandbox",
+		"--ro-bind", "/usr", "/usr",
+		"--symlink", "usr/bin", "/bin",
+		"--symlink", "usr/lib", "/lib",
+		"--symlink", "usr/lib64", "/lib64",
+		"--proc", "/proc",
+		"--dev", "/dev",
+		"--size", strconv.FormatInt(o.TmpSize, 10), "--tmpfs", "/tmp",
+		"--ro-bind-data", strconv.Itoa(fd), "/tmp/main.py",
+		"--remount-ro", "/dev",
+		"--remount-ro", "/",
+		"--chdir", "/tmp",
+		"--clearenv",
+		"--setenv", "HOME", "/tmp",
+		"--setenv", "PATH", "/usr/bin:/bin",
+		"--setenv", "LANG", "C.UTF-8",
+		"--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+		"--",
+	}
+	argv = append(argv, prlimitArgs(o, prlimit)...)
+	argv = append(argv, o.Python, "/tmp/main.py")
+	return append(argv, args...)
+}
+
+// unsafeArgs is the command line that runs the program without a sandbox, under
+// the same limits.
+func unsafeArgs(o Options, prlimit, file string, args []string) []string {
+	argv := append(prlimitArgs(o, prlimit), o.Python, file)
+	return append(argv, args...)
+}
+
+// prlimitArgs sets every limit, soft = hard, then execs what follows.
+func prlimitArgs(o Options, prlimit string) []string {
+	return []string{prlimit,
+		fmt.Sprintf("--cpu=%d", o.CPUSeconds),
+		fmt.Sprintf("--as=%d", o.AddressSpace),
+		fmt.Sprintf("--fsize=%d", o.FileSize),
+		fmt.Sprintf("--nofile=%d", o.OpenFiles),
+		fmt.Sprintf("--nproc=%d", o.Processes),
+		"--core=0",
+		"--",
+	}
+}
+
+// unsafeEnv is the whole environment of an unsafe run: nothing of quanteval's own
+// (no tokens), a fresh home.
+func unsafeEnv(home string) []string {
+	return []string{"HOME=" + home, "TMPDIR=" + home, "PATH=/usr/bin:/bin",
+		"LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"}
+}
+
+// sourceFile returns a file in memory holding src, positioned at its start.
+func sourceFile(src string) (*os.File, error) {
+	fd, err := unix.MemfdCreate("main.py", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: memfd: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "main.py")
+	if _, err := f.WriteString(src); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sandbox: writing the program: %w", err)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	return f, nil
+}
