@@ -44,10 +44,12 @@ func unsafeArgs(o Options, prlimit, file string, args []string) []string {
 	return append(argv, args...)
 }
 
-// prlimitArgs sets every limit, soft = hard, then execs what follows.
+// prlimitArgs sets every limit, soft = hard, then execs what follows. The CPU limit
+// is the exception: its hard limit is a second above, so that the soft limit ends
+// the program with SIGXCPU, which tells a CPU limit apart from other kills.
 func prlimitArgs(o Options, prlimit string) []string {
 	return []string{prlimit,
-		fmt.Sprintf("--cpu=%d", o.CPUSeconds),
+		fmt.Sprintf("--cpu=%d:%d", o.CPUSeconds, o.CPUSeconds+1),
 		fmt.Sprintf("--as=%d", o.AddressSpace),
 		fmt.Sprintf("--fsize=%d", o.FileSize),
 		fmt.Sprintf("--nofile=%d", o.OpenFiles),

@@ -29,7 +29,7 @@ func TestBwrapArgs(t *testing.T) {
 		"--unshare-all --unshare-user --die-with-parent --new-session --cap-drop ALL",
 		"--ro-bind /usr /usr", "--proc /proc", "--dev /dev", "--size 8 --tmpfs /tmp",
 		"--ro-bind-data 3 /tmp/main.py", "--remount-ro /dev --remount-ro /", "--chdir /tmp", "--clearenv",
-		"-- /usr/bin/prlimit --cpu=4 --as=123 --fsize=5 --nofile=6 --nproc=7 --core=0 -- /usr/bin/python3 /tmp/main.py a b --x",
+		"-- /usr/bin/prlimit --cpu=4:5 --as=123 --fsize=5 --nofile=6 --nproc=7 --core=0 -- /usr/bin/python3 /tmp/main.py a b --x",
 	} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("bwrap argv lacks %q:\n%s", want, joined)
@@ -53,7 +53,7 @@ func TestBwrapArgs(t *testing.T) {
 func TestUnsafeArgs(t *testing.T) {
 	o := Options{}.withDefaults()
 	got := strings.Join(unsafeArgs(o, "prlimit", "/x/main.py", []string{"m"}), " ")
-	want := "prlimit --cpu=10 --as=1073741824 --fsize=16777216 --nofile=64 --nproc=32 --core=0 -- /usr/bin/python3 /x/main.py m"
+	want := "prlimit --cpu=10:11 --as=1073741824 --fsize=16777216 --nofile=64 --nproc=32 --core=0 -- /usr/bin/python3 /x/main.py m"
 	if got != want {
 		t.Errorf("unsafe argv\n got %s\nwant %s", got, want)
 	}

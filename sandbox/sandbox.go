@@ -19,8 +19,9 @@
 //     for processes of host root (a fork bomb would not stop), and an escape from
 //     the namespaces lands as nobody. Otherwise bwrap runs as the calling user.
 //   - Limits are rlimits set by util-linux's prlimit inside the sandbox just before it
-//     execs python, soft = hard: CPU seconds, address space, file size, open files,
-//     processes and core size 0. The program cannot raise a hard limit: that needs
+//     execs python, soft = hard: address space, file size, open files, processes and
+//     core size 0; CPU seconds with the hard limit one second above the soft one, so
+//     that SIGXCPU names the cause. The program cannot raise a hard limit: that needs
 //     CAP_SYS_RESOURCE in the host's user namespace, which it never has. (Python's
 //     resource module in a preamble would move the program's line numbers; a Go
 //     re-exec helper would have to be visible inside the sandbox.)
@@ -153,9 +154,13 @@ type Result struct {
 	Err      error
 }
 
-// CPULimited reports whether the CPU-seconds limit ended the program (SIGXCPU at the
-// soft limit; the hard limit is the same, so SIGKILL never comes from it first).
-func (r Result) CPULimited() bool { return r.Signal == syscall.SIGXCPU }
+// CPULimited reports whether the CPU-seconds limit ended the program: SIGXCPU at the
+// soft limit, or SIGKILL at the hard limit a second later (for a program that
+// ignores SIGXCPU) when the timeout did not fire, the only other SIGKILL the
+// sandbox sends.
+func (r Result) CPULimited() bool {
+	return r.Signal == syscall.SIGXCPU || (r.Signal == syscall.SIGKILL && !r.TimedOut)
+}
 
 // Runner runs programs; *Sandbox is one, tests have others.
 type Runner interface {
