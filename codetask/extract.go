@@ -20,7 +20,7 @@ func Extract(reply string) (string, bool) {
 	if truncated {
 		return "", false
 	}
-	blocks := fencedBlocks(answer)
+	blocks, fenced := fencedBlocks(answer)
 	var code string
 	for i := len(blocks) - 1; i >= 0 && code == ""; i-- {
 		if isPython(blocks[i].lang) {
@@ -30,7 +30,7 @@ func Extract(reply string) (string, bool) {
 	for i := len(blocks) - 1; i >= 0 && code == ""; i-- {
 		code = blocks[i].code
 	}
-	if len(blocks) == 0 {
+	if !fenced {
 		code = answer
 	}
 	code = strings.Trim(code, "\n")
@@ -51,9 +51,8 @@ func isPython(lang string) bool {
 // fencedBlocks returns the fenced blocks of s: a line starting (after spaces) with
 // ``` opens one, with the language as its first word, and the next line of only
 // ``` (or more backticks) closes it. An unclosed fence runs to the end. Blank
-// blocks are left out.
-func fencedBlocks(s string) []block {
-	var out []block
+// blocks are left out; fenced says whether there was any fence.
+func fencedBlocks(s string) (blocks []block, fenced bool) {
 	var cur *block
 	var lines []string
 	for _, line := range strings.Split(s, "\n") {
@@ -61,11 +60,11 @@ func fencedBlocks(s string) []block {
 		switch {
 		case cur == nil && strings.HasPrefix(t, "```"):
 			lang, _, _ := strings.Cut(strings.TrimSpace(strings.TrimLeft(t, "`")), " ")
-			cur, lines = &block{lang: lang}, nil
+			cur, lines, fenced = &block{lang: lang}, nil, true
 		case cur != nil && strings.HasPrefix(t, "```") && strings.Trim(t, "`") == "":
 			cur.code = strings.Join(lines, "\n")
 			if strings.TrimSpace(cur.code) != "" {
-				out = append(out, *cur)
+				blocks = append(blocks, *cur)
 			}
 			cur = nil
 		case cur != nil:
@@ -75,10 +74,10 @@ func fencedBlocks(s string) []block {
 	if cur != nil {
 		cur.code = strings.Join(lines, "\n")
 		if strings.TrimSpace(cur.code) != "" {
-			out = append(out, *cur)
+			blocks = append(blocks, *cur)
 		}
 	}
-	return out
+	return blocks, fenced
 }
 
 // definesFunc reports whether code defines the function name at any indentation.

@@ -37,7 +37,7 @@ func buildHumanEval(t Task, code, nonce string) (string, bool) {
 	fmt.Fprintf(&b, `try:
     check(%s)
 except BaseException:
-    __import__("traceback").print_exc()
+    __import__("os").write(2, __import__("traceback").format_exc().encode("utf-8", "replace"))
     __import__("os").write(2, b"\n%s FAIL\n")
     __import__("os")._exit(1)
 __import__("os").write(2, b"\n%s PASS\n")
@@ -62,7 +62,7 @@ for __quanteval_i, __quanteval_t in enumerate(__quanteval_tests):
     try:
         exec(compile(__quanteval_t, "<test %%d>" %% __quanteval_i, "exec"), globals())
     except BaseException:
-        __import__("traceback").print_exc()
+        __import__("os").write(2, __import__("traceback").format_exc().encode("utf-8", "replace"))
         __import__("os").write(2, ("\n%s FAIL %%d\n" %% __quanteval_i).encode())
         __import__("os")._exit(1)
 __import__("os").write(2, b"\n%s PASS\n")

@@ -44,7 +44,7 @@ func judge(t Task, res sandbox.Result, nonce string) Record {
 		rec.Reason, rec.Error = ReasonSyntaxError, syntaxLine.FindString(stderr)
 	default:
 		rec.Reason = ReasonTestFailed
-		rec.Error = failureCause(res, stderr, passed)
+		rec.Error = failureCause(res, stderr, passed, failed)
 		if failed {
 			rec.FailedTest = failedTest(t, failIndex, stderr)
 		}
@@ -92,12 +92,14 @@ func failedTest(t Task, i int, stderr string) string {
 }
 
 // failureCause says why a program that did not pass failed.
-func failureCause(res sandbox.Result, stderr string, passed bool) string {
+func failureCause(res sandbox.Result, stderr string, passed, failed bool) string {
 	switch {
 	case res.Signal != 0:
 		return "killed by signal " + res.Signal.String()
 	case lastException(stderr) != "":
 		return lastException(stderr)
+	case failed:
+		return "a test failed"
 	case passed:
 		return fmt.Sprintf("the tests passed but the program exited with status %d", res.ExitCode)
 	default:
