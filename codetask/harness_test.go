@@ -1,0 +1,56 @@
+package codetask
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func TestBuildGolden(t *testing.T) {
+	cases := []struct {
+		name string
+		task Task
+		code string
+		body bool
+	}{
+		{"humaneval_body", addAll, "return sum(xs)\n", true},
+		{"humaneval_whole", addAll, "from __future__ import annotations\ndef add_all(xs):\n    return sum(xs)\n", false},
+		{"mbpp", maxOf, "def max_of(a, b):\n    return max(a, b)\n", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, body := Build(c.task, c.code, "NONCE")
+			if body != c.body {
+				t.Errorf("body = %v, want %v", body, c.body)
+			}
+			file := filepath.Join("testdata", c.name+".py")
+			if *update {
+				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to write it)", err)
+			}
+			if got != string(want) {
+				_ = os.WriteFile(file+".got", []byte(got), 0o644)
+				t.Errorf("Build differs from %s; see %s.got", file, file)
+			}
+		})
+	}
+}
+
+func TestBuildQuotesAsserts(t *testing.T) {
+	task := Task{Kind: MBPP, TestList: []string{`assert f("a\"b\n") == 'it''s'`, "assert f(1) ==\\\n  2"}}
+	src, _ := Build(task, "f = len\n", "N")
+	for _, want := range []string{`"assert f(\"a\\\"b\\n\") == 'it''s'",`, `"assert f(1) ==\\\n  2",`} {
+		if !strings.Contains(src, want) {
+			t.Errorf("test program lacks %s:\n%s", want, src)
+		}
+	}
+}
