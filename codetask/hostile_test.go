@@ -158,3 +158,41 @@ func TestHostilePrograms(t *testing.T) {
 		t.Logf("hostile suite took %v", time.Since(start).Round(time.Millisecond))
 	})
 }
+
+// TestHostileChecksCanFail runs two of the hostile programs without a sandbox, where
+// they succeed, to show that the suite's checks see a leak: the planted secret is
+// read and the background child survives (it is killed here).
+func TestHostileChecksCanFail(t *testing.T) {
+	unsafe, err := sandbox.New(sandbox.Options{Unsafe: true, Timeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strconv.FormatInt(time.Now().UnixNano(), 36)
+	secretFile := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(secretFile, []byte("the-secret-is-"+token), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sp := &spy{r: unsafe, marker: "control-" + token}
+	prog := fmt.Sprintf("import subprocess, sys\nprint(open(%q).read(), flush=True)\n"+
+		"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'] + sys.argv[1:], start_new_session=True)\n"+
+		"def add_all(xs):\n    return sum(xs)\n", secretFile)
+	rec, err := Score(context.Background(), sp, addAll, "```python\n"+prog+"```")
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := processesWith(sp.marker)
+	for _, pid := range left {
+		if p, err := os.FindProcess(pid); err == nil {
+			_ = p.Kill()
+		}
+	}
+	if !rec.OK || !rec.Unsafe {
+		t.Errorf("unsafe run: ok %v unsafe %v reason %q %s", rec.OK, rec.Unsafe, rec.Reason, rec.Stderr)
+	}
+	if !bytes.Contains(sp.last.Stdout.Data, []byte("the-secret-is-"+token)) {
+		t.Errorf("without a sandbox the secret should be read; stdout: %s", sp.last.Stdout.Data)
+	}
+	if len(left) == 0 {
+		t.Error("without a sandbox a background child in its own session should survive; none found")
+	}
+}

@@ -116,3 +116,22 @@ func TestScoreSolutions(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkScore measures the verdicts per second on a correct HumanEval reply, with
+// the sandbox's default worker count (the CPUs).
+func BenchmarkScore(b *testing.B) {
+	s, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		testenv.Missing(b, "no working sandbox: %v", err)
+	}
+	reply := "```python\ndef add_all(xs):\n    return sum(xs)\n```"
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec, err := Score(context.Background(), s, addAll, reply)
+			if err != nil || !rec.OK {
+				b.Errorf("Score = %+v, %v", rec, err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "programs/s")
+}

@@ -33,9 +33,11 @@
 //   - Stdout keeps its first OutputLimit bytes, stderr its last (a traceback is at
 //     its end); the rest is read and discarded, and counted, so a program that
 //     writes without end cannot block on a full pipe nor fill memory.
-//   - Unsafe runs python directly under the same prlimit limits, in a fresh
-//     temporary folder as its home, in its own process group that the timeout kills;
-//     there is no isolation at all, and every Result says Unsafe.
+//   - Unsafe runs python directly under the same prlimit limits, as the calling user
+//     (for root, RLIMIT_NPROC then does nothing), in a fresh temporary folder as its
+//     home, in its own process group that the timeout kills (a child that calls
+//     setsid escapes it and is left running). There is no isolation at all: the
+//     program sees the host's files and network; every Result says Unsafe.
 //   - At most Workers programs run at once (default runtime.NumCPU()), whoever calls
 //     Run; Pool runs work items on as many goroutines, apart from any request pool.
 package sandbox
@@ -316,6 +318,9 @@ func (s *Sandbox) exec(ctx context.Context, argv []string, dir string, src *os.F
 		r.ExitCode = 0
 	case errors.As(err, &ee):
 		r.ExitCode, r.Signal = exitStatus(ee.ProcessState, dir == "")
+	case errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil:
+		// Unsafe: a child that left the process group still holds the output pipes.
+		r.ExitCode, r.Signal = exitStatus(cmd.ProcessState, dir == "")
 	case !r.TimedOut && r.Err == nil:
 		r.Err = fmt.Errorf("sandbox: waiting for %s: %w", argv[0], err)
 	}

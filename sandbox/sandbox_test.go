@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -313,4 +314,26 @@ func BenchmarkTrivial(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "programs/s")
+}
+
+func TestProcessLimit(t *testing.T) {
+	s := newSandbox(t, Options{Processes: 12})
+	r := run(t, s, `import os, time
+n = 0
+for _ in range(100):
+    try:
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        n += 1
+    except OSError:
+        break
+print(n)`)
+	n, err := strconv.Atoi(strings.TrimSpace(string(r.Stdout.Data)))
+	if err != nil || n >= 12 || n < 5 {
+		t.Errorf("forked %q children with a limit of 12 processes (err %v)\n%s", r.Stdout.Data, err, r.Stderr.Data)
+	}
+	if r.Duration > 10*time.Second {
+		t.Errorf("took %v: the sleeping children outlived their parent", r.Duration)
+	}
 }
