@@ -12,7 +12,7 @@ import (
 // in the sandbox described in the package comment.
 func bwrapArgs(o Options, bwrap, prlimit string, fd int, args []string) []string {
 	argv := []string{bwrap,
-		"--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
+		"--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
 		"--cap-drop", "ALL", "--hostname", "sandbox",
 		"--ro-bind", "/usr", "/usr",
 		"--symlink", "usr/bin", "/bin",

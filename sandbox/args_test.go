@@ -26,7 +26,7 @@ func TestBwrapArgs(t *testing.T) {
 	argv := bwrapArgs(o, "/usr/bin/bwrap", "/usr/bin/prlimit", 3, []string{"a b", "--x"})
 	joined := strings.Join(argv, " ")
 	for _, want := range []string{
-		"--unshare-all --unshare-user --die-with-parent --new-session --cap-drop ALL",
+		"--unshare-all --unshare-user --disable-userns --die-with-parent --new-session --cap-drop ALL",
 		"--ro-bind /usr /usr", "--proc /proc", "--dev /dev", "--size 8 --tmpfs /tmp",
 		"--ro-bind-data 3 /tmp/main.py", "--remount-ro /dev --remount-ro /", "--chdir /tmp", "--clearenv",
 		"-- /usr/bin/prlimit --cpu=4:5 --as=123 --fsize=5 --nofile=6 --nproc=7 --core=0 -- /usr/bin/python3 /tmp/main.py a b --x",

@@ -6,7 +6,8 @@
 // Decisions:
 //   - Isolation is bwrap's: --unshare-all plus an explicit --unshare-user (user, PID,
 //     network, IPC, UTS and cgroup namespaces; a missing user namespace is an error,
-//     not a silent fallback), --die-with-parent, --new-session, --cap-drop ALL and
+//     not a silent fallback), --disable-userns (no nested user namespace, so none
+//     of the kernel surface they open), --die-with-parent, --new-session, --cap-drop ALL and
 //     --clearenv with a minimal environment (HOME=/tmp, PATH, LANG=C.UTF-8).
 //   - The file system is bwrap's tmpfs root, remounted read-only at the end, holding:
 //     /usr read-only (with the /bin, /lib, /lib64 links of a merged-/usr Debian), a

@@ -63,6 +63,8 @@ try:
 except (ValueError, OSError) as e:
     print("raise refused")
 print("argv", " ".join(sys.argv[1:]))
+import subprocess
+print("userns", subprocess.call(["/usr/bin/unshare", "--user", "true"], stderr=subprocess.DEVNULL) != 0)
 `
 
 func fields(out string) map[string]string {
@@ -75,6 +77,7 @@ func fields(out string) map[string]string {
 }
 
 func TestIsolationAndLimits(t *testing.T) {
+	t.Setenv("HF_TOKEN", "hf_must_not_leak")
 	s := newSandbox(t, Options{AddressSpace: 512 << 20, CPUSeconds: 3, FileSize: 1 << 20, OpenFiles: 20, Processes: 9})
 	r := s.Run(context.Background(), Program{Source: inspect, Args: []string{"x", "y z"}})
 	if r.Err != nil || r.ExitCode != 0 {
@@ -90,6 +93,7 @@ func TestIsolationAndLimits(t *testing.T) {
 		"limits": fmt.Sprintf("3/4 %d/%d %d/%d 20/20 9/9 0/0", 512<<20, 512<<20, 1<<20, 1<<20),
 		"raise":  "refused",
 		"argv":   "x y z",
+		"userns": "True",
 	}
 	if os.Geteuid() == 0 {
 		want["uid"] = "65534"
@@ -186,6 +190,7 @@ for p in ["/x", "/dev/shm/x", "/usr/x", "/tmp/main.py"]:
 }
 
 func TestUnsafe(t *testing.T) {
+	t.Setenv("HF_TOKEN", "hf_must_not_leak")
 	s, err := New(Options{Unsafe: true, Bwrap: "/nonexistent/bwrap", OpenFiles: 21, Timeout: time.Second})
 	if err != nil {
 		testenv.Missing(t, "unsafe runner: %v", err)
