@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,6 +53,37 @@ func processesWith(marker string) []int {
 	return pids
 }
 
+const connect = "import socket\nsocket.create_connection(('127.0.0.1', %d), timeout=2).sendall(b'hi')\n"
+
+// listen opens a listener on 127.0.0.1 until the test and its subtests end;
+// connections (to be called in a Cleanup registered later) stops it and says how
+// many connections it accepted.
+func listen(t *testing.T) (port int, connections func() int) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); <-done })
+	return ln.Addr().(*net.TCPAddr).Port, func() int {
+		ln.Close()
+		<-done
+		return int(n.Load())
+	}
+}
+
 // TestHostilePrograms runs programs that attack the machine as HumanEval replies:
 // each must be contained, scored wrong with the expected reason, and leave no
 // process, no file read and no file written behind.
@@ -72,25 +104,7 @@ func TestHostilePrograms(t *testing.T) {
 		t.Cleanup(func() { os.Remove(p) })
 	}
 	outside := []string{filepath.Join(cwd, "pwned-"+token), "/root/pwned-" + token, filepath.Join(os.TempDir(), "pwned-"+token)}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var accepted sync.WaitGroup
-	var connections int
-	accepted.Add(1)
-	go func() {
-		defer accepted.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			connections++
-			c.Close()
-		}
-	}()
+	port, connections := listen(t)
 
 	wrong := "\ndef add_all(xs):\n    return -1\n"
 	cases := []struct {
@@ -103,7 +117,7 @@ func TestHostilePrograms(t *testing.T) {
 		{"fork bomb", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n", []string{ReasonTimeout}, nil},
 		{"allocate 10 GiB", "x = bytearray(10 << 30)\n" + wrong, []string{ReasonMemory}, nil},
 		{"100 MB to stdout", "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(100):\n    sys.stdout.write(chunk)\n" + wrong, []string{ReasonTestFailed}, nil},
-		{"connect to 127.0.0.1", fmt.Sprintf("import socket\nsocket.create_connection(('127.0.0.1', %d), timeout=2).sendall(b'hi')\n", ln.Addr().(*net.TCPAddr).Port) + wrong, []string{ReasonTestFailed}, nil},
+		{"connect to 127.0.0.1", fmt.Sprintf(connect, port) + wrong, []string{ReasonTestFailed}, nil},
 		{"read planted secrets", fmt.Sprintf("for p in [%q, %q]:\n    try:\n        print(open(p).read(), flush=True)\n    except OSError as e:\n        print('unread', p, e, flush=True)\nprint('environ of PID 1:', repr(open('/proc/1/environ').read()), flush=True)\n", tmpSecret, projSecret) + wrong,
 			[]string{ReasonTestFailed}, []string{"unread " + tmpSecret, "unread " + projSecret, "environ of PID 1: ''"}},
 		{"write outside /tmp", fmt.Sprintf("for p in [%q, %q, %q]:\n    try:\n        open(p, 'w').write('x')\n    except OSError as e:\n        print('unwritten', p, e, flush=True)\n", outside[0], outside[1], outside[2]) + wrong, []string{ReasonTestFailed}, []string{"unwritten " + outside[0], "unwritten " + outside[1]}}, // its own /tmp is writable
@@ -150,10 +164,8 @@ func TestHostilePrograms(t *testing.T) {
 				os.Remove(p)
 			}
 		}
-		ln.Close()
-		accepted.Wait()
-		if connections > 0 {
-			t.Errorf("the listener on 127.0.0.1 accepted %d connections", connections)
+		if n := connections(); n > 0 {
+			t.Errorf("the listener on 127.0.0.1 accepted %d connections", n)
 		}
 		t.Logf("hostile suite took %v", time.Since(start).Round(time.Millisecond))
 	})
@@ -172,8 +184,9 @@ func TestHostileChecksCanFail(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte("the-secret-is-"+token), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	port, connections := listen(t)
 	sp := &spy{r: unsafe, marker: "control-" + token}
-	prog := fmt.Sprintf("import subprocess, sys\nprint(open(%q).read(), flush=True)\n"+
+	prog := fmt.Sprintf("import subprocess, sys\nprint(open(%q).read(), flush=True)\n"+fmt.Sprintf(connect, port)+
 		"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'] + sys.argv[1:], start_new_session=True)\n"+
 		"def add_all(xs):\n    return sum(xs)\n", secretFile)
 	rec, err := Score(context.Background(), sp, addAll, "```python\n"+prog+"```")
@@ -194,5 +207,8 @@ func TestHostileChecksCanFail(t *testing.T) {
 	}
 	if len(left) == 0 {
 		t.Error("without a sandbox a background child in its own session should survive; none found")
+	}
+	if n := connections(); n != 1 {
+		t.Errorf("without a sandbox the listener should accept 1 connection, accepted %d", n)
 	}
 }
