@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,12 +27,12 @@ func bwrapArgs(o Options, bwrap, prlimit string, fd int, args []string) []string
 		"--remount-ro", "/",
 		"--chdir", "/tmp",
 		"--clearenv",
-		"--setenv", "HOME", "/tmp",
-		"--setenv", "PATH", "/usr/bin:/bin",
-		"--setenv", "LANG", "C.UTF-8",
-		"--setenv", "PYTHONDONTWRITEBYTECODE", "1",
-		"--",
 	}
+	for _, kv := range programEnv("/tmp") {
+		k, v, _ := strings.Cut(kv, "=")
+		argv = append(argv, "--setenv", k, v)
+	}
+	argv = append(argv, "--")
 	argv = append(argv, prlimitArgs(o, prlimit)...)
 	argv = append(argv, o.Python, "/tmp/main.py")
 	return append(argv, args...)
@@ -59,11 +60,12 @@ func prlimitArgs(o Options, prlimit string) []string {
 	}
 }
 
-// unsafeEnv is the whole environment of an unsafe run: nothing of quanteval's own
-// (no tokens), a fresh home.
-func unsafeEnv(home string) []string {
-	return []string{"HOME=" + home, "TMPDIR=" + home, "PATH=/usr/bin:/bin",
-		"LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"}
+// programEnv is the whole environment of a program: nothing of quanteval's own (no
+// tokens), home and temporary folder, and one thread for numerical libraries
+// (OpenBLAS starts a thread per CPU, which RLIMIT_NPROC would refuse).
+func programEnv(home string) []string {
+	return []string{"HOME=" + home, "TMPDIR=" + home, "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
+		"PYTHONDONTWRITEBYTECODE=1", "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1"}
 }
 
 // sourceFile returns a file in memory holding src, positioned at its start.

@@ -8,7 +8,8 @@
 //     network, IPC, UTS and cgroup namespaces; a missing user namespace is an error,
 //     not a silent fallback), --disable-userns (no nested user namespace, so none
 //     of the kernel surface they open), --die-with-parent, --new-session, --cap-drop ALL and
-//     --clearenv with a minimal environment (HOME=/tmp, PATH, LANG=C.UTF-8).
+//     --clearenv with a minimal environment (programEnv: HOME=/tmp, PATH,
+//     LANG=C.UTF-8, one thread for numerical libraries).
 //   - The file system is bwrap's tmpfs root, remounted read-only at the end, holding:
 //     /usr read-only (with the /bin, /lib, /lib64 links of a merged-/usr Debian), a
 //     fresh /proc and /dev (/dev remounted read-only too, so /dev/shm is not a way
@@ -291,7 +292,7 @@ func (s *Sandbox) exec(ctx context.Context, argv []string, dir string, src *os.F
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: s.asUser}
 	if dir != "" {
 		cmd.Dir = dir
-		cmd.Env = unsafeEnv(dir)
+		cmd.Env = programEnv(dir)
 	} else {
 		cmd.Env = []string{}
 	}

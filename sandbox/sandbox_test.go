@@ -88,7 +88,7 @@ func TestIsolationAndLimits(t *testing.T) {
 		"pid":    "2",
 		"host":   "sandbox",
 		"root":   "bin dev lib lib64 proc tmp usr",
-		"env":    "HOME LANG PATH PWD PYTHONDONTWRITEBYTECODE",
+		"env":    "HOME LANG MKL_NUM_THREADS OMP_NUM_THREADS OPENBLAS_NUM_THREADS PATH PWD PYTHONDONTWRITEBYTECODE TMPDIR",
 		"cwd":    "/tmp /tmp",
 		"limits": fmt.Sprintf("3/4 %d/%d %d/%d 20/20 9/9 0/0", 512<<20, 512<<20, 1<<20, 1<<20),
 		"raise":  "refused",
@@ -200,7 +200,7 @@ print("nofile", resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 print("env", " ".join(sorted(os.environ)))
 print("cwd", os.getcwd() == os.environ["HOME"])`)
 	got := fields(string(r.Stdout.Data))
-	if !r.Unsafe || got["nofile"] != "21" || got["cwd"] != "True" || got["env"] != "HOME LANG PATH PYTHONDONTWRITEBYTECODE TMPDIR" {
+	if !r.Unsafe || got["nofile"] != "21" || got["cwd"] != "True" || got["env"] != "HOME LANG MKL_NUM_THREADS OMP_NUM_THREADS OPENBLAS_NUM_THREADS PATH PYTHONDONTWRITEBYTECODE TMPDIR" {
 		t.Errorf("unsafe run: Unsafe %v, %v\n%s", r.Unsafe, got, r.Stderr.Data)
 	}
 	r = run(t, s, "while True: pass")
