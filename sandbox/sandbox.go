@@ -237,7 +237,7 @@ print("uid", os.getuid(), "pid", os.getpid(), "nets", len(socket.if_nameindex())
 		return fmt.Errorf("sandbox: probe printed %q: %w", out, err)
 	}
 	if pid > 10 || nets != 1 || (s.asUser != nil && uid != nobody) {
-		return fmt.Errorf("sandbox: probe is not isolated (uid %d, pid %d, %d network interfaces)", uid, pid, nets)
+		return fmt.Errorf("sandbox: probe is not isolated (uid %d, pid %d, %d network interfaces); %s", uid, pid, nets, InstallHint)
 	}
 	return nil
 }

@@ -342,3 +342,35 @@ print(n)`)
 		t.Errorf("took %v: the sleeping children outlived their parent", r.Duration)
 	}
 }
+
+func TestProbeRefuses(t *testing.T) {
+	if _, err := os.Stat(DefaultPython); err != nil {
+		testenv.Missing(t, "no %s: %v", DefaultPython, err)
+	}
+	cases := []struct {
+		name, script, want string
+	}{
+		{"no namespaces", "echo 'bwrap: No permissions to creating new namespace' >&2; exit 1", "bwrap: No permissions to creating new namespace"},
+		{"not isolated", "echo 'uid 0 pid 4242 nets 3'", "probe is not isolated"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir, err := os.MkdirTemp("", "fakebwrap-") // not t.TempDir: bwrap may run as nobody
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			if err := os.Chmod(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			fake := dir + "/bwrap"
+			if err := os.WriteFile(fake, []byte("#!/bin/sh\n"+c.script+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			_, err = New(Options{Bwrap: fake})
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "apt-get install -y bubblewrap") {
+				t.Errorf("New with a bwrap that %s: %v", c.name, err)
+			}
+		})
+	}
+}
