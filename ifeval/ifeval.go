@@ -162,3 +162,21 @@ func LooseVariants(reply string) []string {
 	star := func(s string) string { return strings.ReplaceAll(s, "*", "") }
 	return []string{reply, star(reply), first, last, both, star(first), star(last), star(both)}
 }
+
+// Row is one row of google/IFEval (split "train", 541 rows): the prompt sent as one
+// user turn, and the instructions its reply is checked against.
+type Row struct {
+	Key            int      `json:"key"`
+	Prompt         string   `json:"prompt"`
+	InstructionIDs []string `json:"instruction_id_list"`
+	Kwargs         []Kwargs `json:"kwargs"`
+}
+
+// Compile builds the row's checkers; errors name the row's key.
+func (r Row) Compile() (*Prompt, error) {
+	p, err := Compile(r.InstructionIDs, r.Kwargs)
+	if err != nil {
+		return nil, fmt.Errorf("ifeval key %d: %w", r.Key, err)
+	}
+	return p, nil
+}
