@@ -61,9 +61,10 @@ const (
 	RelationAtLeast  = "at least"
 )
 
-// relation returns the comparison of a count with a threshold for a relation key.
-func relation(key, rel string, threshold *int) (func(n int) bool, error) {
-	t, err := need(key+" threshold", threshold)
+// relation returns the comparison of a count with a threshold: key and numKey name
+// the relation's and the threshold's kwargs for errors.
+func relation(key, rel, numKey string, threshold *int) (func(n int) bool, error) {
+	t, err := need(numKey, threshold)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func keywordsFrequency(kw Kwargs) (checker, error) {
 	if word == "" {
 		return nil, fmt.Errorf("keyword is null")
 	}
-	cmp, err := relation("relation", kw.Relation, kw.Frequency)
+	cmp, err := relation("relation", kw.Relation, "frequency", kw.Frequency)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +191,7 @@ func letterFrequency(kw Kwargs) (checker, error) {
 	if len(l) != 1 || l[0] < 'a' || l[0] > 'z' {
 		return nil, fmt.Errorf("letter %q is not one ASCII letter", kw.Letter)
 	}
-	cmp, err := relation("let_relation", kw.LetRelation, kw.LetFrequency)
+	cmp, err := relation("let_relation", kw.LetRelation, "let_frequency", kw.LetFrequency)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +230,7 @@ func responseLanguage(kw Kwargs) (checker, error) {
 }
 
 func numberSentences(kw Kwargs) (checker, error) {
-	cmp, err := relation("relation", kw.Relation, kw.NumSentences)
+	cmp, err := relation("relation", kw.Relation, "num_sentences", kw.NumSentences)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +238,7 @@ func numberSentences(kw Kwargs) (checker, error) {
 }
 
 func numberWords(kw Kwargs) (checker, error) {
-	cmp, err := relation("relation", kw.Relation, kw.NumWords)
+	cmp, err := relation("relation", kw.Relation, "num_words", kw.NumWords)
 	if err != nil {
 		return nil, err
 	}

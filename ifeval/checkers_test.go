@@ -166,7 +166,7 @@ func TestCompileErrors(t *testing.T) {
 		{"unknown id", []string{"keywords:key_sentences"}, []Kwargs{{}}, `unknown id "keywords:key_sentences"`},
 		{"count mismatch", []string{"punctuation:no_comma"}, nil, "1 instruction ids but 0 kwargs"},
 		{"empty", nil, nil, "instruction_id_list is empty"},
-		{"null threshold", []string{"length_constraints:number_words"}, []Kwargs{{Relation: "at least"}}, "instruction 0 (length_constraints:number_words): relation threshold is null"},
+		{"null threshold", []string{"length_constraints:number_words"}, []Kwargs{{Relation: "at least"}}, "instruction 0 (length_constraints:number_words): num_words is null"},
 		{"bad relation", []string{"length_constraints:number_words"}, []Kwargs{{Relation: "at most", NumWords: ip(3)}}, `relation "at most" is neither`},
 		{"null relation", []string{"change_case:capital_word_frequency"}, []Kwargs{{CapitalFrequency: ip(3)}}, "capital_relation is null"},
 		{"bad letter", []string{"keywords:letter_frequency"}, []Kwargs{{Letter: "é", LetFrequency: ip(1), LetRelation: "at least"}}, "is not one ASCII letter"},

@@ -195,7 +195,7 @@ func quotation(Kwargs) (checker, error) {
 }
 
 func capitalWordFrequency(kw Kwargs) (checker, error) {
-	cmp, err := relation("capital_relation", kw.CapitalRelation, kw.CapitalFrequency)
+	cmp, err := relation("capital_relation", kw.CapitalRelation, "capital_frequency", kw.CapitalFrequency)
 	if err != nil {
 		return nil, err
 	}
