@@ -74,28 +74,65 @@ var (
 		`|However` + pyWS + `|That` + pyWS + `|This` + pyWS + `|Wherever)`
 	acronyms = `([A-Z][.][A-Z][.](?:[A-Z][.])?)`
 
-	sentenceRules = []struct {
-		re   *regexp.Regexp
-		repl string
-	}{
-		{regexp.MustCompile(prefixes), "${1}<prd>"},
-		{regexp.MustCompile(`[.](com|net|org|io|gov|edu|me)`), "<prd>${1}"},
-		{regexp.MustCompile(`([0-9])[.]([0-9])`), "${1}<prd>${2}"},
+	sentenceRules = []rule{
+		{regexp.MustCompile(prefixes), "${1}<prd>", func(s string) bool {
+			return strings.Contains(s, "Mr") || strings.Contains(s, "St.") || strings.Contains(s, "Ms.") || strings.Contains(s, "Dr.")
+		}},
+		{regexp.MustCompile(`[.](com|net|org|io|gov|edu|me)`), "<prd>${1}", nil},
+		{regexp.MustCompile(`([0-9])[.]([0-9])`), "${1}<prd>${2}", func(s string) bool { return dotBetween(s, isDigit, isDigit) }},
 	}
 	multipleDots   = regexp.MustCompile(`\.{2,}`)
-	sentenceRules2 = []struct {
-		re   *regexp.Regexp
-		repl string
-	}{
-		{regexp.MustCompile(pyWS + alphabets + `[.] `), " ${1}<prd> "},
-		{regexp.MustCompile(acronyms + " " + starters), "${1}<stop> ${2}"},
-		{regexp.MustCompile(alphabets + `[.]` + alphabets + `[.]` + alphabets + `[.]`), "${1}<prd>${2}<prd>${3}<prd>"},
-		{regexp.MustCompile(alphabets + `[.]` + alphabets + `[.]`), "${1}<prd>${2}<prd>"},
-		{regexp.MustCompile(" " + suffixes + `[.] ` + starters), " ${1}<stop> ${2}"},
-		{regexp.MustCompile(" " + suffixes + `[.]`), " ${1}<prd>"},
-		{regexp.MustCompile(" " + alphabets + `[.]`), " ${1}<prd>"},
+	sentenceRules2 = []rule{
+		{regexp.MustCompile(pyWS + alphabets + `[.] `), " ${1}<prd> ", func(s string) bool { return dotBetween(s, isLetter, isSpace) }},
+		{regexp.MustCompile(acronyms + " " + starters), "${1}<stop> ${2}", func(s string) bool { return dotBetween(s, isUpper, isUpper) }},
+		{regexp.MustCompile(alphabets + `[.]` + alphabets + `[.]` + alphabets + `[.]`), "${1}<prd>${2}<prd>${3}<prd>", func(s string) bool { return dotBetween(s, isLetter, isLetter) }},
+		{regexp.MustCompile(alphabets + `[.]` + alphabets + `[.]`), "${1}<prd>${2}<prd>", func(s string) bool { return dotBetween(s, isLetter, isLetter) }},
+		{regexp.MustCompile(" " + suffixes + `[.] ` + starters), " ${1}<stop> ${2}", hasSuffixWord},
+		{regexp.MustCompile(" " + suffixes + `[.]`), " ${1}<prd>", hasSuffixWord},
+		{regexp.MustCompile(" " + alphabets + `[.]`), " ${1}<prd>", func(s string) bool { return dotBetween(s, isLetter, nil) }},
 	}
 )
+
+// rule is one substitution of split_into_sentences. maybe, when set, is a cheap
+// test that fails only on text the pattern cannot match: Go's regexp has no DFA,
+// and most rules match nothing in most replies.
+type rule struct {
+	re    *regexp.Regexp
+	repl  string
+	maybe func(string) bool
+}
+
+func (r rule) apply(s string) string {
+	if r.maybe != nil && !r.maybe(s) {
+		return s
+	}
+	return r.re.ReplaceAllString(s, r.repl)
+}
+
+func isDigit(b byte) bool  { return '0' <= b && b <= '9' }
+func isUpper(b byte) bool  { return 'A' <= b && b <= 'Z' }
+func isLetter(b byte) bool { return isUpper(b) || ('a' <= b && b <= 'z') }
+func isSpace(b byte) bool  { return b == ' ' }
+
+// dotBetween says whether s has a "." with a byte before it that passes before and,
+// unless after is nil, a byte after it that passes after.
+func dotBetween(s string, before, after func(byte) bool) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i] == '.' && before(s[i-1]) && (after == nil || (i+1 < len(s) && after(s[i+1]))) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSuffixWord(s string) bool {
+	for _, w := range []string{" Inc.", " Ltd.", " Jr.", " Sr.", " Co."} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // SplitSentences splits text into sentences by the rules of lm-eval's
 // split_into_sentences: newlines are spaces; a period after Mr/St/Mrs/Ms/Dr, inside
@@ -109,14 +146,14 @@ func SplitSentences(text string) []string {
 	text = " " + text + "  "
 	text = strings.ReplaceAll(text, "\n", " ")
 	for _, r := range sentenceRules {
-		text = r.re.ReplaceAllString(text, r.repl)
+		text = r.apply(text)
 	}
 	text = multipleDots.ReplaceAllStringFunc(text, func(m string) string {
 		return strings.Repeat("<prd>", len(m)) + "<stop>"
 	})
 	text = strings.ReplaceAll(text, "Ph.D.", "Ph<prd>D<prd>")
 	for _, r := range sentenceRules2 {
-		text = r.re.ReplaceAllString(text, r.repl)
+		text = r.apply(text)
 	}
 	text = strings.NewReplacer(".\u201d", "\u201d.").Replace(text)
 	text = strings.ReplaceAll(text, ".\"", "\".")

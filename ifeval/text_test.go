@@ -1,7 +1,9 @@
 package ifeval
 
 import (
+	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -118,5 +120,30 @@ func TestPyStrip(t *testing.T) {
 	}
 	if got := pyFields(" a\u2003b\x1fc "); !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
 		t.Errorf("pyFields = %q", got)
+	}
+}
+
+// TestRulePrefilters checks on random text built from the rules' own pieces that
+// skipping a rule by its prefilter never changes what the rule would do.
+func TestRulePrefilters(t *testing.T) {
+	pieces := []string{" ", "  ", "\n", ".", ". ", "..", "a", "B", "Z.", "x.", "U.S.", "A.B.C.", "3", "3.5",
+		"Mr.", "Mrs", "St.", "Ms.", "Dr.", "Inc.", "Ltd.", "Jr.", " Co.", "He ", "They ", "But\t", "Wherever",
+		".com", ".io", "\u00a0", "é", "?", "!", "\"", "\u201d", "Ph.D."}
+	rng := rand.New(rand.NewPCG(1, 2))
+	rules := append(append([]rule{}, sentenceRules...), sentenceRules2...)
+	for n := 0; n < 3000; n++ {
+		var b strings.Builder
+		for k := rng.IntN(12); k >= 0; k-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		for i, r := range rules {
+			if r.maybe == nil || r.maybe(s) {
+				continue
+			}
+			if got := r.re.ReplaceAllString(s, r.repl); got != s {
+				t.Fatalf("rule %d skipped on %q, which it changes to %q", i, s, got)
+			}
+		}
 	}
 }
