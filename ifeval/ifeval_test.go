@@ -194,6 +194,24 @@ func TestParseKwargs(t *testing.T) {
 	}
 }
 
+func TestKwargsJSONRoundTrip(t *testing.T) {
+	in := Kwargs{Relation: "at least", NumWords: ip(0), Keywords: []string{"a"}, FirstWord: "x", NthParagraph: ip(2)}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"first_word":"x","keywords":["a"],"nth_paragraph":2,"num_words":0,"relation":"at least"}`; string(b) != want {
+		t.Errorf("Marshal = %s, want %s", b, want)
+	}
+	var out Kwargs
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip = %+v, want %+v", out, in)
+	}
+}
+
 func TestRowCompileErrorNamesKey(t *testing.T) {
 	var row Row
 	in := `{"key": 7, "prompt": "p", "instruction_id_list": ["length_constraints:number_words"], "kwargs": [{"relation": "less than", "num_words": null}]}`

@@ -99,6 +99,29 @@ func (k *Kwargs) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// MarshalJSON writes the keys that are set, by the data's names, so that a row
+// written back reads the same.
+func (k Kwargs) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	for key, f := range k.fields() {
+		switch f := f.(type) {
+		case *string:
+			if *f != "" {
+				m[key] = *f
+			}
+		case **int:
+			if *f != nil {
+				m[key] = **f
+			}
+		case *[]string:
+			if *f != nil {
+				m[key] = *f
+			}
+		}
+	}
+	return json.Marshal(m)
+}
+
 func setKwarg(f, v any) error {
 	switch f := f.(type) {
 	case *string:
