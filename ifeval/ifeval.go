@@ -42,6 +42,16 @@ func Compile(ids []string, kwargs []Kwargs) (*Prompt, error) {
 	return p, nil
 }
 
+// Check compiles the instructions and judges one reply: Compile, then Prompt.Check.
+// A caller scoring many replies to the same row compiles once instead.
+func Check(ids []string, kwargs []Kwargs, reply string) (Result, error) {
+	p, err := Compile(ids, kwargs)
+	if err != nil {
+		return Result{}, err
+	}
+	return p.Check(reply), nil
+}
+
 // IDs returns the row's instruction ids in order.
 func (p *Prompt) IDs() []string { return append([]string(nil), p.ids...) }
 

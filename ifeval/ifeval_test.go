@@ -194,6 +194,16 @@ func TestParseKwargs(t *testing.T) {
 	}
 }
 
+func TestCheckFunc(t *testing.T) {
+	r, err := Check([]string{"startend:quotation"}, []Kwargs{{}}, `"yes"`)
+	if err != nil || !r.OK() || len(r.Instructions) != 1 {
+		t.Errorf("Check = %+v, %v; want one instruction followed", r, err)
+	}
+	if _, err := Check([]string{"nope"}, []Kwargs{{}}, "x"); err == nil {
+		t.Error("Check with an unknown id: no error")
+	}
+}
+
 func TestKwargsJSONRoundTrip(t *testing.T) {
 	in := Kwargs{Relation: "at least", NumWords: ip(0), Keywords: []string{"a"}, FirstWord: "x", NthParagraph: ip(2)}
 	b, err := json.Marshal(in)
