@@ -12,6 +12,10 @@
 //   - google-research instruction_following_eval/instructions_test.py and
 //     instructions_util_test.py (cases the tests here re-check).
 //
+// TestLMEvalAgreement replays 860 verdicts that lm-eval's rules give on tricky
+// replies (testdata/lmeval_agreement.jsonl) for the 21 instructions that need
+// neither langdetect nor nltk; the other four are pinned by table tests.
+//
 // # Decisions
 //
 //   - Ids are exactly instruction_id_list's (InstructionIDs lists the 25). Kwargs
