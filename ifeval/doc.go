@@ -38,7 +38,7 @@
 //     lm-eval's own rule-based split_into_sentences. They agree on plain prose and on
 //     google's test cases; they differ where punkt's learned abbreviations apply
 //     ("e.g. the", "etc. and", "Fig. 3": punkt does not split, we do unless the
-//     rules protect it), on ". ? !" not followed by a space ("a.b", "Hi!Bye": punkt
+//     rules protect it), on ". ? !" not followed by a space ("end.Next", "Hi!Bye": punkt
 //     does not split, we do) and on single letters before a period ("plan B. Then":
 //     we do not split).
 //   - Capital words (capital_word_frequency): lm-eval tokenizes with

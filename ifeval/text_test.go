@@ -34,6 +34,7 @@ func TestSplitSentences(t *testing.T) {
 		{"e.g. this is it. See Fig. 3 etc. and more.", []string{"e.g. this is it.", "See Fig.", "3 etc.", "and more."}},
 		{"Visit www.site.io or me.me now! ok", []string{"Visit www.", "site.io or me.me now!", "ok"}},
 		{"It costs $3.50. That is cheap.\n\n- item one\n- item two", []string{"It costs $3.50.", "That is cheap.", "- item one - item two"}},
+		{"It ended.Next one. Hi!Bye", []string{"It ended.", "Next one.", "Hi!", "Bye"}},
 		{"", nil},
 		{"   ", nil},
 		{"No end mark", []string{"No end mark"}},
