@@ -113,3 +113,48 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// InstructionChange is how one instruction id's strict accuracy moved from a
+// reference's replies to a variant's.
+type InstructionChange struct {
+	ID          string  `json:"id"`
+	N           int     `json:"n"` // the reference's count; the variant's when the reference has none
+	RefStrict   float64 `json:"ref_strict_acc"`
+	VarStrict   float64 `json:"variant_strict_acc"`
+	DeltaStrict float64 `json:"delta_strict_acc"` // variant minus reference
+}
+
+// ByInstructionChange pairs two summaries' per-instruction accuracies, largest drop
+// first (ties by id), so a report can list what a variant stopped following. An id
+// only one side has counts as accuracy 0 on the other.
+func ByInstructionChange(ref, variant Summary) []InstructionChange {
+	m := map[string]*InstructionChange{}
+	get := func(id string) *InstructionChange {
+		if c, ok := m[id]; ok {
+			return c
+		}
+		c := &InstructionChange{ID: id}
+		m[id] = c
+		return c
+	}
+	for _, a := range variant.ByInstruction {
+		c := get(a.ID)
+		c.N, c.VarStrict = a.N, a.StrictAcc
+	}
+	for _, a := range ref.ByInstruction {
+		c := get(a.ID)
+		c.N, c.RefStrict = a.N, a.StrictAcc
+	}
+	out := make([]InstructionChange, 0, len(m))
+	for _, c := range m {
+		c.DeltaStrict = c.VarStrict - c.RefStrict
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].DeltaStrict != out[j].DeltaStrict {
+			return out[i].DeltaStrict < out[j].DeltaStrict
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}

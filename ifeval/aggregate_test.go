@@ -65,3 +65,27 @@ func TestTally(t *testing.T) {
 		}
 	}
 }
+
+func TestByInstructionChange(t *testing.T) {
+	var ref, variant Tally
+	const comma, title, words, quote = "punctuation:no_comma", "detectable_format:title", "length_constraints:number_words", "startend:quotation"
+	ref.Add(res(comma, true, true, title, true, true, words, false, false))
+	ref.Add(res(comma, true, true, title, true, true))
+	variant.Add(res(comma, false, false, title, true, true, words, true, true, quote, true, true))
+	variant.Add(res(comma, true, true, title, false, false))
+	got := ByInstructionChange(ref.Summary(), variant.Summary())
+	want := []InstructionChange{
+		{ID: title, N: 2, RefStrict: 1, VarStrict: 0.5, DeltaStrict: -0.5},
+		{ID: comma, N: 2, RefStrict: 1, VarStrict: 0.5, DeltaStrict: -0.5},
+		{ID: words, N: 1, RefStrict: 0, VarStrict: 1, DeltaStrict: 1},
+		{ID: quote, N: 1, RefStrict: 0, VarStrict: 1, DeltaStrict: 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ByInstructionChange = %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
