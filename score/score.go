@@ -27,6 +27,8 @@ const (
 	ReasonWrongChoice       = "wrong_choice"       // choice: a letter, not the one expected
 	ReasonNoFinalAnswer     = "no_final_answer"    // gsm8k: no "The final answer is N" / "#### N"
 	ReasonBadItem           = "bad_item"           // the item's type or answer cannot be scored
+	ReasonNoMathAnswer      = "no_math_answer"     // math, aime: no \boxed{} (or one never closed), no "The final answer is"
+	ReasonWrongAnswer       = "wrong_answer"       // math, aime: an answer, not equivalent to the one expected
 )
 
 // Names of the secondary scores of a gsm8k item, as lm-evaluation-harness names its
@@ -49,6 +51,11 @@ type Outcome struct {
 	// present on every gsm8k outcome so that their tallies cover every item; nil for
 	// other types.
 	Scores map[string]bool
+	// Normalized and Expected are the two forms a math or aime item compared: the
+	// reply's answer and the expected one, each normalised (NormalizeMath). Empty
+	// for other types.
+	Normalized string
+	Expected   string
 }
 
 // scorer judges the answer text left once think blocks are removed; it is never
@@ -61,6 +68,8 @@ var scorers = map[string]scorer{
 	evalset.TypeContains: scoreContains,
 	evalset.TypeGSM8K:    scoreGSM8K,
 	evalset.TypeChoice:   scoreChoice,
+	TypeMath:             scoreMath,
+	TypeAIME:             scoreAIME,
 }
 
 // Score judges content (the answer text the server returned, reasoning excluded)
