@@ -23,8 +23,8 @@ type state struct {
 // their names and signatures matter.
 func funcs(st *state) template.FuncMap {
 	return template.FuncMap{
-		"col": func(name string) (any, error) { return lookup(st.row, name) },
-		"trim": strings.TrimSpace,
+		"col":     func(name string) (any, error) { return lookup(st.row, name) },
+		"trim":    strings.TrimSpace,
 		"replace": func(s, old, new string) string { return strings.ReplaceAll(s, old, new) },
 		"lower":   strings.ToLower,
 		"upper":   strings.ToUpper,

@@ -41,14 +41,14 @@ type Row = map[string]any
 
 // Spec is a parsed task spec.
 type Spec struct {
-	File     string // where it was read from: a path or "builtin:NAME"
-	Name     string
-	Source   Source
-	Scorer   string   // an item type: gsm8k, choice, math, aime, number, exact, contains
+	File      string // where it was read from: a path or "builtin:NAME"
+	Name      string
+	Source    Source
+	Scorer    string   // an item type: gsm8k, choice, math, aime, number, exact, contains
 	Tolerance *float64 // scorer option for number and gsm8k: an absolute tolerance
-	Fewshot  Fewshot
-	Choices  *Choices // nil when the task has no choice list
-	Defaults Defaults
+	Fewshot   Fewshot
+	Choices   *Choices // nil when the task has no choice list
+	Defaults  Defaults
 
 	// The templates, and their text as written.
 	ID, Prompt, System, Answer, Category *template.Template
