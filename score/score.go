@@ -74,8 +74,17 @@ var scorers = map[string]scorer{
 
 // Score judges content (the answer text the server returned, reasoning excluded)
 // against the item.
-func Score(it *evalset.Item, content string) Outcome {
+func Score(it *evalset.Item, content string) Outcome { return ScoreOptions(it, nil, content) }
+
+// ScoreOptions is Score for an item whose option texts are known, in letter order
+// (A first): a choice item then reads letters up to its last option and matches a
+// reply that gives one option's full text instead of a letter. Other types ignore
+// options.
+func ScoreOptions(it *evalset.Item, options []string, content string) Outcome {
 	sc, ok := scorers[it.Type]
+	if ok && it.Type == evalset.TypeChoice && options != nil {
+		sc = func(it *evalset.Item, answer string) Outcome { return scoreChoiceWith(it, options, answer) }
+	}
 	if !ok {
 		return Outcome{Reason: ReasonBadItem}
 	}
@@ -199,12 +208,26 @@ func scoreContains(it *evalset.Item, answer string) Outcome {
 	return Outcome{Reason: ReasonNotFound}
 }
 
-func scoreChoice(it *evalset.Item, answer string) Outcome {
+func scoreChoice(it *evalset.Item, answer string) Outcome { return scoreChoiceWith(it, nil, answer) }
+
+// scoreChoiceWith reads letters up to the last option (the item's option count
+// when the texts are known, else J, and at least the expected letter); a reply
+// with no letter at all may give one option's full text instead.
+func scoreChoiceWith(it *evalset.Item, options []string, answer string) Outcome {
 	want, ok := it.Answer.(string)
 	if !ok || len(want) != 1 || want[0] < 'A' || want[0] > 'Z' {
 		return Outcome{Reason: ReasonBadItem}
 	}
-	letters := readChoice(answer, max(lastOption, want[0]))
+	last := byte(lastOption)
+	if n := len(options); n > 0 && n <= 26 {
+		last = byte('A' + n - 1)
+	}
+	letters := readChoice(answer, max(last, want[0]))
+	if len(letters) == 0 && len(options) > 0 {
+		if i, ok := optionText(answer, options); ok {
+			letters = []string{string(rune('A' + i))}
+		}
+	}
 	switch {
 	case len(letters) != 1:
 		return Outcome{Reason: ReasonNoChoice, Extracted: strings.Join(letters, ",")}
