@@ -44,7 +44,9 @@ import (
 //  9. thousands separators: "1,000", "1{,}000" and "1,\!000" become 1000 (M), only
 //     where every group after the first has three digits;
 //  10. a bare decimal point gets its 0: ".5" -> "0.5", "{.5" -> "{0.5" (H);
-//  11. an integer fraction a/b becomes `\frac{a}{b}` (H fix_a_slash_b).
+//  11. an integer fraction a/b becomes `\frac{a}{b}` (H fix_a_slash_b);
+//  12. a lone letter in parentheses, a multiple-choice answer "(C)", becomes "C" (Q);
+//     `\text{and}` becomes "," (M) and a Unicode minus "−" a "-" (Q), both at step 1.
 //
 // Comparing (equalMath): equal normalised strings; else the same structure
 // element-wise: tuples "(1,2)" and intervals "[0,1)" in order and with the same
@@ -169,11 +171,14 @@ var (
 	sqrtShort        = regexp.MustCompile(`\\sqrt([0-9a-zA-Z])`)
 	thousands        = regexp.MustCompile(`^-?\d{1,3}(,\d{3})+(\.\d+)?$`)
 	slashFrac        = regexp.MustCompile(`^(-?)(\d+)/(\d+)$`)
+	textAnd          = regexp.MustCompile(`,?\\text\{\s*and\s*\}`)
+	letterInParens   = regexp.MustCompile(`^\(([A-Za-z])\)$`)
 )
 
 // NormalizeMath applies the rules in the comment at the top of this file.
 func NormalizeMath(s string) string {
-	s = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " "))
+	s = strings.TrimSpace(strings.NewReplacer("\r", " ", "\n", " ", "−", "-").Replace(s))
+	s = textAnd.ReplaceAllString(s, ",")
 	s = strings.ReplaceAll(s, `,\!`, ",") // "1,\!000" keeps its separator for rule 9
 	s = spacingCmds.Replace(s)
 	s = afterLastEquals(s)
@@ -198,6 +203,9 @@ func NormalizeMath(s string) string {
 	s = leadingZero(s)
 	if m := slashFrac.FindStringSubmatch(s); m != nil {
 		s = m[1] + `\frac{` + m[2] + "}{" + m[3] + "}"
+	}
+	if m := letterInParens.FindStringSubmatch(s); m != nil {
+		s = m[1]
 	}
 	return s
 }
