@@ -35,3 +35,18 @@ func ExampleLastNumber() {
 	// "\\boxed{9}"       9 9
 	// "15%"              15 15
 }
+
+func ExampleNormalizeMath() {
+	for _, s := range []string{`x = \dfrac12`, `\left( 3, \frac{\pi}{2} \right)`, `30^{\circ}`, `\$1,000`, `5\text{ cm}`, "1/2"} {
+		fmt.Printf("%-34q %s\n", s, score.NormalizeMath(s))
+	}
+	fmt.Println(score.EqualMath(score.NormalizeMath(`2\sqrt{3}`), score.NormalizeMath(`\sqrt{12}`)))
+	// Output:
+	// "x = \\dfrac12"                    \frac{1}{2}
+	// "\\left( 3, \\frac{\\pi}{2} \\right)" (3,\frac{\pi}{2})
+	// "30^{\\circ}"                      30
+	// "\\$1,000"                         1000
+	// "5\\text{ cm}"                     5
+	// "1/2"                              \frac{1}{2}
+	// true
+}

@@ -1,7 +1,10 @@
 package task
 
 import (
+	"bytes"
 	"context"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,8 +12,12 @@ import (
 	"testing"
 
 	"github.com/quanteval/quanteval/datasets"
+	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/internal/hubtest"
+	"github.com/quanteval/quanteval/score"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 type arcChoicesP struct {
 	Text  []string `parquet:"text,list"`
@@ -98,5 +105,58 @@ func TestReadRowsJSONL(t *testing.T) {
 	}
 	if _, err := ReadRows(filepath.Join(t.TempDir(), "none.parquet")); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// A user's spec reads its rows from a file next to it; the items are golden.
+func TestUserSpecGolden(t *testing.T) {
+	sp, err := ParseFile(filepath.Join("testdata", "capitals.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sp.Source.String(); got != filepath.Join("testdata", "capitals.jsonl") {
+		t.Errorf("source %q", got)
+	}
+	rows, err := ReadRows(sp.Source.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := Build(sp, rows, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := evalset.WriteJSONL(&buf, EvalItems(items)); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		fmt.Fprintf(&buf, "# %s options %q order %v\n", it.ID, it.Options, it.Order)
+	}
+	path := filepath.Join("testdata", "capitals.golden.jsonl")
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		_ = os.WriteFile(path+".got", buf.Bytes(), 0o644)
+		t.Errorf("items differ from %s; see %s.got (run with -update if intended)", path, path)
+	}
+	for _, it := range items {
+		right := "Answer: " + it.Answer.(string)
+		if o := score.ScoreOptions(&it.Item, it.Options, right); !o.OK {
+			t.Errorf("%s: %q scored %+v", it.ID, right, o)
+		}
+		j := int(it.Answer.(string)[0] - 'A')
+		if o := score.ScoreOptions(&it.Item, it.Options, it.Options[j]); !o.OK {
+			t.Errorf("%s: the right option's text scored %+v", it.ID, o)
+		}
+	}
+	if hub := (Source{Hub: "a/b", Config: "c", Split: "test", Revision: "v1"}).String(); hub != "a/b config c split test @v1" {
+		t.Errorf("hub source %q", hub)
 	}
 }

@@ -6,6 +6,21 @@
 // mmlu_pro, gpqa_diamond, arc_challenge) and builds items from rows; reading the
 // rows (hub, parquet, JSONL) is the caller's.
 //
+// A spec's keys (Parse checks each and names the file, line and key of a problem):
+//
+//	name: math500
+//	source: {hub: ORG/NAME, config: C, split: test, revision: R}   # or {file: rows.jsonl | rows.parquet}, relative to the spec
+//	id: "{{.unique_id}}"                 # templates over the row's columns
+//	prompt: "{{.problem}} ..."
+//	system: "..."                         # optional: the item's own system message
+//	answer: "{{.answer}}"
+//	category: "{{.subject}}"              # optional
+//	scorer: math                          # or {name: number, tolerance: 0.01}
+//	fewshot: {split: train, k: 0, match: subject, reply: "Answer: {{correct}}"}
+//	choices: {column: options}            # or {column: choices.text, labels: choices.label}
+//	                                      # or {columns: [A, B, C], shuffle: true, seed: 1}
+//	defaults: {max_tokens: 32768, temperature: 0.6, top_p: 0.95, top_k: 20, min_p: 0, presence_penalty: 0, repeats: 4}
+//
 // Decisions:
 //   - Templates see the row as a map: `{{.question}}`; a column whose name is not an
 //     identifier is read with `{{col "Correct Answer"}}`. The functions they may call
@@ -62,6 +77,22 @@ type Source struct {
 	Split    string // default "test"
 	Revision string // a branch, tag or commit; "" for main
 	File     string // a local file, resolved against the spec's folder
+}
+
+// String names the source as a list shows it: "ORG/NAME config C split S" or the file.
+func (s Source) String() string {
+	if s.File != "" {
+		return s.File
+	}
+	out := s.Hub
+	if s.Config != "" {
+		out += " config " + s.Config
+	}
+	out += " split " + s.Split
+	if s.Revision != "" {
+		out += " @" + s.Revision
+	}
+	return out
 }
 
 // Fewshot says where few-shot examples come from.
