@@ -61,6 +61,10 @@ func TestBuiltinColumns(t *testing.T) {
 		if !slices.Contains(Scorers, sp.Scorer) || sp.Source.Hub == "" {
 			t.Errorf("%s: scorer %q hub %q", n, sp.Scorer, sp.Source.Hub)
 		}
+		// Repos that hold CSV or JSON lines are read from the hub's parquet conversion.
+		if conv := n == "math500" || n == "gpqa_diamond"; conv != (sp.Source.Revision == "refs/convert/parquet") {
+			t.Errorf("%s: revision %q", n, sp.Source.Revision)
+		}
 	}
 }
 
