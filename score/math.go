@@ -373,14 +373,14 @@ func scoreMath(it *evalset.Item, answer string) Outcome {
 	if !ok {
 		return Outcome{Reason: ReasonBadItem}
 	}
-	o := Outcome{Expected: NormalizeMath(want)}
+	o := Outcome{NormalizedExpected: NormalizeMath(want)}
 	got, ok := ExtractMath(answer)
 	if !ok {
 		o.Reason = ReasonNoMathAnswer
 		return o
 	}
 	o.Extracted, o.Normalized = got, NormalizeMath(got)
-	if o.OK = EqualMath(o.Normalized, o.Expected); !o.OK {
+	if o.OK = EqualMath(o.Normalized, o.NormalizedExpected); !o.OK {
 		o.Reason = ReasonWrongAnswer
 	}
 	return o
@@ -394,7 +394,7 @@ func scoreAIME(it *evalset.Item, answer string) Outcome {
 	if !ok || !wok || wv != math.Trunc(wv) || wv < 0 || wv > 999 {
 		return Outcome{Reason: ReasonBadItem}
 	}
-	o := Outcome{Expected: strconv.Itoa(int(wv))}
+	o := Outcome{NormalizedExpected: strconv.Itoa(int(wv))}
 	got, ok := ExtractMath(answer)
 	if !ok {
 		o.Reason = ReasonNoMathAnswer
@@ -404,7 +404,7 @@ func scoreAIME(it *evalset.Item, answer string) Outcome {
 	if v, ok := evalMath(o.Normalized); ok && v == math.Trunc(v) && v >= 0 && v <= 999 {
 		o.Normalized = strconv.Itoa(int(v))
 	}
-	if o.OK = o.Normalized == o.Expected; !o.OK {
+	if o.OK = o.Normalized == o.NormalizedExpected; !o.OK {
 		o.Reason = ReasonWrongAnswer
 	}
 	return o

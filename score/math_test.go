@@ -297,7 +297,7 @@ func aimeItem(a any) *evalset.Item { return &evalset.Item{ID: "a", Type: TypeAIM
 
 func TestScoreMath(t *testing.T) {
 	out := func(ok bool, reason, extracted, norm, want string) Outcome {
-		return Outcome{OK: ok, Reason: reason, Extracted: extracted, Normalized: norm, Expected: want}
+		return Outcome{OK: ok, Reason: reason, Extracted: extracted, Normalized: norm, NormalizedExpected: want}
 	}
 	for _, tt := range []scoreCase{
 		{"boxed frac", mathItem(`\frac{1}{2}`), `So $\boxed{\dfrac12}$.`, out(true, "", `\dfrac12`, `\frac{1}{2}`, `\frac{1}{2}`)},

@@ -51,11 +51,12 @@ type Outcome struct {
 	// present on every gsm8k outcome so that their tallies cover every item; nil for
 	// other types.
 	Scores map[string]bool
-	// Normalized and Expected are the two forms a math or aime item compared: the
-	// reply's answer and the expected one, each normalised (NormalizeMath). Empty
-	// for other types.
-	Normalized string
-	Expected   string
+	// Normalized and NormalizedExpected are the two forms a math or aime item
+	// compared: the reply's answer and the expected one, each normalised
+	// (NormalizeMath; for aime, a whole number is written in digits). Empty for other
+	// types.
+	Normalized         string
+	NormalizedExpected string
 }
 
 // scorer judges the answer text left once think blocks are removed; it is never
