@@ -73,7 +73,7 @@ func (sp *Spec) Columns() []string {
 
 func (sp *Spec) templates() []*template.Template {
 	var out []*template.Template
-	for _, t := range []*template.Template{sp.ID, sp.Prompt, sp.System, sp.Answer, sp.Category, sp.Fewshot.Reply} {
+	for _, t := range []*template.Template{sp.ID, sp.Prompt, sp.System, sp.Answer, sp.Category, sp.Filter, sp.Fewshot.Reply} {
 		if t != nil && t.Tree != nil {
 			out = append(out, t)
 		}
@@ -180,8 +180,14 @@ func Build(sp *Spec, rows []Row, opt Options) ([]Item, error) {
 		}
 		shots = &shotSource{r: newRenderer(sp, opt.Shots, sp.Fewshot.Split), k: k, cache: map[string][]evalset.Message{}}
 	}
-	items := make([]Item, len(rows))
+	items := make([]Item, 0, len(rows))
 	for i := range rows {
+		if keep, err := main.keep(i); err != nil || !keep {
+			if err != nil {
+				return nil, fmt.Errorf("task %s: %s row %d: %w", sp.Name, split, i, err)
+			}
+			continue
+		}
 		it, err := main.item(i)
 		if err != nil {
 			return nil, fmt.Errorf("task %s: %s row %d: %w", sp.Name, split, i, err)
@@ -197,7 +203,10 @@ func Build(sp *Spec, rows []Row, opt Options) ([]Item, error) {
 		} else {
 			it.Messages = []evalset.Message{user}
 		}
-		items[i] = it
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("task %s: the filter keeps none of the %d rows", sp.Name, len(rows))
 	}
 	if err := uniqueIDs(items); err != nil {
 		return nil, fmt.Errorf("task %s: %w", sp.Name, err)
@@ -241,6 +250,12 @@ func (s *shotSource) turns(row Row) ([]evalset.Message, error) {
 	for j, shot := range s.r.rows {
 		if n == s.k {
 			break
+		}
+		if keep, err := s.r.keep(j); err != nil || !keep {
+			if err != nil {
+				return nil, fmt.Errorf("few-shot %s row %d: %w", s.r.split, j, err)
+			}
+			continue
 		}
 		if match != "" {
 			if v, _ := lookup(shot, match); fmt.Sprint(v) != key {
@@ -320,7 +335,28 @@ func (r *renderer) exec(t *template.Template, i int) (string, error) {
 	if err := r.tmpl[t].Execute(&b, r.rows[i]); err != nil {
 		return "", fmt.Errorf("%s: %w", t.Name(), err)
 	}
+	if strings.Contains(b.String(), "<no value>") {
+		return "", fmt.Errorf("%s: printed <no value>: a column it reads is null in this row", t.Name())
+	}
 	return b.String(), nil
+}
+
+// keep says whether the filter keeps row i.
+func (r *renderer) keep(i int) (bool, error) {
+	if r.sp.Filter == nil {
+		return true, nil
+	}
+	out, err := r.exec(r.sp.Filter, i)
+	switch strings.TrimSpace(out) {
+	case "true":
+		return true, err
+	case "false":
+		return false, err
+	}
+	if err == nil {
+		err = fmt.Errorf("filter: rendered %q, want true or false", out)
+	}
+	return false, err
 }
 
 // item renders row i; the prompt is left in Item.Prompt for Build to place.

@@ -41,7 +41,7 @@ func (e *Error) Unwrap() error { return e.Err }
 var Scorers = append(slices.Clone(evalset.Types), score.TypeMath, score.TypeAIME)
 
 var (
-	topKeys      = []string{"name", "source", "id", "prompt", "system", "answer", "category", "scorer", "fewshot", "choices", "defaults"}
+	topKeys      = []string{"name", "source", "id", "prompt", "system", "answer", "category", "filter", "scorer", "fewshot", "choices", "defaults"}
 	sourceKeys   = []string{"hub", "config", "split", "revision", "file"}
 	scorerKeys   = []string{"name", "tolerance"}
 	fewshotKeys  = []string{"split", "k", "match", "reply"}
@@ -96,6 +96,8 @@ func Parse(file string, data []byte) (*Spec, error) {
 			sp.Answer = d.tmpl(sp, v, k)
 		case "category":
 			sp.Category = d.tmpl(sp, v, k)
+		case "filter":
+			sp.Filter = d.tmpl(sp, v, k)
 		case "scorer":
 			d.scorer(sp, v)
 		case "fewshot":

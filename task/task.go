@@ -15,6 +15,7 @@
 //	system: "..."                         # optional: the item's own system message
 //	answer: "{{.answer}}"
 //	category: "{{.subject}}"              # optional
+//	filter: '{{ne .status "rejected"}}'   # optional: keep the rows where it renders true
 //	scorer: math                          # or {name: number, tolerance: 0.01}
 //	fewshot: {split: train, k: 0, match: subject, reply: "Answer: {{correct}}"}
 //	choices: {column: options}            # or {column: choices.text, labels: choices.label}
@@ -40,6 +41,9 @@
 //     column equals the item's, when given), asked with the item's prompt template
 //     and answered with the `reply` template; they come before the item's turn, as
 //     datasets does today.
+//   - Ids and the `row` and `index_by` functions count every row of the split,
+//     kept by filter or not, so that an item's id does not depend on the filter;
+//     a template that prints a null cell ("<no value>") is an error.
 //   - Items always carry Messages (one user turn when there are no shots), as the
 //     GSM8K and MMLU builders write them, so that the set hashes stay the same.
 package task
@@ -65,9 +69,10 @@ type Spec struct {
 	Choices   *Choices // nil when the task has no choice list
 	Defaults  Defaults
 
-	// The templates, and their text as written.
-	ID, Prompt, System, Answer, Category *template.Template
-	Text                                 map[string]string // key -> template text
+	// The templates, and their text as written. Filter, when given, keeps the rows
+	// for which it renders "true" (it must render "true" or "false").
+	ID, Prompt, System, Answer, Category, Filter *template.Template
+	Text                                         map[string]string // key -> template text
 }
 
 // Source is where the rows come from: a hub repo, or a local parquet / JSONL file.

@@ -37,7 +37,7 @@ func lastTurn(it Item) string { return it.Messages[len(it.Messages)-1].Content }
 func TestBuiltinColumns(t *testing.T) {
 	want := map[string][]string{
 		"gsm8k":          {"answer", "question"},
-		"gsm8k_platinum": {"answer", "question"},
+		"gsm8k_platinum": {"answer", "cleaning_status", "question"},
 		"mmlu":           {"answer", "choices", "question", "subject"},
 		"math500":        {"answer", "problem", "subject", "unique_id"},
 		"aime24":         {"answer", "id", "problem"},
@@ -212,10 +212,25 @@ func TestARC(t *testing.T) {
 
 func TestGSM8KPlatinum(t *testing.T) {
 	sp := builtin(t, "gsm8k_platinum")
-	rows := []Row{{"question": "Q?", "answer": "2+2=<<2+2=4>>4\n#### 4", "cleaning_status": "consensus"}}
-	it := build(t, sp, rows)[0]
+	rows := []Row{
+		{"question": "Q?", "answer": "2+2=<<2+2=4>>4\n#### 4", "cleaning_status": "consensus"},
+		{"question": "Unclear?", "answer": "#### 5", "cleaning_status": "rejected"},
+		{"question": "R?", "answer": "#### 1,200", "cleaning_status": "revised"},
+	}
+	items := build(t, sp, rows)
+	if len(items) != 2 {
+		t.Fatalf("%d items, want the rejected row left out", len(items))
+	}
+	it := items[0]
 	if it.ID != "gsm8k_platinum-test-0000" || it.Type != evalset.TypeGSM8K || it.Answer != 4.0 {
 		t.Errorf("item %+v", it)
+	}
+	// Ids count every row of the split, kept or not.
+	if items[1].ID != "gsm8k_platinum-test-0002" || items[1].Answer != 1200.0 {
+		t.Errorf("item %+v", items[1])
+	}
+	if _, err := Build(sp, rows[1:2], Options{}); err == nil || !strings.Contains(err.Error(), "the filter keeps none of the 1 rows") {
+		t.Errorf("all rejected: %v", err)
 	}
 	k := 1
 	if _, err := Build(sp, rows, Options{Fewshot: &k, Shots: rows}); err == nil || !strings.Contains(err.Error(), "no fewshot.reply") {
@@ -320,6 +335,20 @@ defaults: {max_tokens: 64, temperature: 0, min_p: 0.05, presence_penalty: 1.5, t
 	}
 	if _, err := Build(sp, []Row{{"q": "x", "a": "1", "cat": "c", "who": "w"}, {"q": "y", "a": "1", "cat": "c", "who": "w"}}, Options{Split: "s"}); err != nil {
 		t.Errorf("two rows: %v", err)
+	}
+}
+
+func TestFilterAndNulls(t *testing.T) {
+	sp, err := Parse("t.yaml", []byte("name: t\nsource: {hub: a/b}\nid: '{{row}}'\nprompt: '{{.q}}'\nanswer: a\nscorer: exact\nfilter: '{{.q}}'\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(sp, []Row{{"q": "maybe"}}, Options{}); err == nil || !strings.Contains(err.Error(), `filter: rendered "maybe", want true or false`) {
+		t.Errorf("filter not a boolean: %v", err)
+	}
+	sp.Filter = nil
+	if _, err := Build(sp, []Row{{"q": "x"}, {"q": nil}}, Options{}); err == nil || !strings.Contains(err.Error(), "test row 1: prompt: printed <no value>: a column it reads is null") {
+		t.Errorf("null cell: %v", err)
 	}
 }
 
