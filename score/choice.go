@@ -23,7 +23,8 @@ const lastOption = 'J'
 //     letter before "is correct" ("is the correct answer", "is right", "is the
 //     best"): "Option B is correct", "(C) is the correct answer"; or the letter
 //     after a first-person pick: "I would go with D", "I choose (A)", "Going with
-//     B". The explicit letter that stands last wins, so a reply may correct itself;
+//     B" (these two on the reply's last line only: closing sentences). The
+//     explicit letter that stands last wins, so a reply may correct itself;
 //     a letter joined to another by "or", "and", "&", "," or "/" ("Answer: A or
 //     B", "A or B is correct", "I'd go with A or C") is ambiguous.
 //  2. The whole reply is one letter, with punctuation or markdown: "C", "**C**",
@@ -80,7 +81,7 @@ func readChoice(s string, last byte) []string {
 
 // explicitChoice returns the letters of the last explicit answer, or nil: the
 // one whose letter stands last in s among the three kinds of statedAnswers,
-// letterIsCorrect and goWith.
+// letterIsCorrect and goWith (these two on the last line only).
 func explicitChoice(s string, last byte) []string {
 	var best []string
 	bestAt := -1
@@ -90,9 +91,23 @@ func explicitChoice(s string, last byte) []string {
 		}
 	}
 	statedAnswers(s, last, take)
-	letterIsCorrect(s, last, take)
-	goWith(s, last, take)
+	closing := lastLine(s)
+	closingOnly := func(at int, letters []string) {
+		if at >= closing {
+			take(at, letters)
+		}
+	}
+	letterIsCorrect(s, last, closingOnly)
+	goWith(s, last, closingOnly)
 	return best
+}
+
+// lastLine returns where the last line with any text starts: the closing forms
+// ("B is correct", "I would go with B") are read there only, so that "B is correct
+// only when n is odd" inside an explanation does not override "Answer: A".
+func lastLine(s string) int {
+	t := strings.TrimRight(s, " \t\r\n")
+	return strings.LastIndexByte(t, '\n') + 1
 }
 
 // answerLinks are what may join "answer", "option" or "choice" to its letter

@@ -31,6 +31,9 @@ func TestScoreChoiceClosingSentences(t *testing.T) {
 		{"last statement wins", choice("C"), "Option A is correct? No: checking again, C is the correct answer.", ok("C")},
 		{"answer line after a closing sentence", choice("D"), "B is correct, I think.\nAnswer: D", ok("D")},
 		{"closing sentence after an answer line", choice("B"), "Answer: D\nWait, that's wrong. B is the correct answer.", ok("B")},
+		{"is correct inside an explanation", choice("A"), "The answer is (A), since B is correct only when n is odd.\nHere n is even.", ok("A")},
+		{"go with inside an explanation", choice("C"), "Answer: C\nI would go with D if there were no friction.\nBut there is.", ok("C")},
+		{"closing sentence after blank lines", choice("B"), "Thinking about it.\n\nI'd go with B.\n\n", ok("B")},
 		// Hedges and near misses.
 		{"hedge: X or Y is correct", choice("A"), "A or B is correct.", fail(ReasonNoChoice, "A,B")},
 		{"hedge: X, Y is correct", choice("A"), "Either (A), (C) is correct.", fail(ReasonNoChoice, "A,C")},
