@@ -1,7 +1,6 @@
 package score
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -91,14 +90,12 @@ func explicitChoice(s string, last byte) []string {
 		}
 	}
 	statedAnswers(s, last, take)
+	// The closing forms are read on the last line only; their positions are
+	// shifted back into s.
 	closing := lastLine(s)
-	closingOnly := func(at int, letters []string) {
-		if at >= closing {
-			take(at, letters)
-		}
-	}
-	letterIsCorrect(s, last, closingOnly)
-	goWith(s, last, closingOnly)
+	shifted := func(at int, letters []string) { take(closing+at, letters) }
+	letterIsCorrect(s[closing:], last, shifted)
+	goWith(s[closing:], last, shifted)
 	return best
 }
 
@@ -178,16 +175,25 @@ func answerLink(s string, p int) (int, bool) {
 	return p, false
 }
 
-// isCorrectRE finds the closing "is correct" of "Option B is correct", "B is the
-// correct answer", "(c) is right".
-var isCorrectRE = regexp.MustCompile(`(?i)\s+is\s+(?:the\s+)?(?:correct|right|best)\b`)
-
-// letterIsCorrect reads a letter right before "is (the) correct/right/best". A
-// letter joined to another before it ("A or B is correct") is ambiguous.
+// letterIsCorrect reads a letter right before "is (the) correct/right/best":
+// "Option B is correct", "B is the correct answer", "(c) is right". A letter
+// joined to another before it ("A or B is correct") is ambiguous.
 func letterIsCorrect(s string, last byte, take func(int, []string)) {
-	for _, m := range isCorrectRE.FindAllStringIndex(s, -1) {
-		end := m[0]
-		q := end
+	low := strings.ToLower(s)
+	for from := 0; ; {
+		k := strings.Index(low[from:], " is ")
+		if k < 0 {
+			return
+		}
+		k += from
+		from = k + 1
+		if !isCorrectAt(low, k+len(" is ")) {
+			continue
+		}
+		q := k
+		for q > 0 && (s[q-1] == ' ' || s[q-1] == '\t') {
+			q--
+		}
 		for q > 0 && strings.IndexByte(")]}*_`$", s[q-1]) >= 0 {
 			q--
 		}
@@ -215,6 +221,21 @@ func letterIsCorrect(s string, last byte, take func(int, []string)) {
 		}
 		take(p, letters)
 	}
+}
+
+// isCorrectAt says whether low[i:] reads "[the ]correct", "right" or "best" as a
+// whole word.
+func isCorrectAt(low string, i int) bool {
+	i = skipAny(low, i, " \t")
+	if strings.HasPrefix(low[i:], "the ") {
+		i = skipAny(low, i+len("the "), " \t")
+	}
+	for _, w := range []string{"correct", "right", "best"} {
+		if strings.HasPrefix(low[i:], w) && (i+len(w) == len(low) || !isLetter(low[i+len(w)])) {
+			return true
+		}
+	}
+	return false
 }
 
 // letterJoinedBefore returns a letter joined by "or", "and", "&", "," or "/" to
@@ -246,24 +267,58 @@ func hasSuffixFold(s, suffix string) bool {
 	return len(s) >= len(suffix) && hasPrefixFold(s[len(s)-len(suffix):], suffix)
 }
 
-// goWithRE finds a first-person pick: "I would go with", "I'll go with", "I'm
-// going with", "I choose", "we pick", "Going with" at a sentence start.
-var goWithRE = regexp.MustCompile(`(?i)(?:\b(?:I|we)(?:'d|'ll|'m|'re| would| will| am| are)?\s+(?:go\s+with|going\s+with|choose|pick|select|opt\s+for)|(?:^|[.!?\n]\s*)going\s+with)\s+`)
+// pickVerbs are the verbs of a first-person pick: "I would go with", "I'm going
+// with", "I choose", "we pick", or "Going with" opening a sentence.
+var (
+	pickVerbs    = []string{"go with", "going with", "choose", "pick", "select", "opt for"}
+	pickSubjects = []string{"i", "we", "i'd", "i'll", "i'm", "we'd", "we'll", "we're", "i would", "i will", "i am", "we would", "we will", "we are"}
+)
 
 // goWith reads the letter after a first-person pick.
 func goWith(s string, last byte, take func(int, []string)) {
-	for _, m := range goWithRE.FindAllStringIndex(s, -1) {
-		p, bracketed := skipOpening(s, m[1])
-		c, end, ok := letterAt(s, p, last, bracketed)
-		if !ok {
-			continue
+	low := strings.ToLower(s)
+	for _, v := range pickVerbs {
+		for from := 0; ; {
+			k := strings.Index(low[from:], v)
+			if k < 0 {
+				break
+			}
+			k += from
+			from = k + 1
+			after := k + len(v)
+			if k > 0 && isLetter(low[k-1]) || after == len(low) || (low[after] != ' ' && low[after] != '\t') || !pickSubject(low[:k], v) {
+				continue
+			}
+			p, bracketed := skipOpening(s, skipAny(s, after, " \t"))
+			c, end, ok := letterAt(s, p, last, bracketed)
+			if !ok {
+				continue
+			}
+			letters := []string{string(c)}
+			if c2, ok := joinedLetter(s, end, last); ok && c2 != c {
+				letters = append(letters, string(c2))
+			}
+			take(p, letters)
 		}
-		letters := []string{string(c)}
-		if c2, ok := joinedLetter(s, end, last); ok && c2 != c {
-			letters = append(letters, string(c2))
-		}
-		take(p, letters)
 	}
+}
+
+// pickSubject says whether before (lower case) ends with the subject of a pick,
+// or, for "going with", with the start of a sentence.
+func pickSubject(before, verb string) bool {
+	t := strings.TrimRight(before, " \t")
+	if len(t) == len(before) && before != "" {
+		return false // the verb must follow white space
+	}
+	if verb == "going with" && (t == "" || strings.ContainsRune(".!?\n", rune(t[len(t)-1]))) {
+		return true
+	}
+	for _, sub := range pickSubjects {
+		if strings.HasSuffix(t, sub) && (len(t) == len(sub) || !isLetter(t[len(t)-len(sub)-1])) {
+			return true
+		}
+	}
+	return false
 }
 
 // joinedLetter returns a second letter joined to an answer ending at s[i] by "or",

@@ -122,3 +122,24 @@ func TestMMLUSameAsDatasets(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBuildMMLU builds the size of MMLU's test split (14042 rows, 57
+// subjects) with 5 few-shot examples a subject.
+func BenchmarkBuildMMLU(b *testing.B) {
+	var subjects []string
+	for i := range 57 {
+		subjects = append(subjects, "subject_"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+	}
+	rows := mmluMaps(hubtest.MMLURows("test", subjects, 14042/57))
+	shots := mmluMaps(hubtest.MMLURows("dev", subjects, 5))
+	sp, err := Builtin("mmlu")
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := 5
+	for b.Loop() {
+		if _, err := Build(sp, rows, Options{Fewshot: &k, Shots: shots}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
