@@ -15,11 +15,17 @@ const lastOption = 'J'
 // in the order met: one is a choice, none or several is no choice.
 //
 // In order of precedence:
-//  1. Explicit: "answer", "option" or "choice", then ":" or "is", then the letter,
-//     perhaps decorated: "Answer: C", "The answer is (b).", "**Answer:** **D**",
-//     "the correct option is \boxed{B}". The last explicit one wins, so a reply
-//     may correct itself; a letter joined to another by "or", "and", "&", "," or
-//     "/" ("Answer: A or B") is ambiguous.
+//  1. Explicit: "answer", "option" or "choice", then ":", "is" (perhaps "is
+//     therefore", "is thus", ...) or "would be" ("should be", "must be", ...), then
+//     the letter, perhaps decorated: "Answer: C", "The answer is (b).", "**Answer:**
+//     **D**", "the correct option is \boxed{B}", "the answer would be C"; or the
+//     letter before "is correct" ("is the correct answer", "is right", "is the
+//     best"): "Option B is correct", "(C) is the correct answer"; or the letter
+//     after a first-person pick: "I would go with D", "I choose (A)", "Going with
+//     B" (these two on the reply's last line only: closing sentences). The
+//     explicit letter that stands last wins, so a reply may correct itself;
+//     a letter joined to another by "or", "and", "&", "," or "/" ("Answer: A or
+//     B", "A or B is correct", "I'd go with A or C") is ambiguous.
 //  2. The whole reply is one letter, with punctuation or markdown: "C", "**C**",
 //     "(c)", "C.".
 //  3. Anywhere: "(X)", "**X**", a line that is just the letter, or a line that
@@ -72,9 +78,45 @@ func readChoice(s string, last byte) []string {
 	return found
 }
 
-// explicitChoice returns the letters of the last explicit answer, or nil.
+// explicitChoice returns the letters of the last explicit answer, or nil: the
+// one whose letter stands last in s among the three kinds of statedAnswers,
+// letterIsCorrect and goWith (these two on the last line only).
 func explicitChoice(s string, last byte) []string {
 	var best []string
+	bestAt := -1
+	take := func(at int, letters []string) {
+		if at > bestAt {
+			best, bestAt = letters, at
+		}
+	}
+	statedAnswers(s, last, take)
+	// The closing forms are read on the last line only; their positions are
+	// shifted back into s.
+	closing := lastLine(s)
+	shifted := func(at int, letters []string) { take(closing+at, letters) }
+	letterIsCorrect(s[closing:], last, shifted)
+	goWith(s[closing:], last, shifted)
+	return best
+}
+
+// lastLine returns where the last line with any text starts: the closing forms
+// ("B is correct", "I would go with B") are read there only, so that "B is correct
+// only when n is odd" inside an explanation does not override "Answer: A".
+func lastLine(s string) int {
+	t := strings.TrimRight(s, " \t\r\n")
+	return strings.LastIndexByte(t, '\n') + 1
+}
+
+// answerLinks are what may join "answer", "option" or "choice" to its letter
+// besides ":" and "is": "the answer would be B", "the answer is therefore B".
+var (
+	answerModals  = []string{"would be", "should be", "must be", "will be", "has to be", "can only be"}
+	answerAdverbs = []string{"therefore", "thus", "hence", "clearly", "definitely", "probably", "likely", "then", "so"}
+)
+
+// statedAnswers finds "answer", "option" or "choice", then ":", "is" (perhaps with
+// an adverb: "is therefore") or a modal ("would be"), then the letter.
+func statedAnswers(s string, last byte, take func(int, []string)) {
 	for i := 0; i < len(s); i++ {
 		if i > 0 && isLetter(s[i-1]) {
 			continue
@@ -89,16 +131,8 @@ func explicitChoice(s string, last byte) []string {
 		if n == 0 {
 			continue
 		}
-		p := skipAny(s, i+n, " \t*_")
-		switch {
-		case strings.HasPrefix(s[p:], ":"):
-			p++
-		case hasPrefixFold(s[p:], "is") && (p+2 == len(s) || !isLetter(s[p+2])):
-			p += 2
-			if strings.HasPrefix(s[p:], ":") {
-				p++
-			}
-		default:
+		p, ok := answerLink(s, skipAny(s, i+n, " \t*_"))
+		if !ok {
 			continue
 		}
 		p, bracketed := skipOpening(s, p)
@@ -106,12 +140,185 @@ func explicitChoice(s string, last byte) []string {
 		if !ok {
 			continue
 		}
-		best = []string{string(c)}
+		letters := []string{string(c)}
 		if c2, ok := joinedLetter(s, end, last); ok && c2 != c {
-			best = append(best, string(c2))
+			letters = append(letters, string(c2))
+		}
+		take(p, letters)
+	}
+}
+
+// answerLink skips ":", "is", "is:", "is ADVERB[,]" or a modal at s[p] and returns
+// the index after it.
+func answerLink(s string, p int) (int, bool) {
+	switch {
+	case strings.HasPrefix(s[p:], ":"):
+		return p + 1, true
+	case hasPrefixFold(s[p:], "is") && (p+2 == len(s) || !isLetter(s[p+2])):
+		p += 2
+		if strings.HasPrefix(s[p:], ":") {
+			return p + 1, true
+		}
+		q := skipAny(s, p, " \t")
+		for _, a := range answerAdverbs {
+			if hasPrefixFold(s[q:], a) && (q+len(a) == len(s) || !isLetter(s[q+len(a)])) {
+				return skipAny(s, q+len(a), ",:"), true
+			}
+		}
+		return p, true
+	}
+	for _, m := range answerModals {
+		if hasPrefixFold(s[p:], m) && (p+len(m) == len(s) || !isLetter(s[p+len(m)])) {
+			return skipAny(s, p+len(m), ":"), true
 		}
 	}
-	return best
+	return p, false
+}
+
+// letterIsCorrect reads a letter right before "is (the) correct/right/best":
+// "Option B is correct", "B is the correct answer", "(c) is right". A letter
+// joined to another before it ("A or B is correct") is ambiguous.
+func letterIsCorrect(s string, last byte, take func(int, []string)) {
+	low := strings.ToLower(s)
+	for from := 0; ; {
+		k := strings.Index(low[from:], " is ")
+		if k < 0 {
+			return
+		}
+		k += from
+		from = k + 1
+		if !isCorrectAt(low, k+len(" is ")) {
+			continue
+		}
+		q := k
+		for q > 0 && (s[q-1] == ' ' || s[q-1] == '\t') {
+			q--
+		}
+		for q > 0 && strings.IndexByte(")]}*_`$", s[q-1]) >= 0 {
+			q--
+		}
+		if q == 0 {
+			continue
+		}
+		p := q - 1
+		c, ok := option(s[p], last)
+		if !ok || p > 0 && (isLetter(s[p-1]) || isDigit(s[p-1])) {
+			continue
+		}
+		open := p
+		for open > 0 && strings.IndexByte("([{*_`$", s[open-1]) >= 0 {
+			open--
+		}
+		if s[p] != c && open == p { // a small letter only in brackets or bold
+			continue
+		}
+		if open > 0 && (isLetter(s[open-1]) || isDigit(s[open-1])) {
+			continue
+		}
+		letters := []string{string(c)}
+		if c0, ok := letterJoinedBefore(s, open, last); ok && c0 != c {
+			letters = []string{string(c0), string(c)}
+		}
+		take(p, letters)
+	}
+}
+
+// isCorrectAt says whether low[i:] reads "[the ]correct", "right" or "best" as a
+// whole word.
+func isCorrectAt(low string, i int) bool {
+	i = skipAny(low, i, " \t")
+	if strings.HasPrefix(low[i:], "the ") {
+		i = skipAny(low, i+len("the "), " \t")
+	}
+	for _, w := range []string{"correct", "right", "best"} {
+		if strings.HasPrefix(low[i:], w) && (i+len(w) == len(low) || !isLetter(low[i+len(w)])) {
+			return true
+		}
+	}
+	return false
+}
+
+// letterJoinedBefore returns a letter joined by "or", "and", "&", "," or "/" to
+// what starts at s[i].
+func letterJoinedBefore(s string, i int, last byte) (byte, bool) {
+	t := strings.TrimRight(s[:i], " \t")
+	switch {
+	case hasSuffixFold(t, " or"), hasSuffixFold(t, " &"):
+		t = t[:len(t)-2]
+	case hasSuffixFold(t, " and"):
+		t = t[:len(t)-3]
+	case strings.HasSuffix(t, ","), strings.HasSuffix(t, "/"), strings.HasSuffix(t, "&"):
+		t = t[:len(t)-1]
+	default:
+		return 0, false
+	}
+	t = strings.TrimRight(t, " \t)]}*_`$")
+	if t == "" {
+		return 0, false
+	}
+	c, ok := option(t[len(t)-1], last)
+	if !ok || len(t) > 1 && isLetter(t[len(t)-2]) {
+		return 0, false
+	}
+	return c, true
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && hasPrefixFold(s[len(s)-len(suffix):], suffix)
+}
+
+// pickVerbs are the verbs of a first-person pick: "I would go with", "I'm going
+// with", "I choose", "we pick", or "Going with" opening a sentence.
+var (
+	pickVerbs    = []string{"go with", "going with", "choose", "pick", "select", "opt for"}
+	pickSubjects = []string{"i", "we", "i'd", "i'll", "i'm", "we'd", "we'll", "we're", "i would", "i will", "i am", "we would", "we will", "we are"}
+)
+
+// goWith reads the letter after a first-person pick.
+func goWith(s string, last byte, take func(int, []string)) {
+	low := strings.ToLower(s)
+	for _, v := range pickVerbs {
+		for from := 0; ; {
+			k := strings.Index(low[from:], v)
+			if k < 0 {
+				break
+			}
+			k += from
+			from = k + 1
+			after := k + len(v)
+			if k > 0 && isLetter(low[k-1]) || after == len(low) || (low[after] != ' ' && low[after] != '\t') || !pickSubject(low[:k], v) {
+				continue
+			}
+			p, bracketed := skipOpening(s, skipAny(s, after, " \t"))
+			c, end, ok := letterAt(s, p, last, bracketed)
+			if !ok {
+				continue
+			}
+			letters := []string{string(c)}
+			if c2, ok := joinedLetter(s, end, last); ok && c2 != c {
+				letters = append(letters, string(c2))
+			}
+			take(p, letters)
+		}
+	}
+}
+
+// pickSubject says whether before (lower case) ends with the subject of a pick,
+// or, for "going with", with the start of a sentence.
+func pickSubject(before, verb string) bool {
+	t := strings.TrimRight(before, " \t")
+	if len(t) == len(before) && before != "" {
+		return false // the verb must follow white space
+	}
+	if verb == "going with" && (t == "" || strings.ContainsRune(".!?\n", rune(t[len(t)-1]))) {
+		return true
+	}
+	for _, sub := range pickSubjects {
+		if strings.HasSuffix(t, sub) && (len(t) == len(sub) || !isLetter(t[len(t)-len(sub)-1])) {
+			return true
+		}
+	}
+	return false
 }
 
 // joinedLetter returns a second letter joined to an answer ending at s[i] by "or",
@@ -240,3 +447,71 @@ func skipAny(s string, i int, set string) int {
 	}
 	return i
 }
+
+// optionText finds the one option whose full text the reply gives: the whole reply
+// (without markdown, quotes and a final period) is an option's text, or exactly one
+// option's text occurs in it as whole words, not counting an option found only
+// inside a longer one that occurs too ("Paris" in "Paris, Texas"). Case and white
+// space do not matter.
+func optionText(reply string, options []string) (int, bool) {
+	r := normalizeOption(reply)
+	if r == "" {
+		return 0, false
+	}
+	var found []int
+	for i, o := range options {
+		n := normalizeOption(o)
+		if n == "" {
+			continue
+		}
+		if n == r {
+			return i, true
+		}
+		if containsWords(r, n) {
+			found = append(found, i)
+		}
+	}
+	var kept []int
+	for _, i := range found {
+		inner := false
+		for _, j := range found {
+			no, nj := normalizeOption(options[i]), normalizeOption(options[j])
+			if i != j && len(nj) > len(no) && strings.Contains(nj, no) {
+				inner = true
+			}
+		}
+		if !inner {
+			kept = append(kept, i)
+		}
+	}
+	if len(kept) != 1 {
+		return 0, false
+	}
+	return kept[0], true
+}
+
+// normalizeOption lowers case, collapses white space and drops markdown, quotes and
+// a final period around the text.
+func normalizeOption(s string) string {
+	s = strings.ToLower(strings.Join(strings.Fields(s), " "))
+	return strings.Trim(s, " *_`'\".")
+}
+
+// containsWords says whether sub occurs in s with no letter or digit right before
+// or after it.
+func containsWords(s, sub string) bool {
+	for from := 0; ; {
+		i := strings.Index(s[from:], sub)
+		if i < 0 {
+			return false
+		}
+		i += from
+		before, after := i == 0 || !isWordByte(s[i-1]), i+len(sub) == len(s) || !isWordByte(s[i+len(sub)])
+		if before && after {
+			return true
+		}
+		from = i + 1
+	}
+}
+
+func isWordByte(c byte) bool { return isLetter(c) || isDigit(c) || c >= 0x80 }

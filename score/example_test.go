@@ -16,8 +16,8 @@ func ExampleScore() {
 	o := score.Score(gsm, "She sells 16 - 3 - 4 = 9 eggs for 9 * $2 = $18.")
 	fmt.Println(o.OK, o.Reason, o.Scores["strict"], o.Scores["flexible"])
 	// Output:
-	// {OK:true Extracted:998001 Reason: Scores:map[]}
-	// {OK:false Extracted: Reason:truncated_thinking Scores:map[]}
+	// {OK:true Extracted:998001 Reason: Scores:map[] Normalized: NormalizedExpected:}
+	// {OK:false Extracted: Reason:truncated_thinking Scores:map[] Normalized: NormalizedExpected:}
 	// false no_final_answer false true
 }
 
@@ -34,4 +34,19 @@ func ExampleLastNumber() {
 	// "1,2"              2 2
 	// "\\boxed{9}"       9 9
 	// "15%"              15 15
+}
+
+func ExampleNormalizeMath() {
+	for _, s := range []string{`x = \dfrac12`, `\left( 3, \frac{\pi}{2} \right)`, `30^{\circ}`, `\$1,000`, `5\text{ cm}`, "1/2"} {
+		fmt.Printf("%-34q %s\n", s, score.NormalizeMath(s))
+	}
+	fmt.Println(score.EqualMath(score.NormalizeMath(`2\sqrt{3}`), score.NormalizeMath(`\sqrt{12}`)))
+	// Output:
+	// "x = \\dfrac12"                    \frac{1}{2}
+	// "\\left( 3, \\frac{\\pi}{2} \\right)" (3,\frac{\pi}{2})
+	// "30^{\\circ}"                      30
+	// "\\$1,000"                         1000
+	// "5\\text{ cm}"                     5
+	// "1/2"                              \frac{1}{2}
+	// true
 }

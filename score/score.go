@@ -27,6 +27,8 @@ const (
 	ReasonWrongChoice       = "wrong_choice"       // choice: a letter, not the one expected
 	ReasonNoFinalAnswer     = "no_final_answer"    // gsm8k: no "The final answer is N" / "#### N"
 	ReasonBadItem           = "bad_item"           // the item's type or answer cannot be scored
+	ReasonNoMathAnswer      = "no_math_answer"     // math, aime: no \boxed{} (or one never closed), no "The final answer is"
+	ReasonWrongAnswer       = "wrong_answer"       // math, aime: an answer, not equivalent to the one expected
 )
 
 // Names of the secondary scores of a gsm8k item, as lm-evaluation-harness names its
@@ -49,6 +51,12 @@ type Outcome struct {
 	// present on every gsm8k outcome so that their tallies cover every item; nil for
 	// other types.
 	Scores map[string]bool
+	// Normalized and NormalizedExpected are the two forms a math or aime item
+	// compared: the reply's answer and the expected one, each normalised
+	// (NormalizeMath; for aime, a whole number is written in digits). Empty for other
+	// types.
+	Normalized         string
+	NormalizedExpected string
 }
 
 // scorer judges the answer text left once think blocks are removed; it is never
@@ -61,12 +69,23 @@ var scorers = map[string]scorer{
 	evalset.TypeContains: scoreContains,
 	evalset.TypeGSM8K:    scoreGSM8K,
 	evalset.TypeChoice:   scoreChoice,
+	TypeMath:             scoreMath,
+	TypeAIME:             scoreAIME,
 }
 
 // Score judges content (the answer text the server returned, reasoning excluded)
 // against the item.
-func Score(it *evalset.Item, content string) Outcome {
+func Score(it *evalset.Item, content string) Outcome { return ScoreOptions(it, nil, content) }
+
+// ScoreOptions is Score for an item whose option texts are known, in letter order
+// (A first): a choice item then reads letters up to its last option and matches a
+// reply that gives one option's full text instead of a letter. Other types ignore
+// options.
+func ScoreOptions(it *evalset.Item, options []string, content string) Outcome {
 	sc, ok := scorers[it.Type]
+	if ok && it.Type == evalset.TypeChoice && options != nil {
+		sc = func(it *evalset.Item, answer string) Outcome { return scoreChoiceWith(it, options, answer) }
+	}
 	if !ok {
 		return Outcome{Reason: ReasonBadItem}
 	}
@@ -190,12 +209,26 @@ func scoreContains(it *evalset.Item, answer string) Outcome {
 	return Outcome{Reason: ReasonNotFound}
 }
 
-func scoreChoice(it *evalset.Item, answer string) Outcome {
+func scoreChoice(it *evalset.Item, answer string) Outcome { return scoreChoiceWith(it, nil, answer) }
+
+// scoreChoiceWith reads letters up to the last option (the item's option count
+// when the texts are known, else J, and at least the expected letter); a reply
+// with no letter at all may give one option's full text instead.
+func scoreChoiceWith(it *evalset.Item, options []string, answer string) Outcome {
 	want, ok := it.Answer.(string)
 	if !ok || len(want) != 1 || want[0] < 'A' || want[0] > 'Z' {
 		return Outcome{Reason: ReasonBadItem}
 	}
-	letters := readChoice(answer, max(lastOption, want[0]))
+	last := byte(lastOption)
+	if n := len(options); n > 0 && n <= 26 {
+		last = byte('A' + n - 1)
+	}
+	letters := readChoice(answer, max(last, want[0]))
+	if len(letters) == 0 && len(options) > 0 {
+		if i, ok := optionText(answer, options); ok {
+			letters = []string{string(rune('A' + i))}
+		}
+	}
 	switch {
 	case len(letters) != 1:
 		return Outcome{Reason: ReasonNoChoice, Extracted: strings.Join(letters, ",")}
