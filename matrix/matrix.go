@@ -92,9 +92,9 @@ type Options struct {
 	WaitEvery time.Duration
 	// PollInterval is the time between readiness polls (the server package's 500ms).
 	PollInterval time.Duration
-	// Hurry, when closed (a second Ctrl-C), makes a server being stopped get SIGKILL
-	// at once instead of its graceful SIGINT and SIGTERM.
-	Hurry <-chan struct{}
+	// StopNow, when closed (a second Ctrl-C), makes a server being stopped get
+	// SIGKILL at once instead of its graceful SIGINT and SIGTERM.
+	StopNow <-chan struct{}
 }
 
 // Select returns the plan's variants named in only (all when only is empty), in the

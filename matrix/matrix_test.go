@@ -526,9 +526,9 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
-// TestInterruptHurry: a server that ignores SIGINT and SIGTERM would hold the stop
-// for two stop graces; a second Ctrl-C (Hurry) sends SIGKILL at once.
-func TestInterruptHurry(t *testing.T) {
+// TestInterruptStopNow: a server that ignores SIGINT and SIGTERM would hold the stop
+// for two stop graces; a second Ctrl-C (StopNow) sends SIGKILL at once.
+func TestInterruptStopNow(t *testing.T) {
 	f := newFixture(t, `env: {FAKEVLLM_IGNORE: "INT,TERM"}, stop_grace: 1h`, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -541,7 +541,7 @@ func TestInterruptHurry(t *testing.T) {
 	}}
 	done := make(chan error, 1)
 	go func() {
-		_, err := Run(ctx, Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: fe.Evaluate, Hurry: hurry})
+		_, err := Run(ctx, Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: fe.Evaluate, StopNow: hurry})
 		done <- err
 	}()
 	select {

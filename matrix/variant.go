@@ -248,10 +248,10 @@ func (r *runner) stop(ctx context.Context, say func(string, ...any), srv *server
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*grace+server.DefaultReleaseTimeout+30*time.Second)
 	defer cancel()
-	if r.o.Hurry != nil {
+	if r.o.StopNow != nil {
 		go func() { // ends with the stop: sctx is cancelled on return
 			select {
-			case <-r.o.Hurry:
+			case <-r.o.StopNow:
 				cancel() // Stop goes straight to SIGKILL
 			case <-sctx.Done():
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/quanteval/quanteval/eval"
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -371,7 +373,7 @@ func fillDefaults(s Server) Server {
 var (
 	topKeys     = []string{"name", "output", "server", "variants", "evals"}
 	variantKeys = append([]string{"name", "model", "reference", "prepare"}, serverKeys...)
-	evalKeys    = []string{"name", "evalset", "concurrency", "max_tokens", "temperature", "timeout", "retries", "seed", "system", "extra_body", "api_key_env", "limit", "sample", "sample_seed", "task", "fewshot", "revision", "logprobs"}
+	evalKeys    = append([]string{"name"}, eval.PlanKeys()...)
 )
 
 // Parse reads and checks a plan; file names it in errors. The error joins one
@@ -539,56 +541,18 @@ func (d *decoder) evals(p *Plan, n, root *yaml.Node) {
 	for i, en := range n.Content {
 		en = resolve(en)
 		key := fmt.Sprintf("evals[%d]", i)
-		e := Eval{Line: en.Line}
+		e := Eval{Line: en.Line, Options: eval.Defaults()}
+		e.Evalset = ""
 		var nameNode *yaml.Node
 		ok := d.fields(en, key, evalKeys, func(k string, kn, v *yaml.Node) {
 			full := join(key, k)
-			switch k {
-			case "name":
-				e.Name, nameNode = d.str(v, full), v
-				if e.Name != "" && !safeName.MatchString(e.Name) {
-					d.fail(v, full, "%q cannot name a file (use letters, digits, . _ + -)", e.Name)
-				}
-			case "evalset":
-				e.Evalset = d.str(v, full)
-			case "concurrency":
-				e.Concurrency = d.integer(v, full, 1)
-			case "max_tokens":
-				e.MaxTokens = d.integer(v, full, 1)
-			case "temperature":
-				e.Temperature = d.float(v, full)
-			case "timeout":
-				e.Timeout = d.duration(v, full)
-			case "retries":
-				r := d.integer(v, full, -1)
-				e.Retries = &r
-			case "seed":
-				e.Seed = d.int64p(v, full)
-			case "system":
-				s := v.Value
-				if v.Kind != yaml.ScalarNode {
-					d.fail(v, full, "want a string, got %s", describe(v))
-				}
-				e.System = &s
-			case "extra_body":
-				e.ExtraBody = d.extraBody(v, full)
-			case "api_key_env":
-				e.APIKeyEnv = d.str(v, full)
-			case "limit":
-				e.Limit = d.integer(v, full, 0)
-			case "sample":
-				e.Sample = d.integer(v, full, 0)
-			case "sample_seed":
-				e.SampleSeed = d.int64p(v, full)
-			case "task":
-				e.Task = d.str(v, full)
-			case "fewshot":
-				f := d.integer(v, full, 0)
-				e.Fewshot = &f
-			case "revision":
-				e.Revision = d.str(v, full)
-			case "logprobs":
-				e.Logprobs = d.integer(v, full, 0)
+			if k != "name" {
+				d.setting(&e, eval.Lookup(k), v, full)
+				return
+			}
+			e.Name, nameNode = d.str(v, full), v
+			if e.Name != "" && !safeName.MatchString(e.Name) {
+				d.fail(v, full, "%q cannot name a file (use letters, digits, . _ + -)", e.Name)
 			}
 		})
 		if !ok {
@@ -601,6 +565,7 @@ func (d *decoder) evals(p *Plan, n, root *yaml.Node) {
 		if e.Name == "" {
 			e.Name = DefaultEvalName(e.Evalset, e.Task)
 		}
+		e.Given = givenInOrder(e.Given)
 		at := nameNode
 		if at == nil {
 			at = en
@@ -611,6 +576,57 @@ func (d *decoder) evals(p *Plan, n, root *yaml.Node) {
 		names[e.Name] = en.Line
 		p.Evals = append(p.Evals, e)
 	}
+}
+
+// setting reads the value of an evaluation setting as its kind is written in YAML,
+// checks it and stores it in e.
+func (d *decoder) setting(e *Eval, s *eval.Setting, n *yaml.Node, key string) {
+	var v any
+	before := len(d.errs)
+	switch s.Kind() {
+	case eval.String:
+		v = d.str(n, key)
+	case eval.OptionalString: // any scalar; nothing is ""
+		if n.Kind != yaml.ScalarNode {
+			d.fail(n, key, "want a string, got %s", describe(n))
+			return
+		}
+		v = n.Value
+		if n.ShortTag() == "!!null" {
+			v = ""
+		}
+	case eval.Int, eval.OptionalInt:
+		p := d.int64p(n, key)
+		if p == nil {
+			return
+		}
+		v = *p
+	case eval.Float:
+		v = d.float(n, key)
+	case eval.Seconds:
+		v = d.duration(n, key).D()
+	case eval.JSONObject:
+		v = d.extraBody(n, key)
+	}
+	if len(d.errs) > before {
+		return // the value was not read
+	}
+	if err := s.Set(&e.Options, v); err != nil {
+		d.fail(n, key, "%v", err)
+		return
+	}
+	e.Given = append(e.Given, s.Flag)
+}
+
+// givenInOrder puts flags in the order of eval.Settings.
+func givenInOrder(flags []string) []string {
+	var out []string
+	for _, s := range eval.Settings {
+		if slices.Contains(flags, s.Flag) {
+			out = append(out, s.Flag)
+		}
+	}
+	return out
 }
 
 // extraBody reads a mapping, or a string holding a JSON object as the flag takes it.

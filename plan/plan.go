@@ -18,6 +18,7 @@
 package plan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -27,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quanteval/quanteval/eval"
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -69,31 +71,46 @@ type Variant struct {
 // in the plan becomes [sh, -c, STRING].
 type Command []string
 
-// Eval is one evaluation run on every variant: the options of `quanteval run`,
-// named as its flags with underscores. Zero values mean run's defaults; the pointer
-// fields tell "not given" from an explicit zero.
+// Eval is one evaluation run on every variant: the options of `quanteval run`, named
+// as its flags with underscores (see eval.Settings).
 type Eval struct {
 	// Name names the result file OUTPUT/VARIANT/NAME.json; by default the eval
 	// set's base name, with "-TASK" when a task is given.
-	Name        string          `json:"name"`
-	Evalset     string          `json:"evalset"`
-	Concurrency int             `json:"concurrency,omitempty"`
-	MaxTokens   int             `json:"max_tokens,omitempty"`
-	Temperature float64         `json:"temperature"`
-	Timeout     Duration        `json:"timeout,omitempty"` // per request
-	Retries     *int            `json:"retries,omitempty"`
-	Seed        *int64          `json:"seed,omitempty"`
-	System      *string         `json:"system,omitempty"`
-	ExtraBody   json.RawMessage `json:"extra_body,omitempty"`
-	APIKeyEnv   string          `json:"api_key_env,omitempty"`
-	Limit       int             `json:"limit,omitempty"`
-	Sample      int             `json:"sample,omitempty"`
-	SampleSeed  *int64          `json:"sample_seed,omitempty"`
-	Task        string          `json:"task,omitempty"`
-	Fewshot     *int            `json:"fewshot,omitempty"`
-	Revision    string          `json:"revision,omitempty"` // of a hub data set
-	Logprobs    int             `json:"logprobs,omitempty"`
-	Line        int             `json:"-"`
+	Name string
+	// Options are the plan's settings over run's defaults (eval.Defaults).
+	eval.Options
+	// Given are the flags of the settings the plan gives, in eval.Settings' order.
+	Given []string
+	Line  int
+}
+
+// MarshalJSON writes the eval as the plan gives it: its name, then each setting
+// given, keyed as in the plan.
+func (e Eval) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	name, _ := json.Marshal(e.Name)
+	b.WriteString(`{"name":`)
+	b.Write(name)
+	for _, flag := range e.Given {
+		s := eval.Lookup(flag)
+		var v any = s.Value(e.Options)
+		switch x := v.(type) {
+		case time.Duration:
+			v = Duration(x)
+		case json.RawMessage:
+			if len(x) == 0 {
+				v = nil
+			}
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("plan: eval %s: %s: %w", e.Name, s.Key(), err)
+		}
+		fmt.Fprintf(&b, ",%q:", s.Key())
+		b.Write(data)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // Duration is a time.Duration written as "30m0s" in JSON.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,10 +157,10 @@ evals:
 	}
 	e0, e1 := p.Evals[0], p.Evals[1]
 	if e0.Name != "my_set" || string(e0.ExtraBody) != `{"chat_template_kwargs":{"enable_thinking":false}}` ||
-		e0.Timeout.D() != 20*time.Minute || e0.Retries == nil || *e0.Retries != 0 || *e0.Seed != 7 || e0.System == nil || *e0.System != "" {
+		e0.Timeout != 20*time.Minute || e0.Retries != 0 || !slices.Contains(e0.Given, "retries") || *e0.Seed != 7 || e0.System == nil || *e0.System != "" {
 		t.Errorf("eval 0 = %+v", e0)
 	}
-	if e1.Name != "gsm8k-main" || *e1.Fewshot != 0 || e1.Revision != "v1.0" || string(e1.ExtraBody) != `{"top_k":1}` || e1.Timeout.D() != 30*time.Second || e1.Retries != nil || e1.System != nil {
+	if e1.Name != "gsm8k-main" || e1.Fewshot != 0 || e1.Revision != "v1.0" || string(e1.ExtraBody) != `{"top_k":1}` || e1.Timeout != 30*time.Second || e1.Retries != 3 || slices.Contains(e1.Given, "retries") || e1.System != nil {
 		t.Errorf("eval 1 = %+v", e1)
 	}
 	if p.Output != "results/t" {
@@ -228,7 +229,7 @@ evals: [{evalset: x.jsonl}, {evalset: other/x.jsonl}, {concurrency: 0}]
 			`p.yaml:10: variants[7].port: 70000 is not a port`,
 			`p.yaml:10: variants[7].command: want a list such as [vllm, serve], got "vllm serve"`,
 			`p.yaml:11: evals[1].name: result name "x" is already used by the eval at line 11`,
-			`p.yaml:11: evals[2].concurrency: 0 is below 1`,
+			`p.yaml:11: evals[2].concurrency: must be at least 1 (got 0)`,
 			`p.yaml:11: evals[2].evalset: missing`,
 		}},
 		{"missing sections", `name: x`, []string{

@@ -129,7 +129,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"unknown builtin", []string{"run", "--evalset", "builtin:nope"}, 2, `no built-in suite "nope"`},
 		{"bad extra body", []string{"run", "--extra-body", "[1]"}, 2, "--extra-body: want a JSON object"},
 		{"bad flag", []string{"run", "--concurency", "4"}, 2, "flag provided but not defined"},
-		{"zero concurrency", []string{"run", "--concurrency", "0"}, 2, "--concurrency must be at least 1"},
+		{"zero concurrency", []string{"run", "--concurrency", "0"}, 2, "--concurrency: must be at least 1"},
 		{"several models", []string{"run", "--base-url", two.URL, "--limit", "1"}, 1, "the server lists 2 models (a, b): choose one with --model"},
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 	} {
@@ -166,20 +166,6 @@ func TestEvalsetsCommand(t *testing.T) {
 	code, stdout, _ := invoke(t, "evalsets")
 	if code != 0 || !strings.Contains(stdout, "builtin:qwen3_32b_accuracy_suite_v1\t40 items\tcontains 5, exact 12, number 23") {
 		t.Fatalf("evalsets: %d %q", code, stdout)
-	}
-}
-
-func TestSlug(t *testing.T) {
-	for in, want := range map[string]string{
-		"Qwen/Qwen3-32B":           "Qwen_Qwen3-32B",
-		"RedHatAI/Qwen3-32B-NVFP4": "RedHatAI_Qwen3-32B-NVFP4",
-		"tiny:q4_K_M":              "tiny_q4_K_M",
-		"mmlu:a,b":                 "mmlu_a_b",
-		"../..":                    "x",
-	} {
-		if got := slug(in); got != want {
-			t.Errorf("slug(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 
