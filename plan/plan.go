@@ -113,6 +113,64 @@ func (e Eval) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// UnmarshalJSON reads an eval as MarshalJSON writes it (a manifest's plan).
+func (e *Eval) UnmarshalJSON(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
+	}
+	*e = Eval{Options: eval.Defaults()}
+	if err := json.Unmarshal(fields["name"], &e.Name); err != nil && fields["name"] != nil {
+		return fmt.Errorf("plan: eval name: %w", err)
+	}
+	for i := range eval.Settings {
+		s := &eval.Settings[i]
+		raw, ok := fields[s.Key()]
+		if !ok || !s.InPlan() {
+			continue
+		}
+		if err := setJSON(&e.Options, s, raw); err != nil {
+			return fmt.Errorf("plan: eval %s: %s: %w", e.Name, s.Key(), err)
+		}
+		e.Given = append(e.Given, s.Flag)
+	}
+	return nil
+}
+
+// setJSON stores the JSON value raw of setting s into o.
+func setJSON(o *eval.Options, s *eval.Setting, raw json.RawMessage) error {
+	var v any
+	switch s.Kind() {
+	case eval.String, eval.OptionalString:
+		v = new(string)
+	case eval.Int, eval.OptionalInt:
+		v = new(int64)
+	case eval.Float:
+		v = new(float64)
+	case eval.Seconds:
+		v = new(Duration)
+	case eval.JSONObject:
+		if string(raw) == "null" {
+			raw = nil
+		}
+		return s.Set(o, raw)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return err
+	}
+	switch p := v.(type) {
+	case *string:
+		return s.Set(o, *p)
+	case *int64:
+		return s.Set(o, *p)
+	case *float64:
+		return s.Set(o, *p)
+	case *Duration:
+		return s.Set(o, p.D())
+	}
+	return nil
+}
+
 // Duration is a time.Duration written as "30m0s" in JSON.
 type Duration time.Duration
 
