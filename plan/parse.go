@@ -376,6 +376,10 @@ var (
 	evalKeys    = append([]string{"name"}, eval.PlanKeys()...)
 )
 
+// EvalKeys are the keys an eval of a plan takes: name, and every setting of
+// eval.Settings a plan takes, named as its flag with _ for -.
+func EvalKeys() []string { return slices.Clone(evalKeys) }
+
 // Parse reads and checks a plan; file names it in errors. The error joins one
 // *Error per problem found.
 func Parse(file string, data []byte) (*Plan, error) {
