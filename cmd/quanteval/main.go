@@ -77,9 +77,6 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
-// errInterrupted ends a run that a signal stopped after it saved what it had.
-var errInterrupted = errors.New("interrupted")
-
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
@@ -88,7 +85,7 @@ func exitCode(err error, stderr io.Writer) int {
 	var ue usageError
 	var ie *eval.InputError
 	switch {
-	case errors.Is(err, errInterrupted), errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled):
 		return exitInterrupted
 	case errors.As(err, &ue), errors.As(err, &ie):
 		return exitUsage
