@@ -4,7 +4,8 @@
 // the results to the comparison report. OUTPUT/manifest.json records what ran.
 //
 // The evaluation and the report are functions given by the caller (the command wires
-// the run and report packages), so this package depends on neither.
+// the eval and report packages), so this package depends on neither; it reads the
+// evals' options (plan.Eval) only to name and show them.
 //
 // Decisions:
 //   - One variant's failure (a server that exits, never becomes ready, crashes in the

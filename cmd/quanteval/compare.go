@@ -29,13 +29,13 @@ flags:
 
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("compare", compareUsage, stderr)
-	ref := fs.String("ref", "", "label of the reference variant (default: the last file)")
-	labels := fs.String("labels", "", "comma-separated labels, one per file (default: short model names)")
-	outDir := fs.String("out-dir", "", "folder for the report files (default: none, or . when --format is given)")
-	formats := fs.String("format", strings.Join(report.Formats, ","), "comma-separated report formats to write")
-	lang := fs.String("lang", "en", "language of headers and verdicts: en or zh")
-	alpha := fs.Float64("alpha", report.DefaultAlpha, "significance level of the tests")
-	size := fs.String("chart-size", fmt.Sprintf("%dx%d", report.ChartWidth, report.ChartHeight), "size of the PNG and SVG chart in pixels, WIDTHxHEIGHT")
+	ref := fs.String("ref", "", "the `LABEL` of the reference variant (default: the last file)")
+	labels := fs.String("labels", "", "comma-separated `LABELS`, one per file (default: short model names)")
+	outDir := fs.String("out-dir", "", "the folder (`DIR`) for the report files (default: none, or . when --format is given)")
+	formats := fs.String("format", strings.Join(report.Formats, ","), "comma-separated report `FORMATS` to write")
+	lang := fs.String("lang", "en", "the language (`LANG`) of headers and verdicts: en or zh")
+	alpha := fs.Float64("alpha", report.DefaultAlpha, "significance level (`ALPHA`) of the tests")
+	size := fs.String("chart-size", fmt.Sprintf("%dx%d", report.ChartWidth, report.ChartHeight), "size of the PNG and SVG chart in pixels, `WIDTHxHEIGHT`")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -48,7 +48,7 @@ func cmdEvalset(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func cmdEvalsetFreeze(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("evalset freeze", evalsetUsage, stderr)
-	out := fs.String("out", "", "eval set JSONL to write; - writes it to stdout")
+	out := fs.String("out", "", "the eval set (JSONL) to write, a `PATH`; - writes it to stdout")
 	firstSentence := fs.Bool("first-sentence", false, "expect the first sentence of each output anywhere in a reply (type contains)")
 	files, err := parseArgs(fs, args)
 	if err != nil {

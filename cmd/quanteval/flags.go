@@ -51,7 +51,7 @@ func printFlags(w io.Writer, fs *flag.FlagSet, order []string) {
 		if arg != "" {
 			line += " " + arg
 		}
-		help := f.Usage
+		_, help := flag.UnquoteUsage(f)
 		if def != "" {
 			help += " (default " + def + ")"
 		}
@@ -64,7 +64,8 @@ func printFlags(w io.Writer, fs *flag.FlagSet, order []string) {
 }
 
 // flagArg is the argument a flag takes as help shows it: an evaluation setting's
-// own (N, URL), otherwise from its type; none for a boolean flag.
+// own (N, URL), the word in backquotes in its usage, otherwise from its type; none
+// for a boolean flag.
 func flagArg(f *flag.Flag) string {
 	if s := eval.Lookup(f.Name); s != nil && f.Usage == s.Help {
 		return s.Arg
@@ -73,12 +74,14 @@ func flagArg(f *flag.Flag) string {
 	switch name {
 	case "":
 		return ""
-	case "int", "float":
+	case "int", "uint", "float":
 		return "N"
-	case "string":
+	case "string", "value":
 		return "VALUE"
+	case "duration":
+		return "DURATION"
 	}
-	return strings.ToUpper(name)
+	return name
 }
 
 // shownDefault is the default as help and the README show it; "" for none, zero

@@ -33,7 +33,7 @@ flags:
 func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("matrix", matrixUsage, stderr)
 	dryRun := fs.Bool("dry-run", false, "print every command line and environment (secrets as ***) and start nothing")
-	only := fs.String("only", "", "comma-separated names of the variants to run (default: all)")
+	only := fs.String("only", "", "comma-separated `NAMES` of the variants to run (default: all)")
 	resume := fs.Bool("resume", false, "skip evals whose result is complete and resume partial ones from their journal")
 	failFast := fs.Bool("fail-fast", false, "stop at the first variant that fails (default: record it and go on)")
 	files, err := parseArgs(fs, args)

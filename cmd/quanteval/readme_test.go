@@ -38,7 +38,7 @@ func helpFlags(t *testing.T, args ...string) (forms, defaults map[string]string)
 	}
 	forms, defaults = map[string]string{}, map[string]string{}
 	lines := strings.Split(stderr, "\n")
-	flagLine := regexp.MustCompile(`^  (--([a-z-]+)(?: [A-Z]+)?)$`)
+	flagLine := regexp.MustCompile(`^  (--([a-z-]+)(?: \S+)?)$`)
 	def := regexp.MustCompile(`\(default (.*)\)$`)
 	for i, l := range lines {
 		if strings.HasPrefix(l, "  -") && !strings.HasPrefix(l, "  --") {
@@ -136,6 +136,9 @@ func TestSynopses(t *testing.T) {
 		}
 		if len(forms) < 4 {
 			t.Errorf("%s: %d flags in help", tc.cmd, len(forms))
+		}
+		if tc.cmd == "compare" && forms["chart-size"] != "--chart-size WIDTHxHEIGHT" {
+			t.Errorf("compare help shows %q, want --chart-size WIDTHxHEIGHT", forms["chart-size"])
 		}
 	}
 }

@@ -30,7 +30,7 @@ func runFlags(stderr io.Writer) (fs *flag.FlagSet, o *eval.Options, out *string,
 	fs = newFlagSet("run", runUsage, stderr, order...)
 	opts := eval.Defaults()
 	eval.Register(fs, &opts)
-	out = fs.String("out", "", "the result file; - writes it to stdout (default results/EVALSET__MODEL.json)")
+	out = fs.String("out", "", "the result file `PATH`; - writes it to stdout (default results/EVALSET__MODEL.json)")
 	resume = fs.Bool("resume", false, "continue from the journal beside --out without repeating finished items")
 	quiet = fs.Bool("quiet", false, "no progress display")
 	return fs, &opts, out, resume, quiet
