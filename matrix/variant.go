@@ -238,6 +238,9 @@ func (r *runner) eval(ctx context.Context, say func(string, ...any), srv *server
 	})
 	cancel()
 	er.FinishedAt = now()
+	if err != nil && ctx.Err() == nil {
+		awaitExit(srv, exitNoticeWait)
+	}
 	// The file on disk is what the manifest vouches for, whatever was returned.
 	if disk, rerr := result.Read(er.Result); rerr == nil {
 		f = disk
@@ -270,6 +273,24 @@ func (r *runner) eval(ctx context.Context, say func(string, ...any), srv *server
 	}
 	say("%s: accuracy %.3f (%d/%d), %d errors", pe.eval.Name, f.Summary.Accuracy, f.Summary.OK, f.Summary.Count, f.Summary.Errors)
 	return nil
+}
+
+// exitNoticeWait bounds how long a failed eval waits to learn whether its server
+// died: the server's requests fail a moment before its exit is reaped.
+const exitNoticeWait = 2 * time.Second
+
+// awaitExit waits until srv has exited or d has passed; at once for an external
+// endpoint, which has no process.
+func awaitExit(srv *server.Server, d time.Duration) {
+	if srv.Done() == nil {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-srv.Done():
+	case <-t.C:
+	}
 }
 
 func noteResult(er *EvalRun, path string, f *result.File) {
