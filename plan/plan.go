@@ -12,6 +12,9 @@
 //     gets the new kind's default command, not the defaults' one.
 //   - Numbers and booleans are accepted where strings are wanted (env values, args),
 //     as YAML users write `CUDA_VISIBLE_DEVICES: 0` and `[--max-num-seqs, 16]`.
+//   - An eval's keys are the settings of eval.Settings (the `run` flags with _ for
+//     -), decoded and checked through that table, over eval.Defaults(); the plan
+//     records which it gives (Eval.Given), and its JSON holds only those.
 //   - Durations are Go durations ("30m", "1h30m") or plain numbers of seconds.
 //   - Relative paths (output, eval sets, prepare commands) are relative to the
 //     working directory, as on the command line; the plan does not move them.
