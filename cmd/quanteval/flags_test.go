@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -76,5 +78,26 @@ func TestPlanKeyIsFlag(t *testing.T) {
 				t.Errorf("given %v", p.Evals[0].Given)
 			}
 		})
+	}
+}
+
+// TestPlanFewshotFile: a plan's eval takes fewshot_file (it was refused as an
+// unknown key), and the dry run shows it as the run flag.
+func TestPlanFewshotFile(t *testing.T) {
+	dir := t.TempDir()
+	planPath := filepath.Join(dir, "p.yaml")
+	src := "output: " + filepath.Join(dir, "out") + "\nvariants: [{name: A, model: a, kind: external, base_url: \"http://127.0.0.1:9/v1\"}]\n" +
+		"evals: [{evalset: test.parquet, task: gsm8k, fewshot: 3, fewshot_file: train.parquet, retries: 0}]\n"
+	if err := os.WriteFile(planPath, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := invoke(t, "matrix", planPath, "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"--task gsm8k", "--fewshot 3", "--fewshot-file train.parquet", "--retries 0"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, stdout)
+		}
 	}
 }
