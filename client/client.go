@@ -37,7 +37,7 @@ type Client struct {
 type Options struct {
 	APIKey  string        // sent as "Authorization: Bearer"; never logged
 	Timeout time.Duration // per attempt (default 1200s)
-	Retries int           // further attempts after the first (default 3; negative: none)
+	Retries int           // further attempts after the first; 0: none
 	HTTP    *http.Client  // default: a client sized for many requests in flight
 }
 
@@ -50,11 +50,6 @@ func New(baseURL string, opt Options) (*Client, error) {
 	c := &Client{base: u, http: opt.HTTP, apiKey: opt.APIKey, timeout: opt.Timeout, retries: opt.Retries, sleep: sleepCtx}
 	if c.timeout <= 0 {
 		c.timeout = 1200 * time.Second
-	}
-	if c.retries == 0 {
-		c.retries = 3
-	} else if c.retries < 0 {
-		c.retries = 0
 	}
 	if c.http == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()

@@ -3,9 +3,10 @@ package matrix
 import (
 	"fmt"
 	"io"
-	"strconv"
+	"slices"
 	"strings"
 
+	"github.com/quanteval/quanteval/eval"
 	"github.com/quanteval/quanteval/plan"
 	"github.com/quanteval/quanteval/server"
 )
@@ -58,56 +59,22 @@ func DryRun(w io.Writer, p *plan.Plan, only []string) error {
 	return ew.err
 }
 
-// EvalFlags shows an eval as the `quanteval run` flags it stands for (only those
-// given).
+// EvalFlags shows an eval as the `quanteval run` flags it stands for, in the order
+// of eval.Settings: every setting the plan gives, and every other one whose value
+// says something: not empty, not "none", and for whole numbers not 0 (which means
+// none, all or the set's default); a temperature of 0 is shown.
 func EvalFlags(e plan.Eval) []string {
-	out := []string{"--evalset " + server.Quote([]string{e.Evalset})}
-	add := func(name, val string) { out = append(out, "--"+name+" "+server.Quote([]string{val})) }
-	if e.Task != "" {
-		add("task", e.Task)
-	}
-	if e.Concurrency != 0 {
-		add("concurrency", strconv.Itoa(e.Concurrency))
-	}
-	if e.MaxTokens != 0 {
-		add("max-tokens", strconv.Itoa(e.MaxTokens))
-	}
-	add("temperature", strconv.FormatFloat(e.Temperature, 'g', -1, 64))
-	if e.Timeout != 0 {
-		add("timeout", strconv.FormatFloat(e.Timeout.D().Seconds(), 'g', -1, 64))
-	}
-	if e.Retries != nil {
-		add("retries", strconv.Itoa(*e.Retries))
-	}
-	if e.Seed != nil {
-		add("seed", strconv.FormatInt(*e.Seed, 10))
-	}
-	if e.System != nil {
-		add("system", *e.System)
-	}
-	if len(e.ExtraBody) > 0 {
-		add("extra-body", string(e.ExtraBody))
-	}
-	if e.APIKeyEnv != "" {
-		add("api-key-env", e.APIKeyEnv)
-	}
-	if e.Limit != 0 {
-		add("limit", strconv.Itoa(e.Limit))
-	}
-	if e.Sample != 0 {
-		add("sample", strconv.Itoa(e.Sample))
-	}
-	if e.SampleSeed != nil {
-		add("sample-seed", strconv.FormatInt(*e.SampleSeed, 10))
-	}
-	if e.Fewshot != nil {
-		add("fewshot", strconv.Itoa(*e.Fewshot))
-	}
-	if e.Revision != "" {
-		add("revision", e.Revision)
-	}
-	if e.Logprobs != 0 {
-		add("logprobs", strconv.Itoa(e.Logprobs))
+	var out []string
+	for i := range eval.Settings {
+		s := &eval.Settings[i]
+		if !s.InPlan() {
+			continue
+		}
+		text := s.Format(e.Options)
+		if !slices.Contains(e.Given, s.Flag) && (text == "" || text == "0" && s.Kind() != eval.Float) {
+			continue
+		}
+		out = append(out, "--"+s.Flag+" "+server.Quote([]string{text}))
 	}
 	return out
 }

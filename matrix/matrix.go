@@ -4,7 +4,8 @@
 // the results to the comparison report. OUTPUT/manifest.json records what ran.
 //
 // The evaluation and the report are functions given by the caller (the command wires
-// the run and report packages), so this package depends on neither.
+// the eval and report packages), so this package depends on neither; it reads the
+// evals' options (plan.Eval) only to name and show them.
 //
 // Decisions:
 //   - One variant's failure (a server that exits, never becomes ready, crashes in the
@@ -92,9 +93,9 @@ type Options struct {
 	WaitEvery time.Duration
 	// PollInterval is the time between readiness polls (the server package's 500ms).
 	PollInterval time.Duration
-	// Hurry, when closed (a second Ctrl-C), makes a server being stopped get SIGKILL
-	// at once instead of its graceful SIGINT and SIGTERM.
-	Hurry <-chan struct{}
+	// StopNow, when closed (a second Ctrl-C), makes a server being stopped get
+	// SIGKILL at once instead of its graceful SIGINT and SIGTERM.
+	StopNow <-chan struct{}
 }
 
 // Select returns the plan's variants named in only (all when only is empty), in the

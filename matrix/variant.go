@@ -24,27 +24,57 @@ type pendingEval struct {
 }
 
 // variant runs one variant from start to stop, recording into vr; the error says
-// why the variant failed (or that ctx ended).
+// why the variant failed (or that ctx ended). Its steps: plan the evals, start the
+// server, wait until it is ready, run the prepare commands, run the evals, stop.
 func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *VariantRun) (err error) {
 	say := func(format string, args ...any) { r.say(i, n, v.Name, format, args...) }
 	vr.Status = StatusRunning
 	vr.StartedAt = now()
-	defer func() {
-		vr.FinishedAt = now()
-		switch {
-		case ctx.Err() != nil:
-			vr.Status = StatusInterrupted
-			if err == nil {
-				err = ctx.Err()
-			}
-		case err != nil:
-			vr.Status = StatusFailed
-			vr.Error = err.Error()
-		case vr.Status == StatusRunning:
-			vr.Status = StatusOK
-		}
-	}()
+	defer func() { err = finishVariant(ctx, vr, err) }()
 
+	todo := r.planEvals(say, v, vr)
+	if len(todo) == 0 {
+		vr.Status = StatusSkipped
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Join(r.p.Output, v.Name), 0o755); err != nil {
+		return err
+	}
+	srv, spec, err := r.start(say, v, vr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = r.stopAfter(ctx, say, srv, spec, vr, err) }()
+	if err := r.ready(ctx, say, srv, vr); err != nil {
+		return err
+	}
+	if err := r.prepare(ctx, say, srv, spec, v, vr); err != nil {
+		return err
+	}
+	return r.evals(ctx, say, srv, v, todo)
+}
+
+// finishVariant records how the variant ended and returns its error.
+func finishVariant(ctx context.Context, vr *VariantRun, err error) error {
+	vr.FinishedAt = now()
+	switch {
+	case ctx.Err() != nil:
+		vr.Status = StatusInterrupted
+		if err == nil {
+			err = ctx.Err()
+		}
+	case err != nil:
+		vr.Status = StatusFailed
+		vr.Error = err.Error()
+	case vr.Status == StatusRunning:
+		vr.Status = StatusOK
+	}
+	return err
+}
+
+// planEvals records every eval of the plan in vr and returns those to run: with
+// Resume, a complete result is skipped and a partial one resumed.
+func (r *runner) planEvals(say func(string, ...any), v plan.Variant, vr *VariantRun) []pendingEval {
 	var todo []pendingEval
 	for _, e := range r.p.Evals {
 		out := resultPath(r.p, v.Name, e.Name)
@@ -68,14 +98,12 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 			k++
 		}
 	}
-	if len(todo) == 0 {
-		vr.Status = StatusSkipped
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Join(r.p.Output, v.Name), 0o755); err != nil {
-		return err
-	}
+	return todo
+}
 
+// start starts the variant's server (or takes the external endpoint), recording its
+// command line and environment, redacted.
+func (r *runner) start(say func(string, ...any), v plan.Variant, vr *VariantRun) (*server.Server, server.Spec, error) {
 	spec := serverSpec(r.p, v)
 	spec.PollInterval = r.o.PollInterval
 	next := r.o.WaitEvery
@@ -87,7 +115,7 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 	}
 	argv, err := spec.Argv()
 	if err != nil {
-		return err
+		return nil, spec, err
 	}
 	vr.BaseURL = server.RedactURL(spec.URL())
 	vr.Command = server.RedactArgs(argv)
@@ -99,23 +127,16 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 		say("using %s", vr.BaseURL)
 	}
 	r.checkpoint()
-
 	srv, err := server.Start(spec)
 	if err != nil {
-		return err
+		return nil, spec, err
 	}
 	vr.PID = srv.PID()
-	defer func() {
-		serr := r.stop(ctx, say, srv, spec, vr)
-		var ee *server.ExitError
-		if errors.As(serr, &ee) && errors.As(err, &ee) {
-			serr = nil // the exit is already the variant's error
-		}
-		if serr != nil {
-			err = errors.Join(err, serr)
-		}
-	}()
+	return srv, spec, nil
+}
 
+// ready waits until the server serves and records its version.
+func (r *runner) ready(ctx context.Context, say func(string, ...any), srv *server.Server, vr *VariantRun) error {
 	start := time.Now()
 	if err := srv.WaitReady(ctx); err != nil {
 		return err
@@ -126,7 +147,13 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 	}
 	say("ready after %s (version %q)", time.Since(start).Round(time.Millisecond), vr.ServerVersion)
 	r.checkpoint()
+	return nil
+}
 
+// prepare runs the variant's prepare commands with the server's environment and
+// the QUANTEVAL_* variables; a server that lists its model only later (Ollama) must
+// list it afterwards.
+func (r *runner) prepare(ctx context.Context, say func(string, ...any), srv *server.Server, spec server.Spec, v plan.Variant, vr *VariantRun) error {
 	env := spec.AddedEnv()
 	env["QUANTEVAL_VARIANT"] = v.Name
 	env["QUANTEVAL_MODEL"] = v.Model
@@ -149,7 +176,13 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 			return fmt.Errorf("after the prepare commands: %w (a prepare command must make the model, e.g. ollama create)", err)
 		}
 	}
+	return nil
+}
 
+// evals runs the evals to do in turn. An eval that fails while the server is
+// healthy fails the variant but not its other evals; a server that exited, or ctx
+// ending, stops them.
+func (r *runner) evals(ctx context.Context, say func(string, ...any), srv *server.Server, v plan.Variant, todo []pendingEval) error {
 	var evalErrs []error
 	for _, pe := range todo {
 		err := r.eval(ctx, say, srv, v, pe)
@@ -164,6 +197,21 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 		}
 	}
 	return errors.Join(evalErrs...)
+}
+
+// stopAfter stops the server once the variant's steps ended with err, and returns
+// the variant's error: err, joined with a failure to stop unless that is the same
+// exit.
+func (r *runner) stopAfter(ctx context.Context, say func(string, ...any), srv *server.Server, spec server.Spec, vr *VariantRun, err error) error {
+	serr := r.stop(ctx, say, srv, spec, vr)
+	var ee *server.ExitError
+	if errors.As(serr, &ee) && errors.As(err, &ee) {
+		serr = nil // the exit is already the variant's error
+	}
+	if serr != nil {
+		return errors.Join(err, serr)
+	}
+	return err
 }
 
 // eval runs one eval, cancelled early if the server exits under it.
@@ -190,6 +238,9 @@ func (r *runner) eval(ctx context.Context, say func(string, ...any), srv *server
 	})
 	cancel()
 	er.FinishedAt = now()
+	if err != nil && ctx.Err() == nil {
+		awaitExit(srv, exitNoticeWait)
+	}
 	// The file on disk is what the manifest vouches for, whatever was returned.
 	if disk, rerr := result.Read(er.Result); rerr == nil {
 		f = disk
@@ -224,6 +275,24 @@ func (r *runner) eval(ctx context.Context, say func(string, ...any), srv *server
 	return nil
 }
 
+// exitNoticeWait bounds how long a failed eval waits to learn whether its server
+// died: the server's requests fail a moment before its exit is reaped.
+const exitNoticeWait = 2 * time.Second
+
+// awaitExit waits until srv has exited or d has passed; at once for an external
+// endpoint, which has no process.
+func awaitExit(srv *server.Server, d time.Duration) {
+	if srv.Done() == nil {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-srv.Done():
+	case <-t.C:
+	}
+}
+
 func noteResult(er *EvalRun, path string, f *result.File) {
 	er.Complete = f.Complete
 	er.Count, er.OK, er.Accuracy, er.Errors = f.Summary.Count, f.Summary.OK, f.Summary.Accuracy, f.Summary.Errors
@@ -248,10 +317,10 @@ func (r *runner) stop(ctx context.Context, say func(string, ...any), srv *server
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*grace+server.DefaultReleaseTimeout+30*time.Second)
 	defer cancel()
-	if r.o.Hurry != nil {
+	if r.o.StopNow != nil {
 		go func() { // ends with the stop: sctx is cancelled on return
 			select {
-			case <-r.o.Hurry:
+			case <-r.o.StopNow:
 				cancel() // Stop goes straight to SIGKILL
 			case <-sctx.Done():
 			}

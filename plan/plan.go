@@ -12,12 +12,16 @@
 //     gets the new kind's default command, not the defaults' one.
 //   - Numbers and booleans are accepted where strings are wanted (env values, args),
 //     as YAML users write `CUDA_VISIBLE_DEVICES: 0` and `[--max-num-seqs, 16]`.
+//   - An eval's keys are the settings of eval.Settings (the `run` flags with _ for
+//     -), decoded and checked through that table, over eval.Defaults(); the plan
+//     records which it gives (Eval.Given), and its JSON holds only those.
 //   - Durations are Go durations ("30m", "1h30m") or plain numbers of seconds.
 //   - Relative paths (output, eval sets, prepare commands) are relative to the
 //     working directory, as on the command line; the plan does not move them.
 package plan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -27,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quanteval/quanteval/eval"
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -69,31 +74,104 @@ type Variant struct {
 // in the plan becomes [sh, -c, STRING].
 type Command []string
 
-// Eval is one evaluation run on every variant: the options of `quanteval run`,
-// named as its flags with underscores. Zero values mean run's defaults; the pointer
-// fields tell "not given" from an explicit zero.
+// Eval is one evaluation run on every variant: the options of `quanteval run`, named
+// as its flags with underscores (see eval.Settings).
 type Eval struct {
 	// Name names the result file OUTPUT/VARIANT/NAME.json; by default the eval
 	// set's base name, with "-TASK" when a task is given.
-	Name        string          `json:"name"`
-	Evalset     string          `json:"evalset"`
-	Concurrency int             `json:"concurrency,omitempty"`
-	MaxTokens   int             `json:"max_tokens,omitempty"`
-	Temperature float64         `json:"temperature"`
-	Timeout     Duration        `json:"timeout,omitempty"` // per request
-	Retries     *int            `json:"retries,omitempty"`
-	Seed        *int64          `json:"seed,omitempty"`
-	System      *string         `json:"system,omitempty"`
-	ExtraBody   json.RawMessage `json:"extra_body,omitempty"`
-	APIKeyEnv   string          `json:"api_key_env,omitempty"`
-	Limit       int             `json:"limit,omitempty"`
-	Sample      int             `json:"sample,omitempty"`
-	SampleSeed  *int64          `json:"sample_seed,omitempty"`
-	Task        string          `json:"task,omitempty"`
-	Fewshot     *int            `json:"fewshot,omitempty"`
-	Revision    string          `json:"revision,omitempty"` // of a hub data set
-	Logprobs    int             `json:"logprobs,omitempty"`
-	Line        int             `json:"-"`
+	Name string
+	// Options are the plan's settings over run's defaults (eval.Defaults).
+	eval.Options
+	// Given are the flags of the settings the plan gives, in eval.Settings' order.
+	Given []string
+	Line  int
+}
+
+// MarshalJSON writes the eval as the plan gives it: its name, then each setting
+// given, keyed as in the plan.
+func (e Eval) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	name, _ := json.Marshal(e.Name)
+	b.WriteString(`{"name":`)
+	b.Write(name)
+	for _, flag := range e.Given {
+		s := eval.Lookup(flag)
+		var v any = s.Value(e.Options)
+		switch x := v.(type) {
+		case time.Duration:
+			v = Duration(x)
+		case json.RawMessage:
+			if len(x) == 0 {
+				v = nil
+			}
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("plan: eval %s: %s: %w", e.Name, s.Key(), err)
+		}
+		fmt.Fprintf(&b, ",%q:", s.Key())
+		b.Write(data)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads an eval as MarshalJSON writes it (a manifest's plan).
+func (e *Eval) UnmarshalJSON(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
+	}
+	*e = Eval{Options: eval.Defaults()}
+	if err := json.Unmarshal(fields["name"], &e.Name); err != nil && fields["name"] != nil {
+		return fmt.Errorf("plan: eval name: %w", err)
+	}
+	for i := range eval.Settings {
+		s := &eval.Settings[i]
+		raw, ok := fields[s.Key()]
+		if !ok || !s.InPlan() {
+			continue
+		}
+		if err := setJSON(&e.Options, s, raw); err != nil {
+			return fmt.Errorf("plan: eval %s: %s: %w", e.Name, s.Key(), err)
+		}
+		e.Given = append(e.Given, s.Flag)
+	}
+	return nil
+}
+
+// setJSON stores the JSON value raw of setting s into o.
+func setJSON(o *eval.Options, s *eval.Setting, raw json.RawMessage) error {
+	var v any
+	switch s.Kind() {
+	case eval.String, eval.OptionalString:
+		v = new(string)
+	case eval.Int, eval.OptionalInt:
+		v = new(int64)
+	case eval.Float:
+		v = new(float64)
+	case eval.Seconds:
+		v = new(Duration)
+	case eval.JSONObject:
+		if string(raw) == "null" {
+			raw = nil
+		}
+		return s.Set(o, raw)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return err
+	}
+	switch p := v.(type) {
+	case *string:
+		return s.Set(o, *p)
+	case *int64:
+		return s.Set(o, *p)
+	case *float64:
+		return s.Set(o, *p)
+	case *Duration:
+		return s.Set(o, p.D())
+	}
+	return nil
 }
 
 // Duration is a time.Duration written as "30m0s" in JSON.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,10 +157,10 @@ evals:
 	}
 	e0, e1 := p.Evals[0], p.Evals[1]
 	if e0.Name != "my_set" || string(e0.ExtraBody) != `{"chat_template_kwargs":{"enable_thinking":false}}` ||
-		e0.Timeout.D() != 20*time.Minute || e0.Retries == nil || *e0.Retries != 0 || *e0.Seed != 7 || e0.System == nil || *e0.System != "" {
+		e0.Timeout != 20*time.Minute || e0.Retries != 0 || !slices.Contains(e0.Given, "retries") || *e0.Seed != 7 || e0.System == nil || *e0.System != "" {
 		t.Errorf("eval 0 = %+v", e0)
 	}
-	if e1.Name != "gsm8k-main" || *e1.Fewshot != 0 || e1.Revision != "v1.0" || string(e1.ExtraBody) != `{"top_k":1}` || e1.Timeout.D() != 30*time.Second || e1.Retries != nil || e1.System != nil {
+	if e1.Name != "gsm8k-main" || e1.Fewshot != 0 || e1.Revision != "v1.0" || string(e1.ExtraBody) != `{"top_k":1}` || e1.Timeout != 30*time.Second || e1.Retries != 3 || slices.Contains(e1.Given, "retries") || e1.System != nil {
 		t.Errorf("eval 1 = %+v", e1)
 	}
 	if p.Output != "results/t" {
@@ -228,7 +229,7 @@ evals: [{evalset: x.jsonl}, {evalset: other/x.jsonl}, {concurrency: 0}]
 			`p.yaml:10: variants[7].port: 70000 is not a port`,
 			`p.yaml:10: variants[7].command: want a list such as [vllm, serve], got "vllm serve"`,
 			`p.yaml:11: evals[1].name: result name "x" is already used by the eval at line 11`,
-			`p.yaml:11: evals[2].concurrency: 0 is below 1`,
+			`p.yaml:11: evals[2].concurrency: must be at least 1 (got 0)`,
 			`p.yaml:11: evals[2].evalset: missing`,
 		}},
 		{"missing sections", `name: x`, []string{
@@ -293,6 +294,63 @@ func TestDefaultEvalName(t *testing.T) {
 	for _, tt := range tests {
 		if got := DefaultEvalName(tt.evalset, tt.task); got != tt.want {
 			t.Errorf("DefaultEvalName(%q, %q) = %q, want %q", tt.evalset, tt.task, got, tt.want)
+		}
+	}
+}
+
+// TestEvalOptions: every option of `run` is an eval key (fewshot_file too), checked
+// as the flag is; the plan's JSON (the manifest's) holds what the plan gives and
+// reads back.
+func TestEvalOptions(t *testing.T) {
+	src := `
+variants: [{name: A, model: a}]
+evals:
+  - {evalset: test.parquet, task: gsm8k, fewshot: 3, fewshot_file: train.parquet, retries: 0, timeout: 90s, seed: 0, system: ~}
+  - {evalset: x.jsonl, logprobs: 5, extra_body: {top_k: 1}, temperature: 0.5, max_tokens: 64}
+`
+	p, err := Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e0, e1 := p.Evals[0], p.Evals[1]
+	if e0.FewshotFile != "train.parquet" || e0.Fewshot != 3 || e0.Retries != 0 || e0.Timeout != 90*time.Second ||
+		e0.Seed == nil || *e0.Seed != 0 || e0.System == nil || *e0.System != "" {
+		t.Errorf("eval 0: %+v", e0.Options)
+	}
+	if e1.Retries != 3 || e1.Concurrency != 4 || e1.APIKeyEnv != "OPENAI_API_KEY" || e1.Timeout != 1200*time.Second || e1.Seed != nil || e1.System != nil {
+		t.Errorf("eval 1 lacks run's defaults: %+v", e1.Options)
+	}
+	data, err := json.Marshal(p.Evals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"name":"test-gsm8k","evalset":"test.parquet","timeout":"1m30s","retries":0,"seed":0,"system":"","task":"gsm8k","fewshot":3,"fewshot_file":"train.parquet"},` +
+		`{"name":"x","evalset":"x.jsonl","max_tokens":64,"temperature":0.5,"extra_body":{"top_k":1},"logprobs":5}]`
+	if string(data) != want {
+		t.Errorf("JSON\n got %s\nwant %s", data, want)
+	}
+	var back []Eval
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	for i := range back {
+		back[i].Line = p.Evals[i].Line
+	}
+	if !reflect.DeepEqual(back, p.Evals) {
+		t.Errorf("read back\n got %+v\nwant %+v", back, p.Evals)
+	}
+
+	for _, tc := range []struct{ key, want string }{
+		{"retries: -1", "evals[0].retries: must be at least 0 (got -1)"},
+		{"logprobs: 21", "evals[0].logprobs: must be between 0 and 20"},
+		{"timeout: 0", "evals[0].timeout: must be positive"},
+		{"fewshot_file: [a]", `evals[0].fewshot_file: want a string, got a list`},
+		{"model: m", "evals[0].model: unknown key"},
+		{"base_url: http://x", "evals[0].base_url: unknown key"},
+	} {
+		src := "variants: [{name: A, model: a}]\nevals:\n  - {evalset: x.jsonl, " + tc.key + "}\n"
+		if _, err := Parse("p.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.key, err, tc.want)
 		}
 	}
 }

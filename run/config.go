@@ -19,7 +19,7 @@ type Config struct {
 	MaxTokens   int             // 256, or the eval set's own default
 	Temperature float64         // 0
 	Timeout     time.Duration   // 1200s per request
-	Retries     int             // 3 (negative: none)
+	Retries     int             // further attempts after the first (0: none)
 	Seed        *int64          // sent when set
 	System      *string         // DefaultSystem when nil; "" sends no system message
 	ExtraBody   json.RawMessage // a JSON object merged into every request body

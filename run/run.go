@@ -45,9 +45,6 @@ func (cfg *Config) Defaults() {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 1200 * time.Second
 	}
-	if cfg.Retries == 0 {
-		cfg.Retries = 3
-	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = 5 * time.Second
 	}

@@ -58,7 +58,7 @@ func answerer(set *evalset.Set, wrong ...string) func(vllmtest.ChatRequest) vllm
 }
 
 func config(url, out string) Config {
-	return Config{BaseURL: url, Model: "test-model", Out: out, Concurrency: 4, Timeout: 5 * time.Second}
+	return Config{BaseURL: url, Model: "test-model", Out: out, Concurrency: 4, Timeout: 5 * time.Second, Retries: 3}
 }
 
 func TestEvaluate(t *testing.T) {
@@ -326,7 +326,7 @@ func TestUnreachable(t *testing.T) {
 	l.Close() // nothing listens there now
 	set := suite(t)
 	cfg := config("http://"+addr, filepath.Join(t.TempDir(), "r.json"))
-	cfg.Retries = -1
+	cfg.Retries = 0
 	f, err := Evaluate(context.Background(), cfg, set)
 	if !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("err = %v, want ErrUnreachable", err)
@@ -460,7 +460,7 @@ func TestResumeRetriesErrors(t *testing.T) {
 	}})
 	out := filepath.Join(t.TempDir(), "r.json")
 	cfg := config(hs.URL, out)
-	cfg.Retries = -1
+	cfg.Retries = 0
 	f, err := Evaluate(context.Background(), cfg, set)
 	if err != nil || f.Summary.Errors != 1 {
 		t.Fatalf("first run: %v, %+v", err, f.Summary)

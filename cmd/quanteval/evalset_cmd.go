@@ -14,7 +14,10 @@ import (
 	"github.com/quanteval/quanteval/result"
 )
 
-const evalsetUsage = `usage: quanteval evalset freeze RESULT.json --out SET.jsonl [--first-sentence]
+const evalsetUsage = `usage: quanteval evalset list
+       quanteval evalset freeze RESULT.json --out SET.jsonl [--first-sentence]
+
+list names the built-in eval sets and the standard data sets.
 
 freeze turns a reference run into an eval set whose expected answers are the
 reference's outputs (type exact; with --first-sentence, type contains of the first
@@ -22,14 +25,17 @@ sentence), so that any later variant can be held against it. Items that failed o
 answered nothing are skipped. The set's header comments give the settings to run
 variants with (above all --max-tokens).
 
+flags of freeze:
 `
 
 func cmdEvalset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, evalsetUsage)
-		return usagef("evalset: no subcommand (want freeze)")
+		return usagef("evalset: no subcommand (want list or freeze)")
 	}
 	switch args[0] {
+	case "list":
+		return cmdEvalsetList(ctx, args[1:], stdout, stderr)
 	case "freeze":
 		return cmdEvalsetFreeze(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -37,29 +43,19 @@ func cmdEvalset(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	}
 	fmt.Fprint(stderr, evalsetUsage)
-	return usagef("evalset: unknown subcommand %q (want freeze)", args[0])
+	return usagef("evalset: unknown subcommand %q (want list or freeze)", args[0])
 }
 
 func cmdEvalsetFreeze(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("evalset freeze", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, evalsetUsage); fs.PrintDefaults() }
-	out := fs.String("out", "", "eval set JSONL to write; - writes it to stdout")
+	fs := newFlagSet("evalset freeze", evalsetUsage, stderr)
+	out := fs.String("out", "", "the eval set (JSONL) to write, a `PATH`; - writes it to stdout")
 	firstSentence := fs.Bool("first-sentence", false, "expect the first sentence of each output anywhere in a reply (type contains)")
-	// Flags may come before or after the result file.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return usageError{err}
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+		return usageError{err}
 	}
 	switch {
 	case len(files) != 1:

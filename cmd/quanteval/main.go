@@ -4,8 +4,7 @@
 //	quanteval run      evaluate one endpoint on an eval set
 //	quanteval compare  compare result files: table, chart, HTML report, statistics
 //	quanteval matrix   run a whole test plan: start each server, evaluate, stop, report
-//	quanteval evalsets list the built-in eval sets
-//	quanteval evalset  tools for eval sets (freeze a reference run into a set)
+//	quanteval evalset  list the eval sets; freeze a reference run into a set
 //
 // The command only parses flags and wires the packages together.
 package main
@@ -18,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/quanteval/quanteval/eval"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -26,7 +27,7 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx = withHurry(ctx, secondSignal(ctx, stop, os.Stderr))
+	ctx = withStopNow(ctx, secondSignal(ctx, stop, os.Stderr))
 	os.Exit(exitCode(quanteval(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 
@@ -35,7 +36,7 @@ func main() {
 // (requests in flight are dropped, servers get SIGKILL at once). A third one ends the
 // process as the default handler does.
 func secondSignal(ctx context.Context, stop func(), stderr io.Writer) <-chan struct{} {
-	hurry := make(chan struct{})
+	now := make(chan struct{})
 	go func() { // lives as long as the process
 		<-ctx.Done()
 		stop()
@@ -44,20 +45,20 @@ func secondSignal(ctx context.Context, stop func(), stderr io.Writer) <-chan str
 		<-sig
 		signal.Stop(sig)
 		fmt.Fprintln(stderr, "quanteval: second interrupt: stopping at once")
-		close(hurry)
+		close(now)
 	}()
-	return hurry
+	return now
 }
 
-type hurryKey struct{}
+type stopNowKey struct{}
 
-func withHurry(ctx context.Context, hurry <-chan struct{}) context.Context {
-	return context.WithValue(ctx, hurryKey{}, hurry)
+func withStopNow(ctx context.Context, now <-chan struct{}) context.Context {
+	return context.WithValue(ctx, stopNowKey{}, now)
 }
 
-// hurryOf is the channel closed by a second interrupt (nil in tests that set none).
-func hurryOf(ctx context.Context) <-chan struct{} {
-	h, _ := ctx.Value(hurryKey{}).(<-chan struct{})
+// stopNowOf is the channel closed by a second interrupt (nil in tests that set none).
+func stopNowOf(ctx context.Context) <-chan struct{} {
+	h, _ := ctx.Value(stopNowKey{}).(<-chan struct{})
 	return h
 }
 
@@ -76,19 +77,17 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
-// errInterrupted ends a run that a signal stopped after it saved what it had.
-var errInterrupted = errors.New("interrupted")
-
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
 	fmt.Fprintln(stderr, "quanteval:", err)
 	var ue usageError
+	var ie *eval.InputError
 	switch {
-	case errors.Is(err, errInterrupted), errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &ie):
 		return exitUsage
 	}
 	return exitFailed
@@ -100,8 +99,7 @@ commands:
   run       evaluate one OpenAI-compatible endpoint on an eval set
   compare   compare result files (table, chart, HTML report, statistics)
   matrix    run a whole test plan from a YAML file
-  evalsets  list the built-in eval sets
-  evalset   freeze a reference run into an eval set
+  evalset   list the eval sets (evalset list); freeze a reference run into a set
 
 Run 'quanteval COMMAND -h' for a command's flags.
 `
@@ -120,8 +118,11 @@ func quanteval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return cmdCompare(ctx, rest, stdout, stderr)
 	case "matrix":
 		return cmdMatrix(ctx, rest, stdout, stderr)
-	case "evalsets":
-		return cmdEvalsets(ctx, rest, stdout, stderr)
+	case "evalsets": // the old name of `evalset list`
+		if len(rest) > 0 && rest[0] == "list" {
+			rest = rest[1:]
+		}
+		return cmdEvalsetList(ctx, rest, stdout, stderr)
 	case "evalset":
 		return cmdEvalset(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":

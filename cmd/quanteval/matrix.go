@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/quanteval/quanteval/eval"
 	"github.com/quanteval/quanteval/matrix"
 	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/report"
+	"github.com/quanteval/quanteval/result"
 )
 
 const matrixUsage = `usage: quanteval matrix PLAN.yaml [--dry-run] [--only NAME,...] [--resume] [--fail-fast]
@@ -28,31 +31,17 @@ flags:
 `
 
 func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, matrixUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("matrix", matrixUsage, stderr)
 	dryRun := fs.Bool("dry-run", false, "print every command line and environment (secrets as ***) and start nothing")
-	only := fs.String("only", "", "comma-separated names of the variants to run (default: all)")
+	only := fs.String("only", "", "comma-separated `NAMES` of the variants to run (default: all)")
 	resume := fs.Bool("resume", false, "skip evals whose result is complete and resume partial ones from their journal")
 	failFast := fs.Bool("fail-fast", false, "stop at the first variant that fails (default: record it and go on)")
-
-	// The plan and the flags may come in any order.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return usagef("matrix: %w", err)
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+		return usagef("matrix: %w", err)
 	}
 	if len(files) != 1 {
 		fs.Usage()
@@ -75,10 +64,6 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return matrix.DryRun(stdout, p, names)
 	}
 	if err := openPlanEvalsets(ctx, p.Evals, stderr); err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			return usageError{fmt.Errorf("matrix: %w", err)}
-		}
 		return fmt.Errorf("matrix: %w", err)
 	}
 	m, err := matrix.Run(ctx, matrix.Options{
@@ -91,7 +76,7 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Stdout:   stdout,
 		Progress: stderr,
 		Tool:     "quanteval " + version,
-		Hurry:    hurryOf(ctx),
+		StopNow:  stopNowOf(ctx),
 	})
 	if m != nil {
 		if werr := writeReportPaths(stdout, m); werr != nil {
@@ -99,6 +84,26 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	return err
+}
+
+// openPlanEvalsets opens every eval set of a plan once before any server starts: a
+// bad subject, a cache miss offline or a gated repo is found before a model load,
+// and a download lands in the cache the evals then read.
+func openPlanEvalsets(ctx context.Context, evals []plan.Eval, progress io.Writer) error {
+	for _, e := range evals {
+		if _, err := eval.OpenSet(ctx, e.Options, progress); err != nil {
+			return fmt.Errorf("eval %s (line %d): %w", e.Name, e.Line, err)
+		}
+	}
+	return nil
+}
+
+// evaluateJob runs one eval of a matrix plan exactly as `quanteval run` would.
+func evaluateJob(ctx context.Context, job matrix.Job) (*result.File, error) {
+	o := job.Eval.Options
+	o.BaseURL, o.Model = job.BaseURL, job.Model
+	return eval.Run(ctx, o, eval.Output{Path: job.Out, Resume: job.Resume, Progress: job.Progress, Stdout: io.Discard,
+		Tool: "quanteval " + version, StopNow: stopNowOf(ctx)})
 }
 
 // writeReportPaths ends the output with where each eval's HTML report is, so that
@@ -118,34 +123,26 @@ func writeReportPaths(w io.Writer, m *matrix.Manifest) error {
 	return err
 }
 
-// compareReport makes each eval's comparison as `quanteval compare` does, with the
+// compareReport compares each eval's results as `quanteval compare` does, with the
 // variants' names as labels and the plan's reference as the reference. matrix never
 // calls it without the reference's result when the plan has one (it records a report
-// error instead), so compare's fallback to the last file only serves plans that
-// mark no reference.
+// error instead), so the fallback to the last file only serves plans that mark no
+// reference.
 func compareReport(stdout, stderr io.Writer) matrix.Report {
 	return func(ctx context.Context, dir string, results []matrix.ResultRef) error {
-		args := make([]string, 0, len(results)+6)
-		var labels []string
+		var paths []string
+		var opt report.Options
 		for _, r := range results {
-			args = append(args, r.Path)
-			labels = append(labels, r.Label)
+			paths = append(paths, r.Path)
+			opt.Labels = append(opt.Labels, r.Label)
 			if r.Reference {
-				args = append(args, "--ref", r.Label)
+				opt.Ref = r.Label
 			}
 		}
-		args = append(args, "--labels", strings.Join(labels, ","), "--out-dir", dir)
-		if _, err := fmt.Fprintf(stdout, "\n# eval %s\n\n", lastElem(dir)); err != nil {
+		if _, err := fmt.Fprintf(stdout, "\n# eval %s\n\n", filepath.Base(dir)); err != nil {
 			return err
 		}
-		return cmdCompare(ctx, args, stdout, stderr)
+		return report.Compare(ctx, paths, opt, report.Output{Table: stdout, Dir: dir,
+			Wrote: func(path string) { fmt.Fprintln(stderr, "wrote", path) }})
 	}
-}
-
-func lastElem(dir string) string {
-	dir = strings.TrimRight(dir, `/\`)
-	if i := strings.LastIndexAny(dir, `/\`); i >= 0 {
-		return dir[i+1:]
-	}
-	return dir
 }

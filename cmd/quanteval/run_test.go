@@ -129,7 +129,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"unknown builtin", []string{"run", "--evalset", "builtin:nope"}, 2, `no built-in suite "nope"`},
 		{"bad extra body", []string{"run", "--extra-body", "[1]"}, 2, "--extra-body: want a JSON object"},
 		{"bad flag", []string{"run", "--concurency", "4"}, 2, "flag provided but not defined"},
-		{"zero concurrency", []string{"run", "--concurrency", "0"}, 2, "--concurrency must be at least 1"},
+		{"zero concurrency", []string{"run", "--concurrency", "0"}, 2, "--concurrency: must be at least 1"},
 		{"several models", []string{"run", "--base-url", two.URL, "--limit", "1"}, 1, "the server lists 2 models (a, b): choose one with --model"},
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 	} {
@@ -162,24 +162,55 @@ func TestRunResumeFlag(t *testing.T) {
 	}
 }
 
-func TestEvalsetsCommand(t *testing.T) {
-	code, stdout, _ := invoke(t, "evalsets")
-	if code != 0 || !strings.Contains(stdout, "builtin:qwen3_32b_accuracy_suite_v1\t40 items\tcontains 5, exact 12, number 23") {
-		t.Fatalf("evalsets: %d %q", code, stdout)
+// TestEvalsetList: `evalset list`, and `evalsets` (with or without list) as before.
+func TestEvalsetList(t *testing.T) {
+	var first string
+	for _, args := range [][]string{{"evalset", "list"}, {"evalsets"}, {"evalsets", "list"}} {
+		code, stdout, _ := invoke(t, args...)
+		if code != 0 || !strings.Contains(stdout, "builtin:qwen3_32b_accuracy_suite_v1\t40 items\tcontains 5, exact 12, number 23") ||
+			!strings.Contains(stdout, "\ngsm8k\t") {
+			t.Fatalf("%v: %d %q", args, code, stdout)
+		}
+		if first == "" {
+			first = stdout
+		} else if stdout != first {
+			t.Errorf("%v lists otherwise than evalset list:\n%s", args, stdout)
+		}
+	}
+	if code, _, stderr := invoke(t, "evalset", "list", "extra"); code != 2 || !strings.Contains(stderr, `unexpected argument "extra"`) {
+		t.Errorf("evalset list extra: %d %q", code, stderr)
 	}
 }
 
-func TestSlug(t *testing.T) {
-	for in, want := range map[string]string{
-		"Qwen/Qwen3-32B":           "Qwen_Qwen3-32B",
-		"RedHatAI/Qwen3-32B-NVFP4": "RedHatAI_Qwen3-32B-NVFP4",
-		"tiny:q4_K_M":              "tiny_q4_K_M",
-		"mmlu:a,b":                 "mmlu_a_b",
-		"../..":                    "x",
+// TestRunRetries: --retries 0 is one attempt, the default three more; the result
+// records the number asked for.
+func TestRunRetries(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		attempts int
+	}{
+		{[]string{"--retries", "0"}, 1},
+		{[]string{"--retries", "1"}, 2},
+		{nil, 4},
 	} {
-		if got := slug(in); got != want {
-			t.Errorf("slug(%q) = %q, want %q", in, got, want)
+		_, hs := vllmtest.Start(t, vllmtest.Options{Answer: seedAnswers(t, 0),
+			Faults: func(n int, req vllmtest.ChatRequest) vllmtest.Fault { return vllmtest.Fault500 }})
+		out := filepath.Join(t.TempDir(), "r.json")
+		args := append([]string{"run", "--base-url", hs.URL, "--out", out, "--limit", "1", "--quiet"}, tc.args...)
+		code, _, stderr := invoke(t, args...)
+		if code != 1 {
+			t.Fatalf("%v: exit %d, want 1 (every request failed): %s", tc.args, code, stderr)
 		}
+		f, err := result.Read(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Items[0].Attempts; got != tc.attempts || f.Params.Retries != tc.attempts-1 {
+			t.Errorf("%v: %d attempts, params.retries %d; want %d and %d", tc.args, got, f.Params.Retries, tc.attempts, tc.attempts-1)
+		}
+	}
+	if code, _, stderr := invoke(t, "run", "--retries", "-1"); code != 2 || !strings.Contains(stderr, "--retries: must be at least 0") {
+		t.Errorf("--retries -1: %d %q", code, stderr)
 	}
 }
 

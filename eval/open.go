@@ -1,0 +1,75 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/quanteval/quanteval/datasets"
+	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/hub"
+)
+
+// InputError is an error in what the user gave: an option, an eval-set spec or
+// line, a journal made for another run. The command exits with status 2.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputError(err error) error { return &InputError{err} }
+
+// OpenSet opens the eval set of o: a standard data set (gsm8k, mmlu[:SUBJECTS],
+// hf:ORG/NAME, a local .parquet or hub-schema file with a task), builtin:NAME or a
+// JSONL file. A download shows its progress on progress (nil: none).
+func OpenSet(ctx context.Context, o Options, progress io.Writer) (*evalset.Set, error) {
+	set, ok, err := openStandard(ctx, o, progress)
+	if err != nil || ok {
+		return set, err
+	}
+	if set, err = evalset.Open(o.Evalset); err != nil {
+		var se *evalset.SyntaxError
+		if errors.As(err, &se) || errors.Is(err, os.ErrNotExist) || strings.HasPrefix(o.Evalset, evalset.BuiltinPrefix) {
+			return nil, inputError(err)
+		}
+		return nil, err
+	}
+	if o.Sample > 0 || o.Fewshot > 0 || o.Task != "" {
+		return nil, inputError(fmt.Errorf("--sample, --fewshot and --task apply to standard data sets, not to %s", o.Evalset))
+	}
+	return set, nil
+}
+
+// openStandard opens the standard data sets; ok is false for other specs.
+func openStandard(ctx context.Context, o Options, progress io.Writer) (*evalset.Set, bool, error) {
+	cfg := hub.ConfigFromEnv()
+	cfg.Progress = progress
+	set, ok, err := datasets.Open(ctx, o.Evalset, datasets.Options{
+		Task:        o.Task,
+		Limit:       o.Limit,
+		Sample:      o.Sample,
+		SampleSeed:  o.SampleSeed,
+		Fewshot:     o.Fewshot,
+		Revision:    o.Revision,
+		FewshotFile: o.FewshotFile,
+		Hub:         hub.New(cfg),
+	})
+	if err != nil {
+		// What the hub or the network failed at is the run failing (exit 1); anything
+		// else is the input: a schema, an option, a missing file or cache entry, a
+		// repo or split that does not exist (exit 2).
+		var he *hub.StatusError
+		var ue *url.Error
+		if errors.As(err, &he) && (he.StatusCode >= 500 || he.StatusCode == http.StatusTooManyRequests) ||
+			errors.As(err, &ue) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, true, err
+		}
+		return nil, true, inputError(err)
+	}
+	return set, ok, nil
+}

@@ -1,0 +1,123 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/quanteval/quanteval/client"
+	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/result"
+	"github.com/quanteval/quanteval/run"
+)
+
+// Output says where an evaluation's result goes and how it is shown.
+type Output struct {
+	// Path is the result file; "" names it results/EVALSET__MODEL.json; "-" writes
+	// the result to Stdout.
+	Path     string
+	Resume   bool      // continue from the journal beside Path
+	Progress io.Writer // the progress display and download progress (nil: none)
+	Stdout   io.Writer // receives the result when Path is "-"
+	Tool     string    // written into the result: "quanteval VERSION"
+	// StopNow, when closed (a second Ctrl-C), drops the requests in flight at once.
+	StopNow <-chan struct{}
+}
+
+// Run carries out the evaluation o asks for: it checks the options, opens the eval
+// set and applies its own defaults, resolves the model from the server's list,
+// names the result file and runs the evaluation. The result is returned, and
+// written, even when the run failed or was interrupted.
+//
+// Errors in the options or the input are *InputError; an interruption wraps
+// context.Canceled.
+func Run(ctx context.Context, o Options, out Output) (*result.File, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	set, err := OpenSet(ctx, o, out.Progress)
+	if err != nil {
+		return nil, err
+	}
+	cfg := o.config(set)
+	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries})
+	if err != nil {
+		return nil, inputError(err)
+	}
+	if cfg.Model, err = c.ResolveModel(ctx, cfg.Model); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	cfg.Out = out.Path
+	if cfg.Out == "" {
+		cfg.Out = ResultPath(set.Name, cfg.Model)
+	}
+	cfg.Resume, cfg.Stdout, cfg.Progress, cfg.Tool, cfg.Hurry = out.Resume, out.Stdout, out.Progress, out.Tool, out.StopNow
+	f, err := run.EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
+	switch {
+	case err != nil && errors.Is(err, context.Canceled):
+		return f, fmt.Errorf("interrupted: %w (partial result in %s; continue with --resume)", err, cfg.Out)
+	case errors.Is(err, run.ErrJournalMismatch):
+		return f, inputError(err)
+	}
+	return f, err
+}
+
+// config is the runner's configuration of o on set: the set's own max_tokens and
+// system message apply unless o gives them, and a standard data set sends no system
+// message by default (its prompts ask for reasoning, which "final answer only"
+// would contradict).
+func (o Options) config(set *evalset.Set) run.Config {
+	cfg := run.Config{
+		BaseURL:     o.BaseURL,
+		Model:       o.Model,
+		Concurrency: o.Concurrency,
+		MaxTokens:   o.MaxTokens,
+		Temperature: o.Temperature,
+		Timeout:     o.Timeout,
+		Retries:     o.Retries,
+		Seed:        o.Seed,
+		System:      o.System,
+		ExtraBody:   o.ExtraBody,
+		Limit:       o.Limit,
+		Logprobs:    o.Logprobs,
+	}
+	if cfg.MaxTokens == 0 {
+		cfg.MaxTokens = DefaultMaxTokens
+		if set.MaxTokens > 0 {
+			cfg.MaxTokens = set.MaxTokens
+		}
+	}
+	if cfg.System == nil && set.System != nil {
+		cfg.System = set.System
+	}
+	if cfg.System == nil && set.Source != nil {
+		none := ""
+		cfg.System = &none
+	}
+	if o.APIKeyEnv != "" {
+		cfg.APIKey = os.Getenv(o.APIKeyEnv)
+	}
+	return cfg
+}
+
+// ResultPath is the default result file of a run of set on model:
+// results/EVALSET__MODEL.json, each name made safe as a file name.
+func ResultPath(set, model string) string {
+	return filepath.Join("results", slug(set)+"__"+slug(model)+".json")
+}
+
+var slugRE = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// slug makes a name safe as a file name: "Qwen/Qwen3-32B" -> "Qwen_Qwen3-32B".
+func slug(s string) string {
+	s = strings.Trim(slugRE.ReplaceAllString(s, "_"), "_.")
+	if s == "" {
+		return "x"
+	}
+	return s
+}
