@@ -600,3 +600,23 @@ func TestHurryEndsTheGrace(t *testing.T) {
 		t.Fatal("the hurry did not end the grace")
 	}
 }
+
+// TestLimitLeavesTheSetAlone: --limit applies to the run, not to the caller's set,
+// which a matrix reuses for the next variant.
+func TestLimitLeavesTheSetAlone(t *testing.T) {
+	set := suite(t)
+	n, first := len(set.Items), set.Items[0].ID
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set)})
+	cfg := config(hs.URL, "")
+	cfg.Limit = 3
+	f, err := Evaluate(context.Background(), cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Items) != 3 || f.Evalset.Count != 3 {
+		t.Fatalf("the run evaluated %d items (count %d), want 3", len(f.Items), f.Evalset.Count)
+	}
+	if len(set.Items) != n || set.Items[0].ID != first {
+		t.Fatalf("the caller's set has %d items, want %d", len(set.Items), n)
+	}
+}
