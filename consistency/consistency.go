@@ -4,9 +4,8 @@
 // falls and, with per-token log-probabilities, the KL divergence between the two
 // next-token distributions and how often their top-1 tokens agree.
 //
-// It is pure arithmetic on result files and their log-probability side files, plus
-// Freeze, which turns a reference run into an eval set whose expected answers are
-// the reference's outputs, so that later variants can be held against it.
+// It is pure arithmetic on result files and their log-probability side files (turning
+// a reference run into an eval set is package freeze).
 //
 // Decisions:
 //
