@@ -20,6 +20,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/quanteval/quanteval/redact"
 )
 
 // Client talks to one server. It is safe for concurrent use.
@@ -71,10 +73,10 @@ func New(baseURL string, opt Options) (*Client, error) {
 func ParseBaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil {
-		return nil, fmt.Errorf("base URL %q: invalid URL", Redact(s))
+		return nil, fmt.Errorf("base URL %q: invalid URL", redact.URL(s))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q: want http://HOST:PORT or https://...", Redact(s))
+		return nil, fmt.Errorf("base URL %q: want http://HOST:PORT or https://...", redact.URL(s))
 	}
 	p := strings.TrimRight(u.Path, "/")
 	if !strings.HasSuffix(p, "/v1") {
@@ -83,20 +85,6 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	u.Path = p
 	u.RawQuery, u.Fragment = "", ""
 	return u, nil
-}
-
-// Redact hides a password in a URL (http://user:xxxxx@host/) so that it can be
-// written to a result or a log; a string that is not a URL is returned as it is
-// unless it holds an "@", whose left side is hidden.
-func Redact(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err == nil {
-		return u.Redacted()
-	}
-	if i := strings.LastIndex(s, "@"); i >= 0 {
-		return "xxxxx" + s[i:]
-	}
-	return s
 }
 
 // BaseURL returns the /v1 root this client talks to.

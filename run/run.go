@@ -13,6 +13,7 @@ import (
 
 	"github.com/quanteval/quanteval/client"
 	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/score"
 )
@@ -363,7 +364,7 @@ func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
 		Schema:  result.Schema,
 		Tool:    cfg.Tool,
 		Model:   cfg.Model,
-		BaseURL: client.Redact(cfg.BaseURL),
+		BaseURL: redact.URL(cfg.BaseURL),
 		Server:  result.ServerInfo{Version: serverVersion},
 		Evalset: result.Evalset{Name: set.Name, Path: set.Path, SHA256: set.SHA256, Count: len(set.Items)},
 		Params: result.Params{Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Concurrency: cfg.Concurrency,
