@@ -452,15 +452,20 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
+// TestRetryPolicy: a download waits as a chat request does (client.Backoff): the
+// hub's Retry-After when it sent one, else backoff less up to 25% jitter.
 func TestRetryPolicy(t *testing.T) {
-	for status, want := range map[int]bool{200: false, 401: false, 404: false, 408: true, 429: true, 500: true, 503: true} {
-		if got := shouldRetry(status); got != want {
-			t.Errorf("shouldRetry(%d) = %t", status, got)
-		}
+	if got := retryDelay(&StatusError{StatusCode: 429, RetryAfter: 3 * time.Second}, 0); got != 3*time.Second {
+		t.Errorf("retryDelay with Retry-After 3s = %v", got)
 	}
-	for attempt, want := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second} {
-		if got := retryDelay(attempt); got != want {
-			t.Errorf("retryDelay(%d) = %v, want %v", attempt, got, want)
+	se := New(Config{}).statusError(&http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"2"}}}, "r/d", "main", "")
+	if se.RetryAfter != 2*time.Second {
+		t.Errorf("a 429 with Retry-After: 2 reads as a wait of %v", se.RetryAfter)
+	}
+	for attempt, base := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second} {
+		got := retryDelay(errors.New("connection reset"), attempt)
+		if got > base || got < base*3/4 {
+			t.Errorf("retryDelay(attempt %d) = %v, want within [%v, %v]", attempt, got, base*3/4, base)
 		}
 	}
 }
