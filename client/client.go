@@ -45,7 +45,7 @@ type Options struct {
 
 // New returns a client for baseURL, given with or without a trailing /v1.
 func New(baseURL string, opt Options) (*Client, error) {
-	u, err := ParseBaseURL(baseURL)
+	u, err := parseBaseURL(baseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +69,8 @@ func New(baseURL string, opt Options) (*Client, error) {
 	return c, nil
 }
 
-// ParseBaseURL normalises a server address to its /v1 root.
-func ParseBaseURL(s string) (*url.URL, error) {
+// parseBaseURL normalises a server address to its /v1 root.
+func parseBaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil {
 		return nil, fmt.Errorf("base URL %q: invalid URL", redact.URL(s))

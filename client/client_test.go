@@ -22,14 +22,14 @@ func TestParseBaseURL(t *testing.T) {
 		{"https://proxy.example/llm", "https://proxy.example/llm/v1"},
 		{" http://h:1/v1?x=1 ", "http://h:1/v1"},
 	} {
-		u, err := ParseBaseURL(tc.in)
+		u, err := parseBaseURL(tc.in)
 		if err != nil || u.String() != tc.want {
-			t.Errorf("ParseBaseURL(%q) = %v, %v; want %s", tc.in, u, err, tc.want)
+			t.Errorf("parseBaseURL(%q) = %v, %v; want %s", tc.in, u, err, tc.want)
 		}
 	}
 	for _, bad := range []string{"", "127.0.0.1:8000", "ftp://h/", "http://"} {
-		if _, err := ParseBaseURL(bad); err == nil {
-			t.Errorf("ParseBaseURL(%q): no error", bad)
+		if _, err := parseBaseURL(bad); err == nil {
+			t.Errorf("parseBaseURL(%q): no error", bad)
 		}
 	}
 }

@@ -153,18 +153,6 @@ func New(cfg Config) *Client {
 	return c
 }
 
-// NewFromEnv is New(ConfigFromEnv()).
-func NewFromEnv() *Client { return New(ConfigFromEnv()) }
-
-// CacheDir is the hub cache the client reads and writes.
-func (c *Client) CacheDir() string { return c.cacheDir }
-
-// Offline reports whether the client only reads the cache.
-func (c *Client) Offline() bool { return c.offline }
-
-// Endpoint is the hub's base URL.
-func (c *Client) Endpoint() string { return c.endpoint }
-
 // String describes the client without its token.
 func (c *Client) String() string {
 	auth := "no token"

@@ -52,7 +52,7 @@ type Server struct {
 	argv     []string
 	url      string
 	cmd      *exec.Cmd
-	logStart int64 // where this start's output begins in the log
+	logStart int64          // where this start's output begins in the log
 	client   *http.Client   // the readiness polls
 	api      *client.Client // the model list and the version, as a run asks for them
 
@@ -129,9 +129,6 @@ func Start(spec Spec) (*Server, error) {
 	}()
 	return s, nil
 }
-
-// Command is the command line that started the server (nil for an external one).
-func (s *Server) Command() []string { return s.argv }
 
 // URL is the base URL of the server's API, without /v1.
 func (s *Server) URL() string { return s.url }

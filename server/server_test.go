@@ -438,8 +438,8 @@ func TestExternal(t *testing.T) {
 	if err := s.WaitReady(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if s.PID() != 0 || s.Command() != nil || s.URL() != hs.URL {
-		t.Errorf("external: pid %d, command %q, url %q", s.PID(), s.Command(), s.URL())
+	if s.PID() != 0 || s.argv != nil || s.URL() != hs.URL {
+		t.Errorf("external: pid %d, command %q, url %q", s.PID(), s.argv, s.URL())
 	}
 	if err := s.Stop(context.Background()); err != nil {
 		t.Error(err)
