@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -19,9 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/quanteval/quanteval/internal/golden"
+)
 
 // The types a client would decode into; pointers tell null from a value.
 type chatResponse struct {
@@ -822,21 +820,7 @@ func TestGolden(t *testing.T) {
 		var pretty bytes.Buffer
 		json.Indent(&pretty, got, "", "  ")
 		pretty.WriteByte('\n')
-		path := filepath.Join("testdata", name)
-		if *update {
-			if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if !bytes.Equal(pretty.Bytes(), want) {
-			os.WriteFile(path+".got", pretty.Bytes(), 0o644)
-			t.Errorf("%s differs from the golden file; got written to %s.got", name, path)
-		}
+		golden.Check(t, filepath.Join("testdata", name), pretty.Bytes())
 	}
 }
 
