@@ -18,25 +18,12 @@ import (
 	"github.com/quanteval/quanteval/internal/vllmtest"
 )
 
-var fakeVLLM string // the stand-in `vllm` binary, built once by TestMain
-
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeOllamaEnv) == "1" {
 		fakeOllama() // this binary is the child: see ollama_test.go
 		return
 	}
-	dir, err := os.MkdirTemp("", "fakevllm")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if fakeVLLM, err = testenv.BuildFakeVLLM(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testenv.Main(m))
 }
 
 var freePort = testenv.FreePort
@@ -51,7 +38,7 @@ func fakeSpec(t *testing.T, model string, env map[string]string) Spec {
 	env["FAKEVLLM_PIDS"] = filepath.Join(dir, "pids")
 	return Spec{
 		Kind:         KindVLLM,
-		Command:      []string{fakeVLLM, "serve"},
+		Command:      []string{testenv.FakeVLLM(t), "serve"},
 		Model:        model,
 		Host:         "127.0.0.1",
 		Port:         freePort(t),
@@ -226,7 +213,7 @@ func TestStartReadyStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"----- quanteval ", "starting: " + fakeVLLM + " serve test/BF16 --host 127.0.0.1 --port " + strconv.Itoa(spec.Port) + " --max-model-len 4096",
+		"----- quanteval ", "starting: " + testenv.FakeVLLM(t) + " serve test/BF16 --host 127.0.0.1 --port " + strconv.Itoa(spec.Port) + " --max-model-len 4096",
 		"Starting vLLM API server 0 on http://127.0.0.1:" + strconv.Itoa(spec.Port),
 		"received interrupt",
 	} {
