@@ -234,17 +234,17 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *jou
 
 // requestContext is the context the requests run on: a stop ends the feed at once but
 // gives the requests in flight cfg.Grace to finish, so their answers are kept; closing
-// cfg.Hurry ends the grace at once. The cancel func ends it all.
+// cfg.StopNow ends the grace at once. The cancel func ends it all.
 func requestContext(ctx context.Context, cfg Config) (context.Context, context.CancelFunc) {
 	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
 	stopGrace := context.AfterFunc(ctx, func() {
 		t := time.AfterFunc(cfg.Grace, cancelReqs)
 		context.AfterFunc(reqCtx, func() { t.Stop() })
 	})
-	if cfg.Hurry != nil {
+	if cfg.StopNow != nil {
 		go func() { // ends with the run: reqCtx is cancelled on return
 			select {
-			case <-cfg.Hurry:
+			case <-cfg.StopNow:
 				cancelReqs()
 			case <-reqCtx.Done():
 			}

@@ -372,15 +372,15 @@ func TestStalledResponseTimesOutAndRetries(t *testing.T) {
 	}
 }
 
-func TestHurryEndsTheGrace(t *testing.T) {
+func TestStopNowEndsTheGrace(t *testing.T) {
 	set := suite(t)
 	set.Limit(4)
 	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set), Faults: func(int, vllmtest.ChatRequest) vllmtest.Fault { return vllmtest.FaultStall }})
 	ctx, cancel := context.WithCancel(context.Background())
-	hurry := make(chan struct{})
+	stopNow := make(chan struct{})
 	cfg := config(hs.URL, filepath.Join(t.TempDir(), "r.json"))
-	cfg.Grace, cfg.Timeout = time.Hour, time.Hour // only the hurry can end them
-	cfg.Hurry = hurry
+	cfg.Grace, cfg.Timeout = time.Hour, time.Hour // only StopNow can end them
+	cfg.StopNow = stopNow
 	done := make(chan error, 1)
 	go func() {
 		_, err := Evaluate(ctx, cfg, set)
@@ -397,14 +397,14 @@ func TestHurryEndsTheGrace(t *testing.T) {
 		t.Fatalf("returned during the grace: %v", err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	close(hurry) // the second
+	close(stopNow) // the second
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v, want canceled", err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the hurry did not end the grace")
+		t.Fatal("StopNow did not end the grace")
 	}
 }
 

@@ -182,7 +182,7 @@ func evaluate(ctx context.Context, o evalOptions, out string, resume bool, progr
 	}
 	cfg.Out, cfg.Resume, cfg.Stdout = out, resume, stdout
 	cfg.Progress = progress
-	cfg.Hurry = hurryOf(ctx)
+	cfg.StopNow = hurryOf(ctx)
 	cfg.Tool = "quanteval " + version
 	f, err := run.EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
 	switch {
