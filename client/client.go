@@ -5,7 +5,9 @@
 // SDKs smooth over: both field names vLLM has used for reasoning (reasoning,
 // reasoning_content), both error shapes it has used, an arbitrary extra body merged
 // into each request, and a retry policy whose every decision is visible and tested.
-// The policy is two pure functions (shouldRetry, retryDelay) and a context-aware wait.
+// The policy is two pure functions (shouldRetry, retryDelay) and a context-aware wait;
+// RetryableStatus, RetryAfter, Backoff and Sleep give it to the house's other HTTP
+// clients (hub downloads), so that every retry waits alike.
 package client
 
 import (

@@ -22,6 +22,10 @@
 //     prepare commands. OLLAMA_NUM_PARALLEL is left as the user gives it: 1 (the
 //     default of v0.17) answers one request at a time, which keeps greedy outputs
 //     deterministic; more lets requests share a batch.
+//   - What the API says (the model list, the version) is asked through package
+//     client, as a run asks it; secrets in command lines, environments and URLs are
+//     hidden by package redact. This package adds neither a second HTTP reading of
+//     the API nor a second set of secret rules.
 package server
 
 import (
