@@ -5,7 +5,9 @@
 // SDKs smooth over: both field names vLLM has used for reasoning (reasoning,
 // reasoning_content), both error shapes it has used, an arbitrary extra body merged
 // into each request, and a retry policy whose every decision is visible and tested.
-// The policy is two pure functions (shouldRetry, retryDelay) and a context-aware wait.
+// The policy is two pure functions (shouldRetry, retryDelay) and a context-aware wait;
+// RetryableStatus, RetryAfter, Backoff and Sleep give it to the house's other HTTP
+// clients (hub downloads), so that every retry waits alike.
 package client
 
 import (
@@ -20,6 +22,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/quanteval/quanteval/redact"
 )
 
 // Client talks to one server. It is safe for concurrent use.
@@ -43,7 +47,7 @@ type Options struct {
 
 // New returns a client for baseURL, given with or without a trailing /v1.
 func New(baseURL string, opt Options) (*Client, error) {
-	u, err := ParseBaseURL(baseURL)
+	u, err := parseBaseURL(baseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -62,14 +66,14 @@ func New(baseURL string, opt Options) (*Client, error) {
 	return c, nil
 }
 
-// ParseBaseURL normalises a server address to its /v1 root.
-func ParseBaseURL(s string) (*url.URL, error) {
+// parseBaseURL normalises a server address to its /v1 root.
+func parseBaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil {
-		return nil, fmt.Errorf("base URL %q: invalid URL", Redact(s))
+		return nil, fmt.Errorf("base URL %q: invalid URL", redact.URL(s))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q: want http://HOST:PORT or https://...", Redact(s))
+		return nil, fmt.Errorf("base URL %q: want http://HOST:PORT or https://...", redact.URL(s))
 	}
 	p := strings.TrimRight(u.Path, "/")
 	if !strings.HasSuffix(p, "/v1") {
@@ -78,20 +82,6 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	u.Path = p
 	u.RawQuery, u.Fragment = "", ""
 	return u, nil
-}
-
-// Redact hides a password in a URL (http://user:xxxxx@host/) so that it can be
-// written to a result or a log; a string that is not a URL is returned as it is
-// unless it holds an "@", whose left side is hidden.
-func Redact(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err == nil {
-		return u.Redacted()
-	}
-	if i := strings.LastIndex(s, "@"); i >= 0 {
-		return "xxxxx" + s[i:]
-	}
-	return s
 }
 
 // BaseURL returns the /v1 root this client talks to.

@@ -22,14 +22,14 @@ func TestParseBaseURL(t *testing.T) {
 		{"https://proxy.example/llm", "https://proxy.example/llm/v1"},
 		{" http://h:1/v1?x=1 ", "http://h:1/v1"},
 	} {
-		u, err := ParseBaseURL(tc.in)
+		u, err := parseBaseURL(tc.in)
 		if err != nil || u.String() != tc.want {
-			t.Errorf("ParseBaseURL(%q) = %v, %v; want %s", tc.in, u, err, tc.want)
+			t.Errorf("parseBaseURL(%q) = %v, %v; want %s", tc.in, u, err, tc.want)
 		}
 	}
 	for _, bad := range []string{"", "127.0.0.1:8000", "ftp://h/", "http://"} {
-		if _, err := ParseBaseURL(bad); err == nil {
-			t.Errorf("ParseBaseURL(%q): no error", bad)
+		if _, err := parseBaseURL(bad); err == nil {
+			t.Errorf("parseBaseURL(%q): no error", bad)
 		}
 	}
 }
@@ -295,3 +295,32 @@ func TestVersion(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// TestExportedPolicy: the policy other HTTP clients use is the one Chat uses.
+func TestExportedPolicy(t *testing.T) {
+	for code, want := range map[int]bool{200: false, 400: false, 401: false, 404: false, 408: true, 429: true, 500: true, 503: true} {
+		if got := RetryableStatus(code); got != want {
+			t.Errorf("RetryableStatus(%d) = %v", code, got)
+		}
+	}
+	if got := RetryAfter(http.Header{"Retry-After": {"3"}}); got != 3*time.Second {
+		t.Errorf("RetryAfter = %v, want 3s", got)
+	}
+	if got := Backoff(7*time.Second, 3); got != 7*time.Second {
+		t.Errorf("Backoff with a Retry-After = %v, want 7s", got)
+	}
+	for _, tc := range []struct {
+		attempt int
+		base    time.Duration // the wait before jitter takes up to a quarter off
+	}{{0, 500 * time.Millisecond}, {1, time.Second}, {5, 16 * time.Second}, {6, 30 * time.Second}, {40, 30 * time.Second}} {
+		got := Backoff(0, tc.attempt)
+		if got > tc.base || got < tc.base*3/4 {
+			t.Errorf("Backoff(0, %d) = %v, want within [%v, %v]", tc.attempt, got, tc.base*3/4, tc.base)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, time.Hour); err != context.Canceled {
+		t.Errorf("Sleep on a cancelled context = %v", err)
+	}
+}

@@ -25,7 +25,7 @@ const (
 func shouldRetry(err error) bool {
 	var se *StatusError
 	if errors.As(err, &se) {
-		return se.StatusCode == http.StatusTooManyRequests || se.StatusCode == http.StatusRequestTimeout || se.StatusCode >= 500
+		return RetryableStatus(se.StatusCode)
 	}
 	if errors.Is(err, context.Canceled) {
 		return false
@@ -43,13 +43,43 @@ func shouldRetry(err error) bool {
 // to 25% jitter (j in [0,1)) so that many workers do not retry in step.
 func retryDelay(err error, attempt int, j float64) time.Duration {
 	var se *StatusError
-	if errors.As(err, &se) && se.RetryAfter > 0 {
-		return min(se.RetryAfter, retryAfterMax)
+	if errors.As(err, &se) {
+		return backoff(se.RetryAfter, attempt, j)
+	}
+	return backoff(0, attempt, j)
+}
+
+func backoff(retryAfter time.Duration, attempt int, j float64) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, retryAfterMax)
 	}
 	d := retryBase << min(attempt, 10)
 	d = min(d, retryMax)
 	return d - time.Duration(float64(d)*0.25*j)
 }
+
+// The policy for other HTTP clients of the house (hub downloads), so that every
+// retry waits alike.
+
+// RetryableStatus reports whether an HTTP answer with this status is worth another
+// attempt: 429, 408 and any 5xx.
+func RetryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500
+}
+
+// RetryAfter is the wait an answer's headers ask for (Retry-After-Ms, or Retry-After
+// as seconds or an HTTP date); 0 when they ask for none.
+func RetryAfter(h http.Header) time.Duration { return parseRetryAfter(h, time.Now()) }
+
+// Backoff is how long to wait before attempt+1 (attempt counts from 0): retryAfter
+// when the server asked for a wait (capped at 5 minutes), else 0.5s * 2^attempt capped
+// at 30s, less up to 25% jitter.
+func Backoff(retryAfter time.Duration, attempt int) time.Duration {
+	return backoff(retryAfter, attempt, jitter())
+}
+
+// Sleep waits d, or until ctx ends (then it returns ctx.Err()).
+func Sleep(ctx context.Context, d time.Duration) error { return sleepCtx(ctx, d) }
 
 // parseRetryAfter reads Retry-After-Ms, or Retry-After as seconds or an HTTP date.
 func parseRetryAfter(h http.Header, now time.Time) time.Duration {

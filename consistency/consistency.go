@@ -4,9 +4,8 @@
 // falls and, with per-token log-probabilities, the KL divergence between the two
 // next-token distributions and how often their top-1 tokens agree.
 //
-// It is pure arithmetic on result files and their log-probability side files, plus
-// Freeze, which turns a reference run into an eval set whose expected answers are
-// the reference's outputs, so that later variants can be held against it.
+// It is pure arithmetic on result files and their log-probability side files (turning
+// a reference run into an eval set is package freeze).
 //
 // Decisions:
 //
@@ -119,9 +118,7 @@ func Compare(ref, variant *result.File, refLP, varLP map[string][]result.TokenLo
 	for i := range variant.Items {
 		byID[variant.Items[i].ID] = &variant.Items[i]
 	}
-	var prefixChars, prefixTokens, divTokens []int
-	var kls []float64
-	agree := 0
+	var acc accumulator
 	for i := range ref.Items {
 		r := &ref.Items[i]
 		v, ok := byID[r.ID]
@@ -140,42 +137,60 @@ func Compare(ref, variant *result.File, refLP, varLP map[string][]result.TokenLo
 		} else {
 			m.FirstDivergence.Chars = append(m.FirstDivergence.Chars, it.PrefixChars)
 		}
-		prefixChars = append(prefixChars, it.PrefixChars)
-
+		acc.prefixChars = append(acc.prefixChars, it.PrefixChars)
 		rt, rok := refLP[r.ID]
 		vt, vok := varLP[r.ID]
 		if rok && vok {
-			it.PrefixTokens = commonPrefixTokens(rt, vt)
-			prefixTokens = append(prefixTokens, it.PrefixTokens)
-			if !it.Identical {
-				divTokens = append(divTokens, it.PrefixTokens)
-			}
-			var sum float64
-			for _, pos := range sharedPositions(rt, vt, it.PrefixTokens) {
-				kl, ok := KL(rt[pos].Top, vt[pos].Top)
-				if !ok {
-					continue
-				}
-				kls = append(kls, kl)
-				sum += kl
-				it.KLPositions++
-				if top1(rt[pos].Top) == top1(vt[pos].Top) {
-					agree++
-				}
-			}
-			if it.KLPositions > 0 {
-				it.KLMean = sum / float64(it.KLPositions)
-			}
+			acc.addTokens(&it, rt, vt)
 		}
 		m.PerItem = append(m.PerItem, it)
 	}
+	acc.summarise(&m)
+	return m
+}
+
+// accumulator gathers the per-item figures Compare summarises.
+type accumulator struct {
+	prefixChars, prefixTokens, divTokens []int
+	kls                                  []float64
+	agree                                int // positions whose top-1 tokens agree
+}
+
+// addTokens fills in it's token prefix and KL figures from the two items' tokens and
+// keeps them for the summary.
+func (a *accumulator) addTokens(it *ItemMetrics, rt, vt []result.TokenLogprob) {
+	it.PrefixTokens = commonPrefixTokens(rt, vt)
+	a.prefixTokens = append(a.prefixTokens, it.PrefixTokens)
+	if !it.Identical {
+		a.divTokens = append(a.divTokens, it.PrefixTokens)
+	}
+	var sum float64
+	for _, pos := range sharedPositions(rt, vt, it.PrefixTokens) {
+		kl, ok := KL(rt[pos].Top, vt[pos].Top)
+		if !ok {
+			continue
+		}
+		a.kls = append(a.kls, kl)
+		sum += kl
+		it.KLPositions++
+		if top1(rt[pos].Top) == top1(vt[pos].Top) {
+			a.agree++
+		}
+	}
+	if it.KLPositions > 0 {
+		it.KLMean = sum / float64(it.KLPositions)
+	}
+}
+
+// summarise fills in m's shares, means, first divergence and KL statistics.
+func (a *accumulator) summarise(m *Metrics) {
 	if m.Items > 0 {
 		m.IdenticalShare = float64(m.Identical) / float64(m.Items)
-		m.MeanPrefixChars = meanInts(prefixChars)
+		m.MeanPrefixChars = meanInts(a.prefixChars)
 	}
-	m.TokenItems = len(prefixTokens)
-	if len(prefixTokens) > 0 {
-		x := meanInts(prefixTokens)
+	m.TokenItems = len(a.prefixTokens)
+	if len(a.prefixTokens) > 0 {
+		x := meanInts(a.prefixTokens)
 		m.MeanPrefixTokens = &x
 	}
 
@@ -186,15 +201,15 @@ func Compare(ref, variant *result.File, refLP, varLP map[string][]result.TokenLo
 		d.MeanChars = meanInts(d.Chars)
 		d.MedianChars = quantile(floats(d.Chars), 0.5)
 	}
-	d.TokenItems = len(divTokens)
-	if len(divTokens) > 0 {
-		sort.Ints(divTokens)
-		mean, median := meanInts(divTokens), quantile(floats(divTokens), 0.5)
-		d.MeanTokens, d.MedianTokens, d.Tokens = &mean, &median, divTokens
+	d.TokenItems = len(a.divTokens)
+	if len(a.divTokens) > 0 {
+		sort.Ints(a.divTokens)
+		mean, median := meanInts(a.divTokens), quantile(floats(a.divTokens), 0.5)
+		d.MeanTokens, d.MedianTokens, d.Tokens = &mean, &median, a.divTokens
 	}
 
-	if len(kls) > 0 {
-		s := &KLStats{Positions: len(kls), Top1Agreement: float64(agree) / float64(len(kls))}
+	if kls := a.kls; len(kls) > 0 {
+		s := &KLStats{Positions: len(kls), Top1Agreement: float64(a.agree) / float64(len(kls))}
 		for _, x := range kls {
 			s.Mean += x
 			s.Max = math.Max(s.Max, x)
@@ -204,7 +219,6 @@ func Compare(ref, variant *result.File, refLP, varLP map[string][]result.TokenLo
 		s.P95 = quantile(kls, 0.95)
 		m.KL = s
 	}
-	return m
 }
 
 // LoadLogprobs reads the side file a result names in "logprobs_file", relative to the

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,10 +14,9 @@ import (
 
 	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/hub"
+	"github.com/quanteval/quanteval/internal/golden"
 	"github.com/quanteval/quanteval/internal/hubtest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var mmluSubjects = []string{"abstract_algebra", "anatomy", "college_physics"}
 
@@ -68,28 +66,15 @@ func roles(msgs []evalset.Message) string {
 	return strings.Join(r, ",")
 }
 
-// golden compares the items as JSONL with testdata/NAME.jsonl.
-func golden(t *testing.T, name string, items []evalset.Item) {
+// goldenItems compares the items as JSONL with testdata/NAME.jsonl.
+func goldenItems(t *testing.T, name string, items []evalset.Item) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := evalset.WriteJSONL(&buf, items); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join("testdata", name+".jsonl")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		got := path + ".got"
-		_ = os.WriteFile(got, buf.Bytes(), 0o644)
-		t.Errorf("items differ from %s; see %s", path, got)
-	}
+	golden.Check(t, path, buf.Bytes())
 	// What we produce must be a valid quanteval eval set.
 	if _, err := evalset.Parse(path, buf.Bytes()); err != nil {
 		t.Errorf("items do not parse as an eval set: %v", err)
@@ -120,7 +105,7 @@ func TestOpenGSM8K(t *testing.T) {
 	if *set.Source != want {
 		t.Errorf("source %+v\nwant   %+v", *set.Source, want)
 	}
-	golden(t, "gsm8k_fewshot2", set.Items)
+	goldenItems(t, "gsm8k_fewshot2", set.Items)
 
 	// A second run, without a hub client, reads the cache and makes no request.
 	s.ResetRequests()
@@ -132,7 +117,7 @@ func TestOpenGSM8K(t *testing.T) {
 	if zero.SHA256 == set.SHA256 || len(zero.Items[0].Messages) != 1 {
 		t.Errorf("zero-shot: same hash as few-shot, or %d messages", len(zero.Items[0].Messages))
 	}
-	golden(t, "gsm8k_zeroshot", zero.Items[:1])
+	goldenItems(t, "gsm8k_zeroshot", zero.Items[:1])
 }
 
 func TestOpenMMLU(t *testing.T) {
@@ -158,7 +143,7 @@ func TestOpenMMLU(t *testing.T) {
 	if set.Source.Config != "all" || set.Source.Revision != hubtest.MMLUCommit || set.Source.File != "all/test-00000-of-00001.parquet" {
 		t.Errorf("source %+v", set.Source)
 	}
-	golden(t, "mmlu_fewshot2", set.Items[4:])
+	goldenItems(t, "mmlu_fewshot2", set.Items[4:])
 
 	// Subjects from the options add to the spec's; an unknown one lists the rest.
 	both := open(t, "mmlu", Options{Hub: c, Subjects: []string{"anatomy,college_physics"}})

@@ -56,7 +56,7 @@ func Run(ctx context.Context, o Options, out Output) (*result.File, error) {
 	if cfg.Out == "" {
 		cfg.Out = ResultPath(set.Name, cfg.Model)
 	}
-	cfg.Resume, cfg.Stdout, cfg.Progress, cfg.Tool, cfg.Hurry = out.Resume, out.Stdout, out.Progress, out.Tool, out.StopNow
+	cfg.Resume, cfg.Stdout, cfg.Progress, cfg.Tool, cfg.StopNow = out.Resume, out.Stdout, out.Progress, out.Tool, out.StopNow
 	f, err := run.EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):

@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quanteval/quanteval/client"
 )
 
 // DownloadDataset makes sure the files of a data-set repo that match the first of
@@ -157,6 +159,7 @@ func (c *Client) statusError(resp *http.Response, repo, rev, file string) *Statu
 		StatusCode: resp.StatusCode,
 		Code:       resp.Header.Get("X-Error-Code"),
 		Message:    c.redact(resp.Header.Get("X-Error-Message")),
+		RetryAfter: client.RetryAfter(resp.Header),
 		Endpoint:   c.endpoint,
 		Repo:       repo,
 		Revision:   rev,
@@ -180,7 +183,7 @@ func (c *Client) info(ctx context.Context, repo, rev string) (*repoInfo, error) 
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return shouldRetry(resp.StatusCode), c.statusError(resp, repo, rev, "")
+			return client.RetryableStatus(resp.StatusCode), c.statusError(resp, repo, rev, "")
 		}
 		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&info); err != nil {
 			return true, fmt.Errorf("hub: dataset %s revision %s: reading the repo info: %w", repo, rev, err)
@@ -239,7 +242,7 @@ func (c *Client) head(ctx context.Context, repo, rev, commit, p string) (fileMet
 					continue
 				}
 			} else if resp.StatusCode != http.StatusOK {
-				return shouldRetry(resp.StatusCode), c.statusError(resp, repo, rev, p)
+				return client.RetryableStatus(resp.StatusCode), c.statusError(resp, repo, rev, p)
 			}
 			m = fileMeta{commit: resp.Header.Get("X-Repo-Commit"), size: -1}
 			m.etag = normalizeETag(resp.Header.Get("X-Linked-Etag"))
@@ -331,7 +334,7 @@ func (c *Client) downloadLocked(ctx context.Context, repo, rev, commit, p, blob 
 			return err
 		}
 		if !progressed && attempt+1 < c.attempts {
-			if err := wait(ctx, retryDelay(attempt)); err != nil {
+			if err := client.Sleep(ctx, retryDelay(err, attempt)); err != nil {
 				return err
 			}
 		}
@@ -398,7 +401,7 @@ func (c *Client) transfer(ctx context.Context, u, incomplete string, size int64,
 		_ = f.Truncate(0)
 		return false, true, fmt.Errorf("hub: downloading %s: the server refused to resume at byte %d", name, have)
 	default:
-		return false, shouldRetry(resp.StatusCode), c.statusError(resp, repo, rev, p)
+		return false, client.RetryableStatus(resp.StatusCode), c.statusError(resp, repo, rev, p)
 	}
 	if err := f.Truncate(have); err != nil {
 		return false, false, fmt.Errorf("hub: %w", err)
@@ -475,28 +478,15 @@ func verify(file string, m fileMeta, name string) error {
 	return nil
 }
 
-// shouldRetry says whether an HTTP status is worth another attempt.
-func shouldRetry(status int) bool {
-	return status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500
-}
-
-// retryDelay is 0.5 s x 2^attempt, capped at 8 s.
-func retryDelay(attempt int) time.Duration {
-	if attempt > 4 {
-		attempt = 4
+// retryDelay is the client package's policy (the one every HTTP retry of the house
+// follows): the hub's Retry-After when it sent one, else exponential backoff with
+// jitter.
+func retryDelay(err error, attempt int) time.Duration {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return client.Backoff(se.RetryAfter, attempt)
 	}
-	return 500 * time.Millisecond << attempt
-}
-
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return client.Backoff(0, attempt)
 }
 
 // retry runs fn up to the client's attempts while it asks for another.
@@ -509,7 +499,7 @@ func (c *Client) retry(ctx context.Context, fn func() (bool, error)) error {
 			return err
 		}
 		if attempt+1 < c.attempts {
-			if werr := wait(ctx, retryDelay(attempt)); werr != nil {
+			if werr := client.Sleep(ctx, retryDelay(err, attempt)); werr != nil {
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // ErrNotCached is matched (errors.Is) by a *NotCachedError.
@@ -19,6 +20,8 @@ type StatusError struct {
 	Revision   string
 	File       string // empty for repo-level requests
 	TokenSet   bool   // whether the request carried a token
+	// RetryAfter is the wait the hub asked for (Retry-After), 0 when none.
+	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string {

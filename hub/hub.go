@@ -33,6 +33,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/quanteval/quanteval/redact"
 )
 
 // DefaultEndpoint is the public hub.
@@ -153,18 +155,6 @@ func New(cfg Config) *Client {
 	return c
 }
 
-// NewFromEnv is New(ConfigFromEnv()).
-func NewFromEnv() *Client { return New(ConfigFromEnv()) }
-
-// CacheDir is the hub cache the client reads and writes.
-func (c *Client) CacheDir() string { return c.cacheDir }
-
-// Offline reports whether the client only reads the cache.
-func (c *Client) Offline() bool { return c.offline }
-
-// Endpoint is the hub's base URL.
-func (c *Client) Endpoint() string { return c.endpoint }
-
 // String describes the client without its token.
 func (c *Client) String() string {
 	auth := "no token"
@@ -177,13 +167,9 @@ func (c *Client) String() string {
 // GoString keeps %#v from printing the token.
 func (c *Client) GoString() string { return c.String() }
 
-// redact removes the token from text that came from elsewhere (a server's message).
-func (c *Client) redact(s string) string {
-	if c.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.token, "[redacted]")
-}
+// redact removes the token from text that came from elsewhere (a server's message),
+// as redact.Redactor hides a known secret value everywhere.
+func (c *Client) redact(s string) string { return redact.New(c.token).String(s) }
 
 // stripAuthOffHost is the clients' redirect policy: the token is sent to the
 // endpoint's host only, never to a CDN it redirects to, subdomain or not.

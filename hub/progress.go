@@ -3,11 +3,11 @@ package hub
 import (
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
+
+	"github.com/quanteval/quanteval/internal/termbar"
 )
 
 // meter receives a download's bytes and says when it ended.
@@ -21,22 +21,18 @@ type noMeter struct{}
 func (noMeter) Write(b []byte) (int, error) { return len(b), nil }
 func (noMeter) done(error)                  {}
 
-// startProgress shows a bar on a terminal and plain lines elsewhere (a log file, CI),
-// where a bar's carriage returns would be noise.
+// startProgress shows a bar on a terminal and plain lines elsewhere (see termbar).
 func (c *Client) startProgress(name string, size, offset int64) meter {
 	w := c.progress
 	if w == nil {
 		return noMeter{}
 	}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar := progressbar.NewOptions64(size,
-			progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription(name),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-		)
+	bar := termbar.New(w, size,
+		progressbar.OptionSetDescription(name),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
+	if bar != nil {
 		_ = bar.Set64(offset)
 		return &barMeter{bar: bar}
 	}

@@ -77,15 +77,7 @@ func (c *Comparison) plot() (*plot.Plot, error) {
 		}
 		bar.XMin = float64(i)
 		bar.LineStyle.Width = 0
-		bar.Color = colorVariant
-		switch {
-		case v.Reference:
-			bar.Color = colorReference
-		case v.VsRef != nil && v.VsRef.Verdict == VerdictLower:
-			bar.Color = colorLower
-		case v.VsRef != nil && v.VsRef.Verdict == VerdictHigher:
-			bar.Color = colorHigher
-		}
+		bar.Color = barColor(v)
 		p.Add(bar)
 		errXY[i] = plotter.XY{X: float64(i), Y: acc}
 		errs[i].Low = acc - v.Score.Lo*100
@@ -104,23 +96,14 @@ func (c *Comparison) plot() (*plot.Plot, error) {
 	eb.CapWidth = width / 3
 	p.Add(eb)
 
-	ref := c.ref()
-	line, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: ref.Score.Accuracy * 100}, {X: float64(n) - 0.5, Y: ref.Score.Accuracy * 100}})
+	line, err := referenceLine(c.ref().Score.Accuracy*100, n)
 	if err != nil {
-		return nil, fmt.Errorf("chart: %w", err)
+		return nil, err
 	}
-	line.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(4)}
-	line.LineStyle.Color = color.Gray{Y: 0x40}
-	line.LineStyle.Width = vg.Points(1)
 	p.Add(line)
-
-	labels, err := plotter.NewLabels(plotter.XYLabels{XYs: labelXY, Labels: labelText})
+	labels, err := valueLabels(labelXY, labelText)
 	if err != nil {
-		return nil, fmt.Errorf("chart: %w", err)
-	}
-	for i := range labels.TextStyle {
-		labels.TextStyle[i].Font = font.From(chartFont, 12)
-		labels.TextStyle[i].XAlign = draw.XCenter
+		return nil, err
 	}
 	p.Add(labels)
 
@@ -128,6 +111,44 @@ func (c *Comparison) plot() (*plot.Plot, error) {
 	p.X.Tick.LineStyle.Width = 0
 	p.X.Min, p.X.Max = -0.6, float64(n)-0.4
 	return p, nil
+}
+
+// barColor is a variant's bar colour: the reference's, or its verdict's.
+func barColor(v *Variant) color.Color {
+	switch {
+	case v.Reference:
+		return colorReference
+	case v.VsRef != nil && v.VsRef.Verdict == VerdictLower:
+		return colorLower
+	case v.VsRef != nil && v.VsRef.Verdict == VerdictHigher:
+		return colorHigher
+	}
+	return colorVariant
+}
+
+// referenceLine is the dashed line at the reference's accuracy across n bars.
+func referenceLine(acc float64, n int) (*plotter.Line, error) {
+	line, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: acc}, {X: float64(n) - 0.5, Y: acc}})
+	if err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
+	}
+	line.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(4)}
+	line.LineStyle.Color = color.Gray{Y: 0x40}
+	line.LineStyle.Width = vg.Points(1)
+	return line, nil
+}
+
+// valueLabels writes each bar's accuracy and count above its interval.
+func valueLabels(xy []plotter.XY, text []string) (*plotter.Labels, error) {
+	labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: text})
+	if err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
+	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].Font = font.From(chartFont, 12)
+		labels.TextStyle[i].XAlign = draw.XCenter
+	}
+	return labels, nil
 }
 
 // percentTicks marks 0..100 every 10 and nothing above 100.

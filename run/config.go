@@ -38,6 +38,7 @@ type Config struct {
 	Tool string
 	// Grace is how long in-flight requests may finish after a stop (5s).
 	Grace time.Duration
-	// Hurry, when closed, ends the grace at once (a second Ctrl-C).
-	Hurry <-chan struct{}
+	// StopNow, when closed (a second Ctrl-C), ends the grace at once: the requests in
+	// flight are dropped.
+	StopNow <-chan struct{}
 }

@@ -185,6 +185,9 @@ func (j *journal) append(v any) error {
 }
 
 func (j *journal) close() error {
+	if j == nil {
+		return nil
+	}
 	ferr := j.w.Flush()
 	cerr := j.f.Close()
 	return errors.Join(ferr, cerr)

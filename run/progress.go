@@ -3,12 +3,12 @@ package run
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
+
+	"github.com/quanteval/quanteval/internal/termbar"
 )
 
 // progress shows how far a run is: a bar on a terminal, otherwise a plain line every
@@ -38,17 +38,14 @@ func newProgress(w io.Writer, total, done, ok int, every time.Duration) *progres
 		return p
 	}
 	p.last = p.start
-	if f, isFile := w.(*os.File); isFile && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions(total,
-			progressbar.OptionSetWriter(w),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("items"),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionSetWidth(30),
-		)
+	p.bar = termbar.New(w, int64(total),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("items"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+	)
+	if p.bar != nil {
 		_ = p.bar.Set(done)
 		p.describe()
 	} else {

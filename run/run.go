@@ -8,12 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/quanteval/quanteval/client"
 	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/score"
 )
@@ -75,205 +75,285 @@ type outcome struct {
 	lat   time.Duration
 }
 
-// EvaluateWith runs set through chat. serverVersion is recorded as given.
+// EvaluateWith runs set through chat. serverVersion is recorded as given. set itself
+// is not changed: cfg.Limit applies to a copy.
 //
 // The result is returned, and written to cfg.Out, even when the run is interrupted
 // (Complete false, with an error wrapping ctx.Err()).
 func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatter, serverVersion string) (_ *result.File, err error) {
 	cfg.Defaults()
-	if cfg.Model == "" {
-		return nil, errors.New("run: no model")
+	if err := check(&cfg); err != nil {
+		return nil, err
 	}
-	set.Limit(cfg.Limit)
-	items := set.Items
-	if cfg.Out == "-" && (cfg.Resume || cfg.Logprobs > 0) {
-		return nil, errors.New("run: --resume and --logprobs need a result file: give --out PATH")
-	}
-	extra, err := normaliseExtra(cfg.ExtraBody)
+	limited := *set
+	limited.Limit(cfg.Limit)
+	set = &limited
+
+	f := newFile(cfg, set, serverVersion)
+	st := newState(set.Items)
+	jr, side, err := openFiles(cfg, set, st, f)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { err = errors.Join(err, jr.close(), side.close()) }()
+
+	todo := st.todo()
+	prog := newProgress(cfg.Progress, len(st.items), len(st.items)-len(todo), st.countOK(), progressEvery)
+	defer prog.finish()
+
+	reqCtx, cancelReqs := requestContext(ctx, cfg)
+	defer cancelReqs()
+	out := startPool(ctx, reqCtx, cfg, chat, st.items, todo)
+	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency}
+	c.consume(ctx, out, cancelReqs)
+
+	runErr := finish(ctx, f, st, &c)
+	if err := writeResult(cfg, f); err != nil {
+		return f, errors.Join(runErr, err)
+	}
+	return f, runErr
+}
+
+// check refuses settings that cannot work together and normalises the extra body.
+func check(cfg *Config) error {
+	if cfg.Model == "" {
+		return errors.New("run: no model")
+	}
+	if cfg.Out == "-" && (cfg.Resume || cfg.Logprobs > 0) {
+		return errors.New("run: --resume and --logprobs need a result file: give --out PATH")
+	}
+	extra, err := normaliseExtra(cfg.ExtraBody)
+	if err != nil {
+		return err
+	}
 	cfg.ExtraBody = extra
+	return nil
+}
 
-	f := newFile(cfg, set, serverVersion)
-	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
-		Seed: cfg.Seed, System: cfg.system(), ExtraBody: extra, Logprobs: cfg.Logprobs}
+// state is what the run knows of each item: its record, and whether it is done.
+type state struct {
+	items   []evalset.Item
+	records []result.Record
+	done    []bool
+	index   map[string]int
+}
 
-	records := make([]result.Record, len(items))
-	done := make([]bool, len(items))
-	index := make(map[string]int, len(items))
+func newState(items []evalset.Item) *state {
+	st := &state{items: items, records: make([]result.Record, len(items)), done: make([]bool, len(items)),
+		index: make(map[string]int, len(items))}
 	for i, it := range items {
-		index[it.ID] = i
+		st.index[it.ID] = i
 	}
+	return st
+}
 
-	var jr *journal
-	var side *sideFile
-	toFile := cfg.Out != "" && cfg.Out != "-"
-	if toFile {
-		if err := os.MkdirAll(filepath.Dir(cfg.Out), 0o755); err != nil {
-			return nil, err
+// resumeFrom takes the records of an earlier run's journal. The last record of an item
+// wins; an item that ended in an error (the server was down, say) is asked again.
+func (st *state) resumeFrom(prev []result.Record) {
+	for _, r := range prev {
+		i, ok := st.index[r.ID]
+		if !ok {
+			continue // an item a wider --limit had: kept in the journal, not in this result
 		}
-		jpath := JournalPath(cfg.Out)
-		if cfg.Resume {
-			var prev []result.Record
-			jr, prev, err = openJournal(jpath, fp)
-			if err != nil {
-				return nil, err
-			}
-			// The last record of an item wins; an item that ended in an error (the
-			// server was down, say) is asked again.
-			for _, r := range prev {
-				i, ok := index[r.ID]
-				if !ok {
-					continue // an item a wider --limit had: kept in the journal, not in this result
-				}
-				records[i], done[i] = r, r.Error == ""
-			}
-		} else {
-			// A journal left by an earlier run is kept aside, not wiped: forgetting
-			// --resume must not lose finished work.
-			if err := keepAside(jpath); err != nil {
-				return nil, err
-			}
-			if jr, err = createJournal(jpath, fp); err != nil {
-				return nil, err
-			}
-		}
-		defer func() { err = errors.Join(err, jr.close()) }()
-		if cfg.Logprobs > 0 {
-			f.Logprobs = filepath.Base(LogprobsPath(cfg.Out))
-			if side, err = openSideFile(LogprobsPath(cfg.Out), cfg.Resume); err != nil {
-				return nil, err
-			}
-			defer func() { err = errors.Join(err, side.close()) }()
-		}
+		st.records[i], st.done[i] = r, r.Error == ""
 	}
+}
 
+// todo lists the items still to ask, in order.
+func (st *state) todo() []int {
 	var todo []int
-	for i := range items {
-		if !done[i] {
+	for i := range st.items {
+		if !st.done[i] {
 			todo = append(todo, i)
 		}
 	}
-	prog := newProgress(cfg.Progress, len(items), len(items)-len(todo), countOK(records, done), progressEvery)
-	defer prog.finish()
+	return todo
+}
 
-	// Requests run on their own context: a stop ends the feed at once but gives the
-	// requests in flight cfg.Grace to finish, so their answers are kept.
+func (st *state) countOK() int {
+	n := 0
+	for i := range st.records {
+		if st.done[i] && st.records[i].OK {
+			n++
+		}
+	}
+	return n
+}
+
+// final is the records of the items done, in the set's order.
+func (st *state) final() []result.Record {
+	var final []result.Record
+	for i := range st.records {
+		if st.done[i] {
+			final = append(final, st.records[i])
+		}
+	}
+	return final
+}
+
+// openFiles opens the journal beside cfg.Out (taking its records when resuming) and,
+// with logprobs, the side file; both are nil when the result is not written to a file.
+// The caller closes both (close on nil is a no-op).
+func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *journal, side *sideFile, err error) {
+	if cfg.Out == "" || cfg.Out == "-" {
+		return nil, nil, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Out), 0o755); err != nil {
+		return nil, nil, err
+	}
+	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
+		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.ExtraBody, Logprobs: cfg.Logprobs}
+	jpath := JournalPath(cfg.Out)
+	if cfg.Resume {
+		var prev []result.Record
+		if jr, prev, err = openJournal(jpath, fp); err != nil {
+			return nil, nil, err
+		}
+		st.resumeFrom(prev)
+	} else {
+		// A journal left by an earlier run is kept aside, not wiped: forgetting
+		// --resume must not lose finished work.
+		if err := keepAside(jpath); err != nil {
+			return nil, nil, err
+		}
+		if jr, err = createJournal(jpath, fp); err != nil {
+			return nil, nil, err
+		}
+	}
+	if cfg.Logprobs > 0 {
+		f.Logprobs = filepath.Base(LogprobsPath(cfg.Out))
+		if side, err = openSideFile(LogprobsPath(cfg.Out), cfg.Resume); err != nil {
+			return nil, nil, errors.Join(err, jr.close())
+		}
+	}
+	return jr, side, nil
+}
+
+// requestContext is the context the requests run on: a stop ends the feed at once but
+// gives the requests in flight cfg.Grace to finish, so their answers are kept; closing
+// cfg.StopNow ends the grace at once. The cancel func ends it all.
+func requestContext(ctx context.Context, cfg Config) (context.Context, context.CancelFunc) {
 	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelReqs()
 	stopGrace := context.AfterFunc(ctx, func() {
 		t := time.AfterFunc(cfg.Grace, cancelReqs)
 		context.AfterFunc(reqCtx, func() { t.Stop() })
 	})
-	defer stopGrace()
-	if cfg.Hurry != nil {
+	if cfg.StopNow != nil {
 		go func() { // ends with the run: reqCtx is cancelled on return
 			select {
-			case <-cfg.Hurry:
+			case <-cfg.StopNow:
 				cancelReqs()
 			case <-reqCtx.Done():
 			}
 		}()
 	}
+	return reqCtx, func() { stopGrace(); cancelReqs() }
+}
 
+// startPool starts the feed and cfg.Concurrency workers; the returned channel carries
+// every answer and is closed once the feed has ended and every worker is done.
+func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []evalset.Item, todo []int) <-chan outcome {
 	feed := make(chan int)
 	out := make(chan outcome, cfg.Concurrency)
-	var g errgroup.Group
-	g.Go(func() error {
+	go func() {
 		defer close(feed)
 		for _, i := range todo {
 			select {
 			case feed <- i:
 			case <-ctx.Done():
-				return nil
+				return
 			case <-reqCtx.Done():
-				return nil
+				return
 			}
 		}
-		return nil
-	})
-	workers := min(cfg.Concurrency, max(len(todo), 1))
-	var wg errgroup.Group
-	for range workers {
-		wg.Go(func() error {
+	}()
+	var wg sync.WaitGroup
+	for range min(cfg.Concurrency, max(len(todo), 1)) {
+		wg.Go(func() {
 			for i := range feed {
 				req := request(cfg, &items[i])
 				start := time.Now()
 				resp, err := chat.Chat(reqCtx, req)
 				out <- outcome{index: i, resp: resp, err: err, lat: time.Since(start)}
 			}
-			return nil
 		})
 	}
-	g.Go(func() error {
-		err := wg.Wait()
+	go func() {
+		wg.Wait()
 		close(out)
-		return err
-	})
+	}()
+	return out
+}
 
-	// The single consumer: score, journal, progress.
-	var writeErr error
-	succeeded, failedInARow := 0, 0
-	stopped := false // the consumer itself cut the run short
+// consumer is the single reader of the pool's answers: it scores, journals and shows
+// progress, and cuts the run short on a write error or a server that never answers.
+type consumer struct {
+	st          *state
+	jr          *journal
+	side        *sideFile
+	prog        *progress
+	concurrency int
+
+	writeErr     error
+	succeeded    int
+	failedInARow int
+	stopped      bool // the consumer itself cut the run short
+}
+
+// consume reads out until it is closed.
+func (c *consumer) consume(ctx context.Context, out <-chan outcome, cancelReqs context.CancelFunc) {
 	for o := range out {
-		it := &items[o.index]
+		it := &c.st.items[o.index]
 		rec := record(it, o)
-		if o.err != nil && errors.Is(o.err, context.Canceled) && (ctx.Err() != nil || stopped) {
+		if o.err != nil && errors.Is(o.err, context.Canceled) && (ctx.Err() != nil || c.stopped) {
 			continue // cut off by a stop: not finished, so not recorded
 		}
-		records[o.index], done[o.index] = rec, true
+		c.st.records[o.index], c.st.done[o.index] = rec, true
 		// The side line goes first: the journal record is what marks an item done.
-		if side != nil && o.resp != nil && writeErr == nil {
-			writeErr = side.append(it.ID, o.resp.Logprobs)
+		if c.side != nil && o.resp != nil && c.writeErr == nil {
+			c.writeErr = c.side.append(it.ID, o.resp.Logprobs)
 		}
-		if jr != nil && writeErr == nil {
-			writeErr = jr.append(rec)
+		if c.jr != nil && c.writeErr == nil {
+			c.writeErr = c.jr.append(rec)
 		}
-		prog.add(rec.OK, rec.Error != "")
+		c.prog.add(rec.OK, rec.Error != "")
 		if rec.Error == "" {
-			succeeded++
-			failedInARow = 0
+			c.succeeded++
+			c.failedInARow = 0
 		} else {
-			failedInARow++
+			c.failedInARow++
 		}
-		if writeErr != nil || (succeeded == 0 && failedInARow >= max(8, 2*cfg.Concurrency)) {
-			stopped = true
+		if c.writeErr != nil || (c.succeeded == 0 && c.failedInARow >= max(8, 2*c.concurrency)) {
+			c.stopped = true
 			cancelReqs()
 		}
 	}
-	_ = g.Wait()
+}
 
-	var final []result.Record
-	for i := range records {
-		if done[i] {
-			final = append(final, records[i])
-		}
-	}
+// finish fills in the result's items, summary and times, and returns the run's error:
+// a write error, an interruption, a server that never answered, or nothing evaluated.
+func finish(ctx context.Context, f *result.File, st *state, c *consumer) error {
+	final := st.final()
 	f.Items = final
 	f.Summary = result.Summarize(final)
-	f.Complete = len(final) == len(items)
+	f.Complete = len(final) == len(st.items)
 	f.FinishedAt = time.Now().UTC()
 	f.DurationS = f.FinishedAt.Sub(f.StartedAt).Seconds()
 
-	var runErr error
 	switch {
-	case writeErr != nil:
-		runErr = writeErr
+	case c.writeErr != nil:
+		return c.writeErr
 	case !f.Complete && ctx.Err() != nil:
-		runErr = fmt.Errorf("interrupted after %d of %d items: %w", len(final), len(items), ctx.Err())
-	case succeeded == 0 && failedInARow > 0 && !f.Complete:
-		runErr = fmt.Errorf("%w: the first %d requests all failed, last: %s", ErrUnreachable, failedInARow, lastError(final))
+		return fmt.Errorf("interrupted after %d of %d items: %w", len(final), len(st.items), ctx.Err())
+	case c.succeeded == 0 && c.failedInARow > 0 && !f.Complete:
+		return fmt.Errorf("%w: the first %d requests all failed, last: %s", ErrUnreachable, c.failedInARow, lastError(final))
 	case !f.Complete:
-		runErr = fmt.Errorf("run stopped after %d of %d items", len(final), len(items))
+		return fmt.Errorf("run stopped after %d of %d items", len(final), len(st.items))
 	case f.Summary.Count > 0 && f.Summary.Errors == f.Summary.Count:
 		// Nothing was evaluated: an accuracy of 0 here would be a lie.
-		runErr = fmt.Errorf("%w: every request failed, last: %s", ErrAllFailed, lastError(final))
+		return fmt.Errorf("%w: every request failed, last: %s", ErrAllFailed, lastError(final))
 	}
-	if err := writeResult(cfg, f); err != nil {
-		return f, errors.Join(runErr, err)
-	}
-	return f, runErr
+	return nil
 }
 
 func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
@@ -281,7 +361,7 @@ func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
 		Schema:  result.Schema,
 		Tool:    cfg.Tool,
 		Model:   cfg.Model,
-		BaseURL: client.Redact(cfg.BaseURL),
+		BaseURL: redact.URL(cfg.BaseURL),
 		Server:  result.ServerInfo{Version: serverVersion},
 		Evalset: result.Evalset{Name: set.Name, Path: set.Path, SHA256: set.SHA256, Count: len(set.Items)},
 		Params: result.Params{Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Concurrency: cfg.Concurrency,
@@ -388,16 +468,6 @@ func attemptsOf(err error) int {
 		return ae.Attempts
 	}
 	return 1
-}
-
-func countOK(records []result.Record, done []bool) int {
-	n := 0
-	for i := range records {
-		if done[i] && records[i].OK {
-			n++
-		}
-	}
-	return n
 }
 
 func lastError(recs []result.Record) string {

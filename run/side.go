@@ -72,5 +72,8 @@ func (s *sideFile) append(id string, toks []client.TokenLogprob) error {
 }
 
 func (s *sideFile) close() error {
+	if s == nil {
+		return nil
+	}
 	return errors.Join(s.w.Flush(), s.f.Close())
 }

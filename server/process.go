@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/quanteval/quanteval/client"
+	"github.com/quanteval/quanteval/redact"
 )
 
 // TailLines is how many lines of the log an error carries.
@@ -50,8 +52,9 @@ type Server struct {
 	argv     []string
 	url      string
 	cmd      *exec.Cmd
-	logStart int64 // where this start's output begins in the log
-	client   *http.Client
+	logStart int64          // where this start's output begins in the log
+	client   *http.Client   // the readiness polls
+	api      *client.Client // the model list and the version, as a run asks for them
 
 	done  chan struct{} // closed by the reaper once the process is reaped
 	state *os.ProcessState
@@ -78,6 +81,11 @@ func Start(spec Spec) (*Server, error) {
 		if err := CheckURL(spec.BaseURL); err != nil {
 			return nil, fmt.Errorf("server: base_url: %w", err)
 		}
+	}
+	if s.api, err = client.New(s.url, client.Options{HTTP: s.client}); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if argv == nil {
 		return s, nil
 	}
 	if spec.Log == "" {
@@ -93,7 +101,7 @@ func Start(spec Spec) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	defer logf.Close() // the child has its own descriptor
-	fmt.Fprintf(logf, "----- quanteval %s: starting: %s\n", time.Now().Format(time.RFC3339), Quote(RedactArgs(argv)))
+	fmt.Fprintf(logf, "----- quanteval %s: starting: %s\n", time.Now().Format(time.RFC3339), Quote(redact.Args(argv)))
 	if fi, err := logf.Stat(); err == nil {
 		s.logStart = fi.Size()
 	}
@@ -107,9 +115,9 @@ func Start(spec Spec) (*Server, error) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		err = RedactError(err, argv) // exec's error names argv[0] as given
+		err = redact.Error(err, argv) // exec's error names argv[0] as given
 		fmt.Fprintf(logf, "----- quanteval: could not start: %v\n", err)
-		return nil, fmt.Errorf("server: starting %s: %w", RedactArgs(argv[:1])[0], err)
+		return nil, fmt.Errorf("server: starting %s: %w", redact.Args(argv[:1])[0], err)
 	}
 	s.cmd = cmd
 	s.pids[cmd.Process.Pid] = true
@@ -121,9 +129,6 @@ func Start(spec Spec) (*Server, error) {
 	}()
 	return s, nil
 }
-
-// Command is the command line that started the server (nil for an external one).
-func (s *Server) Command() []string { return s.argv }
 
 // URL is the base URL of the server's API, without /v1.
 func (s *Server) URL() string { return s.url }
@@ -257,7 +262,7 @@ func (s *Server) WaitReady(ctx context.Context) error {
 		// Healthy and serving other models: a server of one model will never list
 		// this one, so waiting out ready_timeout (30 minutes by default) helps nobody.
 		if errors.Is(err, ErrOtherModel) && kinds[s.spec.kind()].health != "" {
-			return fmt.Errorf("server: %s: %w", RedactURL(s.url), err)
+			return fmt.Errorf("server: %s: %w", redact.URL(s.url), err)
 		}
 		if wctx.Err() == nil || last == nil {
 			last = err // a poll cut short by the deadline says less than the one before
@@ -270,9 +275,9 @@ func (s *Server) WaitReady(ctx context.Context) error {
 			return s.ExitError("start-up")
 		case <-wctx.Done():
 			if ctx.Err() != nil {
-				return fmt.Errorf("server: waiting for %s: %w", RedactURL(s.url), ctx.Err())
+				return fmt.Errorf("server: waiting for %s: %w", redact.URL(s.url), ctx.Err())
 			}
-			msg := fmt.Sprintf("server: %s not ready after %v (%v)", RedactURL(s.url), timeout, last)
+			msg := fmt.Sprintf("server: %s not ready after %v (%v)", redact.URL(s.url), timeout, last)
 			if tail := s.LogTail(TailLines); len(tail) > 0 {
 				msg += fmt.Sprintf("\nlast %d lines of %s:\n  %s", len(tail), s.spec.Log, strings.Join(tail, "\n  "))
 			}
@@ -324,16 +329,11 @@ func (s *Server) probe(ctx context.Context) error {
 // whose model a prepare command makes (Spec.ModelLater), it tells that the command
 // made it. Ollama lists a model named without a tag as NAME:latest.
 func (s *Server) ModelListed(ctx context.Context) error {
-	code, body, err := s.get(ctx, "/v1/models")
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
+	defer cancel()
+	ids, err := s.api.Models(ctx) // its errors say "GET /v1/models: ..."
 	if err != nil {
-		return fmt.Errorf("GET /v1/models: %w", err)
-	}
-	if code != http.StatusOK {
-		return fmt.Errorf("GET /v1/models: status %d", code)
-	}
-	ids, err := modelIDs(body)
-	if err != nil {
-		return fmt.Errorf("GET /v1/models: %w", err)
+		return err
 	}
 	for _, id := range ids {
 		if id == s.spec.Model || s.spec.kind() == KindOllama && !strings.Contains(s.spec.Model, ":") && id == s.spec.Model+":latest" {
@@ -350,43 +350,11 @@ func (s *Server) ModelListed(ctx context.Context) error {
 // for: a --served-model-name (or alias) that differs from the plan's model name.
 var ErrOtherModel = errors.New("the server serves another name; give the variant's model as the server lists it (e.g. its --served-model-name)")
 
-func modelIDs(body []byte) ([]string, error) {
-	var list struct {
-		Data []struct {
-			ID string `json:"id"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(list.Data))
-	for i, m := range list.Data {
-		ids[i] = m.ID
-	}
-	return ids, nil
-}
-
-// Version is what GET /version (Ollama: /api/version) reports ("" when the server
-// has no such endpoint).
+// Version is what the server reports as its version (GET /version, or Ollama's
+// /api/version), asked as client.Client.Version asks it: "" when it has none. The
+// error is always nil: the version is informative, never required.
 func (s *Server) Version(ctx context.Context) (string, error) {
-	path := kinds[s.spec.kind()].version
-	if path == "" {
-		path = "/version"
-	}
-	code, body, err := s.get(ctx, path)
-	if err != nil {
-		return "", fmt.Errorf("server: GET %s: %w", path, err)
-	}
-	if code != http.StatusOK {
-		return "", nil
-	}
-	var v struct {
-		Version string `json:"version"`
-	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return "", fmt.Errorf("server: GET %s: %w", path, err)
-	}
-	return v.Version, nil
+	return s.api.Version(ctx), nil
 }
 
 // killWait bounds the wait for the group to vanish after SIGKILL, which the kernel

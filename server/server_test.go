@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -19,25 +18,12 @@ import (
 	"github.com/quanteval/quanteval/internal/vllmtest"
 )
 
-var fakeVLLM string // the stand-in `vllm` binary, built once by TestMain
-
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeOllamaEnv) == "1" {
 		fakeOllama() // this binary is the child: see ollama_test.go
 		return
 	}
-	dir, err := os.MkdirTemp("", "fakevllm")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if fakeVLLM, err = testenv.BuildFakeVLLM(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testenv.Main(m))
 }
 
 var freePort = testenv.FreePort
@@ -52,7 +38,7 @@ func fakeSpec(t *testing.T, model string, env map[string]string) Spec {
 	env["FAKEVLLM_PIDS"] = filepath.Join(dir, "pids")
 	return Spec{
 		Kind:         KindVLLM,
-		Command:      []string{fakeVLLM, "serve"},
+		Command:      []string{testenv.FakeVLLM(t), "serve"},
 		Model:        model,
 		Host:         "127.0.0.1",
 		Port:         freePort(t),
@@ -158,71 +144,6 @@ func TestURL(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	for name, want := range map[string]bool{
-		"HF_TOKEN": true, "OPENAI_API_KEY": true, "API_KEY": true, "my_secret_x": true,
-		"DB_PASSWORD": true, "--api-key": true, "--hf-token": true, "HF_HOME": false,
-		"CUDA_VISIBLE_DEVICES": false, "KEYCLOAK_URL": false, "--port": false,
-		"--token": true, "HUGGING_FACE_HUB_TOKEN": true, "GITHUB_TOKEN": true, "hftoken": true,
-		"MAX_TOKENS": false, "--max-num-batched-tokens": false, "--tokenizer": false,
-		"--skip-tokenizer-init": false, "--return-tokens-as-token-ids": false,
-	} {
-		if got := IsSecret(name); got != want {
-			t.Errorf("IsSecret(%q) = %v, want %v", name, got, want)
-		}
-	}
-	env := RedactEnv(map[string]string{"HF_TOKEN": "hf_abc", "HF_HOME": "/data"})
-	if env["HF_TOKEN"] != "***" || env["HF_HOME"] != "/data" {
-		t.Errorf("RedactEnv = %v", env)
-	}
-}
-
-func TestRedactArgs(t *testing.T) {
-	tests := []struct {
-		name       string
-		args, want []string
-	}{
-		{"flags", []string{"--api-key", "sk-1", "--port", "8000", "--hf-token=hf_x", "--enforce-eager", "--api-key"},
-			[]string{"--api-key", "***", "--port", "8000", "--hf-token=***", "--enforce-eager", "--api-key"}},
-		{"a value that starts with a dash", []string{"--api-key", "-dashkey", "--port", "8000"},
-			[]string{"--api-key", "***", "--port", "8000"}},
-		{"docker -e", []string{"docker", "run", "-e", "HF_TOKEN=hf_leak", "-e", "HF_HOME=/data", "img"},
-			[]string{"docker", "run", "-e", "HF_TOKEN=***", "-e", "HF_HOME=/data", "img"}},
-		{"env", []string{"env", "OPENAI_API_KEY=sk-2", "my_password=pw", "vllm", "serve"},
-			[]string{"env", "OPENAI_API_KEY=***", "my_password=***", "vllm", "serve"}},
-		{"counts of tokens are not secrets", []string{"--skip-tokenizer-init", "--max-num-batched-tokens", "8192", "MAX_TOKENS=5", "--port", "1"},
-			[]string{"--skip-tokenizer-init", "--max-num-batched-tokens", "8192", "MAX_TOKENS=5", "--port", "1"}},
-		{"not an assignment", []string{"--extra", `{"token=x": 1}`, "a=b"},
-			[]string{"--extra", `{"token=x": 1}`, "a=b"}},
-		{"shell script", []string{"sh", "-c", `HF_TOKEN=hf_a huggingface-cli download --token hf_b repo; export API_KEY='a b'&& run --api-key=sk-c --token "$HF_TOKEN" HF_TOKEN=$T`},
-			[]string{"sh", "-c", `HF_TOKEN=*** huggingface-cli download --token *** repo; export API_KEY=***&& run --api-key=*** --token "$HF_TOKEN" HF_TOKEN=$T`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := append([]string(nil), tt.args...)
-			if got := RedactArgs(in); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("RedactArgs(%q)\n = %q\nwant %q", tt.args, got, tt.want)
-			}
-			if !reflect.DeepEqual(in, tt.args) {
-				t.Error("RedactArgs changed its input")
-			}
-		})
-	}
-}
-
-func TestRedactError(t *testing.T) {
-	argv := []string{"HF_TOKEN=hf_leak", "true"}
-	_, err := exec.LookPath(argv[0])
-	got := RedactError(fmt.Errorf("starting: %w", err), argv)
-	if got == nil || strings.Contains(got.Error(), "hf_leak") || !strings.Contains(got.Error(), `"HF_TOKEN=***"`) {
-		t.Errorf("RedactError = %v", got)
-	}
-	plain := errors.New("exit status 1")
-	if RedactError(plain, argv) != plain {
-		t.Error("an error without a secret was not returned as it is")
-	}
-}
-
 func TestQuote(t *testing.T) {
 	got := Quote([]string{"vllm", "serve", "Qwen/Qwen3-32B", "--extra", `{"a": 1}`, "", "it's", "--token=***", "*"})
 	want := `vllm serve Qwen/Qwen3-32B --extra '{"a": 1}' '' 'it'\''s' --token=*** '*'`
@@ -292,7 +213,7 @@ func TestStartReadyStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"----- quanteval ", "starting: " + fakeVLLM + " serve test/BF16 --host 127.0.0.1 --port " + strconv.Itoa(spec.Port) + " --max-model-len 4096",
+		"----- quanteval ", "starting: " + testenv.FakeVLLM(t) + " serve test/BF16 --host 127.0.0.1 --port " + strconv.Itoa(spec.Port) + " --max-model-len 4096",
 		"Starting vLLM API server 0 on http://127.0.0.1:" + strconv.Itoa(spec.Port),
 		"received interrupt",
 	} {
@@ -504,8 +425,8 @@ func TestExternal(t *testing.T) {
 	if err := s.WaitReady(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if s.PID() != 0 || s.Command() != nil || s.URL() != hs.URL {
-		t.Errorf("external: pid %d, command %q, url %q", s.PID(), s.Command(), s.URL())
+	if s.PID() != 0 || s.argv != nil || s.URL() != hs.URL {
+		t.Errorf("external: pid %d, command %q, url %q", s.PID(), s.argv, s.URL())
 	}
 	if err := s.Stop(context.Background()); err != nil {
 		t.Error(err)
@@ -550,16 +471,7 @@ echo "999, 10 MiB"
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"http://user:pw1@10.0.0.2:8000/v1": "http://user:xxxxx@10.0.0.2:8000/v1",
-		"http://10.0.0.2:8000":             "http://10.0.0.2:8000",
-		"http://u:pw2@h x/":                "xxxxx@h x/", // no URL: everything before the @ goes
-	} {
-		if got := RedactURL(in); got != want {
-			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
-		}
-	}
+func TestCheckURLHidesThePassword(t *testing.T) {
 	for _, raw := range []string{"ftp://u:pw3@host/", "http://u:pw4@h\x7f/"} {
 		if err := CheckURL(raw); err == nil || strings.Contains(err.Error(), "pw") {
 			t.Errorf("CheckURL(%q) = %v: want an error without the password", raw, err)

@@ -22,6 +22,10 @@
 //     prepare commands. OLLAMA_NUM_PARALLEL is left as the user gives it: 1 (the
 //     default of v0.17) answers one request at a time, which keeps greedy outputs
 //     deterministic; more lets requests share a batch.
+//   - What the API says (the model list, the version) is asked through package
+//     client, as a run asks it; secrets in command lines, environments and URLs are
+//     hidden by package redact. This package adds neither a second HTTP reading of
+//     the API nor a second set of secret rules.
 package server
 
 import (
@@ -34,6 +38,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quanteval/quanteval/redact"
 )
 
 // Kinds of server.
@@ -68,8 +74,6 @@ type kind struct {
 	// modelLater marks a server that starts with no model: a prepare command makes
 	// it, so readiness does not ask for the model to be listed.
 	modelLater bool
-	// version is the path that reports the server's version ("/version" when "").
-	version string
 }
 
 var kinds = map[string]kind{
@@ -78,7 +82,7 @@ var kinds = map[string]kind{
 	KindLlamaServer: {command: []string{"llama-server"}, args: appendLlamaServerArgs, health: "/health"},
 	// Ollama answers "Ollama is running" on / and has no /health.
 	KindOllama: {command: []string{"ollama", "serve"}, args: appendOllamaArgs, health: "/", env: ollamaEnv,
-		modelLater: true, version: "/api/version"},
+		modelLater: true},
 	// An external endpoint may be any OpenAI-compatible service, which need not
 	// have /health: its model list is the test.
 	KindExternal: {},
@@ -214,9 +218,9 @@ func (s Spec) ModelLater() bool { return kinds[s.kind()].modelLater }
 func (s Spec) Readiness() string {
 	k := kinds[s.kind()]
 	if k.health == "" {
-		return fmt.Sprintf("GET %s/v1/models lists %q", RedactURL(s.URL()), s.Model)
+		return fmt.Sprintf("GET %s/v1/models lists %q", redact.URL(s.URL()), s.Model)
 	}
-	health := fmt.Sprintf("GET %s%s = 200", RedactURL(s.URL()), k.health)
+	health := fmt.Sprintf("GET %s%s = 200", redact.URL(s.URL()), k.health)
 	if k.modelLater {
 		return fmt.Sprintf("%s; after the prepare commands, GET /v1/models lists %q", health, s.Model)
 	}
@@ -279,10 +283,10 @@ func CheckURL(raw string) error {
 		if errors.As(err, &ue) {
 			err = ue.Err // its message quotes the URL, password and all
 		}
-		return fmt.Errorf("%q: %w", RedactURL(raw), err)
+		return fmt.Errorf("%q: %w", redact.URL(raw), err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("%q is not an http:// or https:// URL", RedactURL(raw))
+		return fmt.Errorf("%q is not an http:// or https:// URL", redact.URL(raw))
 	}
 	return nil
 }

@@ -127,15 +127,6 @@ func MDD(n int, psi, alpha, power float64) float64 {
 	return math.Min(1, math.Max(d, floor))
 }
 
-// ConnorN is Connor's sample size: the paired items needed to detect difference d at
-// level alpha with the given power when a share psi is discordant. MDD inverts it.
-func ConnorN(d, psi, alpha, power float64) float64 {
-	za := z(1 - alpha)
-	zb := distuv.UnitNormal.Quantile(power)
-	s := za*math.Sqrt(psi) + zb*math.Sqrt(math.Max(0, psi-d*d))
-	return s * s / (d * d)
-}
-
 // Table2x2 counts paired outcomes of a variant against a reference over the items
 // both answered: Both ok in both, Lost ok in the reference only, Gained ok in the
 // variant only, Neither ok in neither.

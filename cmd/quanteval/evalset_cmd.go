@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/quanteval/quanteval/consistency"
+	"github.com/quanteval/quanteval/freeze"
 
 	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/result"
@@ -79,13 +79,13 @@ func cmdEvalsetFreeze(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "evalset freeze: %s has changed since the run: each item is frozen as the single prompt its record holds\n", f.Evalset.Path)
 		set = nil
 	}
-	items, err := consistency.Freeze(f, set, *firstSentence)
+	items, err := freeze.Items(f, set, *firstSentence)
 	if err != nil {
 		return usageError{fmt.Errorf("evalset freeze: %s: %w", src, err)}
 	}
 
 	var buf bytes.Buffer
-	buf.WriteString(consistency.FrozenHeader(f, *firstSentence))
+	buf.WriteString(freeze.Header(f, *firstSentence))
 	if err := evalset.WriteJSONL(&buf, items); err != nil {
 		return fmt.Errorf("evalset freeze: %w", err)
 	}

@@ -114,46 +114,17 @@ func serve(args []string) error {
 	pids, events := os.Getenv("FAKEVLLM_PIDS"), os.Getenv("FAKEVLLM_EVENTS")
 	appendLine(pids, "server %d", os.Getpid())
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	for _, name := range strings.Split(os.Getenv("FAKEVLLM_IGNORE"), ",") {
-		switch strings.TrimSpace(name) {
-		case "INT":
-			signal.Ignore(syscall.SIGINT)
-		case "TERM":
-			signal.Ignore(syscall.SIGTERM)
-		}
-	}
+	sigs := watchSignals()
 
 	logf("INFO", "vLLM API server version %s", version)
 	logf("INFO", "non-default args: {'model': '%s', 'host': '%s', 'port': %d}", c.model, c.host, c.port)
 	if os.Getenv("FAKEVLLM_GRANDCHILD") == "1" {
-		gc := exec.Command(os.Args[0], "__sleeper")
-		gc.Stdout, gc.Stderr = os.Stdout, os.Stderr
-		if err := gc.Start(); err != nil {
-			return fmt.Errorf("starting the grandchild: %w", err)
+		if err := startGrandchild(pids); err != nil {
+			return err
 		}
-		appendLine(pids, "grandchild %d", gc.Process.Pid)
-		logf("INFO", "started engine core process %d", gc.Process.Pid)
 	}
-
 	if d, err := time.ParseDuration(os.Getenv("FAKEVLLM_DELAY")); err == nil && d > 0 {
-		deadline := time.After(d)
-		tick := time.NewTicker(50 * time.Millisecond)
-	loading:
-		for pct := 0; ; pct++ {
-			select {
-			case <-deadline:
-				break loading
-			case s := <-sigs:
-				logf("INFO", "received %v while loading, exiting", s)
-				appendLine(events, "exit %s", c.model)
-				os.Exit(0)
-			case <-tick.C:
-				logf("INFO", "Loading safetensors checkpoint shards: %d%% Completed", pct%101)
-			}
-		}
-		tick.Stop()
+		load(d, sigs, events, c.model)
 	}
 	if code := os.Getenv("FAKEVLLM_EXIT"); code != "" {
 		n, _ := strconv.Atoi(code)
@@ -161,28 +132,10 @@ func serve(args []string) error {
 		os.Exit(n)
 	}
 
-	crashAfter := int64(-1)
-	if s := os.Getenv("FAKEVLLM_CRASH_AFTER"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return fmt.Errorf("FAKEVLLM_CRASH_AFTER: %w", err)
-		}
-		crashAfter = n
+	handler, err := newHandler(c.served)
+	if err != nil {
+		return err
 	}
-	double := vllmtest.New(vllmtest.Options{
-		Models:  []string{c.served},
-		Version: version,
-		Answer:  func(req vllmtest.ChatRequest) vllmtest.Reply { return answer(c.served, req.LastUser()) },
-	})
-	var chats atomic.Int64
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/chat/completions" && chats.Add(1) > crashAfter && crashAfter >= 0 {
-			logf("ERROR", "EngineCore encountered a fatal error: CUDA error: an illegal memory access was encountered")
-			os.Exit(1)
-		}
-		double.ServeHTTP(w, r)
-		logf("INFO", "%s - \"%s %s HTTP/1.1\" 200", r.RemoteAddr, r.Method, r.URL.Path)
-	})
 
 	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
 	ln, err := net.Listen("tcp", addr)
@@ -203,6 +156,80 @@ func serve(args []string) error {
 	srv.Shutdown(ctx)
 	appendLine(events, "exit %s", c.model)
 	return nil
+}
+
+// watchSignals delivers SIGINT and SIGTERM, except those FAKEVLLM_IGNORE names.
+func watchSignals() <-chan os.Signal {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	for _, name := range strings.Split(os.Getenv("FAKEVLLM_IGNORE"), ",") {
+		switch strings.TrimSpace(name) {
+		case "INT":
+			signal.Ignore(syscall.SIGINT)
+		case "TERM":
+			signal.Ignore(syscall.SIGTERM)
+		}
+	}
+	return sigs
+}
+
+// startGrandchild starts a process of the group that outlives a careless stop, as
+// vLLM's engine core does.
+func startGrandchild(pids string) error {
+	gc := exec.Command(os.Args[0], "__sleeper")
+	gc.Stdout, gc.Stderr = os.Stdout, os.Stderr
+	if err := gc.Start(); err != nil {
+		return fmt.Errorf("starting the grandchild: %w", err)
+	}
+	appendLine(pids, "grandchild %d", gc.Process.Pid)
+	logf("INFO", "started engine core process %d", gc.Process.Pid)
+	return nil
+}
+
+// load takes d to "load the weights", logging progress; a signal meanwhile exits.
+func load(d time.Duration, sigs <-chan os.Signal, events, model string) {
+	deadline := time.After(d)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for pct := 0; ; pct++ {
+		select {
+		case <-deadline:
+			return
+		case s := <-sigs:
+			logf("INFO", "received %v while loading, exiting", s)
+			appendLine(events, "exit %s", model)
+			os.Exit(0)
+		case <-tick.C:
+			logf("INFO", "Loading safetensors checkpoint shards: %d%% Completed", pct%101)
+		}
+	}
+}
+
+// newHandler serves the test double for model, logging each request as vLLM does;
+// with FAKEVLLM_CRASH_AFTER=N the process dies at chat request N+1.
+func newHandler(served string) (http.Handler, error) {
+	crashAfter := int64(-1)
+	if s := os.Getenv("FAKEVLLM_CRASH_AFTER"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("FAKEVLLM_CRASH_AFTER: %w", err)
+		}
+		crashAfter = n
+	}
+	double := vllmtest.New(vllmtest.Options{
+		Models:  []string{served},
+		Version: version,
+		Answer:  func(req vllmtest.ChatRequest) vllmtest.Reply { return answer(served, req.LastUser()) },
+	})
+	var chats atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/chat/completions" && chats.Add(1) > crashAfter && crashAfter >= 0 {
+			logf("ERROR", "EngineCore encountered a fatal error: CUDA error: an illegal memory access was encountered")
+			os.Exit(1)
+		}
+		double.ServeHTTP(w, r)
+		logf("INFO", "%s - \"%s %s HTTP/1.1\" 200", r.RemoteAddr, r.Method, r.URL.Path)
+	}), nil
 }
 
 var question = regexp.MustCompile(`^\[(q\d+)\] What is (-?\d+) ([-+*/]) (-?\d+)\?`)

@@ -6,8 +6,10 @@ package testenv
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -22,7 +24,41 @@ func FreePort(tb testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+var fake struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// FakeVLLM returns the path of the `vllm serve` stand-in (internal/fakevllm), built
+// once per test binary into a temporary folder that Main removes; a failed build
+// fails tb.
+func FakeVLLM(tb testing.TB) string {
+	tb.Helper()
+	fake.once.Do(func() {
+		if fake.dir, fake.err = os.MkdirTemp("", "fakevllm"); fake.err == nil {
+			fake.path, fake.err = BuildFakeVLLM(fake.dir)
+		}
+	})
+	if fake.err != nil {
+		tb.Fatal(fake.err)
+	}
+	return fake.path
+}
+
+// Main runs m's tests and then removes what FakeVLLM built; a package that uses
+// FakeVLLM calls it from its TestMain: os.Exit(testenv.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	if fake.dir != "" {
+		os.RemoveAll(fake.dir)
+	}
+	return code
+}
+
 // BuildFakeVLLM builds internal/fakevllm into dir and returns the binary's path.
+// Tests call FakeVLLM, which builds it once.
 func BuildFakeVLLM(dir string) (string, error) {
 	bin := filepath.Join(dir, "fakevllm")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/quanteval/quanteval/internal/fakevllm").CombinedOutput()

@@ -57,7 +57,7 @@ type Reply struct {
 	// max_tokens when FinishReason is "length".
 	PromptTokens, CompletionTokens int
 	// Logprobs are sent when the request asked for logprobs; when empty, they are
-	// synthesised from Content (SyntheticLogprobs).
+	// synthesised from Content (syntheticLogprobs).
 	Logprobs []TokenLogprob
 }
 
@@ -77,8 +77,8 @@ type TopLogprob struct {
 // Text returns a pointer to s, for Reply.Content.
 func Text(s string) *string { return &s }
 
-// DefaultAnswer echoes the last user message, deterministic and cheap.
-func DefaultAnswer(req ChatRequest) Reply {
+// defaultAnswer echoes the last user message, deterministic and cheap.
+func defaultAnswer(req ChatRequest) Reply {
 	s := req.LastUser()
 	return Reply{Content: &s}
 }
@@ -106,10 +106,10 @@ func (f Fault) String() string {
 	return "Fault(" + strconv.Itoa(int(f)) + ")"
 }
 
-// FaultTimes returns an Options.Faults that injects f into the first `times` requests
+// faultTimes returns an Options.Faults that injects f into the first `times` requests
 // for which match is true (nil matches all), and nothing else: "the first two
 // attempts at item x get 429". Safe for concurrent use.
-func FaultTimes(f Fault, times int, match func(ChatRequest) bool) func(int, ChatRequest) Fault {
+func faultTimes(f Fault, times int, match func(ChatRequest) bool) func(int, ChatRequest) Fault {
 	var left atomic.Int64
 	left.Store(int64(times))
 	return func(_ int, req ChatRequest) Fault {
@@ -435,7 +435,7 @@ func appendChatResponse(b []byte, n int64, created int64, req *ChatRequest, rep 
 	if req.Logprobs {
 		lps := rep.Logprobs
 		if len(lps) == 0 && rep.Content != nil {
-			lps = SyntheticLogprobs(*rep.Content, req.TopLogprobs)
+			lps = syntheticLogprobs(*rep.Content, req.TopLogprobs)
 		}
 		b = appendLogprobs(b, lps)
 	} else {

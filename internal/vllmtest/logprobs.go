@@ -5,14 +5,14 @@ import (
 	"math"
 )
 
-// altTokens are the alternatives SyntheticLogprobs offers: common tokens, so the
+// altTokens are the alternatives syntheticLogprobs offers: common tokens, so the
 // top lists look like a model's.
 var altTokens = [...]string{" the", ",", ".", " a", " and", " to", " of", " is", "\n", " in", " that", " it", "0", "1", " I", ":"}
 
-// SplitTokens cuts s into tokens the way a BPE tokenizer roughly does for English:
+// splitTokens cuts s into tokens the way a BPE tokenizer roughly does for English:
 // each token is a run of white space followed by a run of other characters, so the
 // tokens joined give s back.
-func SplitTokens(s string) []string {
+func splitTokens(s string) []string {
 	var out []string
 	start := 0
 	for i := 0; i < len(s); {
@@ -28,13 +28,13 @@ func SplitTokens(s string) []string {
 	return out
 }
 
-// SyntheticLogprobs makes deterministic per-token log-probabilities for content, with
+// syntheticLogprobs makes deterministic per-token log-probabilities for content, with
 // k alternatives at each position (none when k <= 0): the chosen token first with a
 // log-probability in [-0.5, -0.001], then k-1 other tokens sharing the remaining
 // probability mass in halves, so each list decreases and sums to at most 1. The same
 // content always gives the same numbers.
-func SyntheticLogprobs(content string, k int) []TokenLogprob {
-	toks := SplitTokens(content)
+func syntheticLogprobs(content string, k int) []TokenLogprob {
+	toks := splitTokens(content)
 	out := make([]TokenLogprob, len(toks))
 	for i, tok := range toks {
 		h := fnv.New32a()

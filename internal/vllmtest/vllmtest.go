@@ -55,11 +55,11 @@ type Options struct {
 	// missing or wrong key gets vLLM's 401 {"error": "Unauthorized"}.
 	APIKey string
 
-	// Answer returns the reply to one chat request (DefaultAnswer: echo the last user
+	// Answer returns the reply to one chat request (defaultAnswer: echo the last user
 	// message). It is called concurrently.
 	Answer func(req ChatRequest) Reply
 	// Faults returns the fault to inject on the n-th chat request (1-based, in order
-	// of arrival) (none). It is called concurrently; FaultTimes builds a common one.
+	// of arrival) (none). It is called concurrently; faultTimes builds a common one.
 	Faults func(n int, req ChatRequest) Fault
 	// ErrorShape is the shape of 4xx and 5xx error bodies (ErrorNested).
 	ErrorShape ErrorShape
@@ -92,7 +92,6 @@ type Server struct {
 	requests    atomic.Int64
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
-	unhealthy   atomic.Bool
 	lastAuth    atomic.Pointer[string]
 
 	mu     sync.Mutex
@@ -117,7 +116,7 @@ func New(opts Options) *Server {
 		opts.MaxModelLen = 4096
 	}
 	if opts.Answer == nil {
-		opts.Answer = DefaultAnswer
+		opts.Answer = defaultAnswer
 	}
 	if opts.RetryAfter == "" {
 		opts.RetryAfter = "0"
@@ -138,9 +137,6 @@ func New(opts Options) *Server {
 	s.versionOut, _ = json.Marshal(map[string]string{"version": opts.Version})
 	return s
 }
-
-// Handler is New(opts) as a plain http.Handler.
-func Handler(opts Options) http.Handler { return New(opts) }
 
 // Start serves a new Server on 127.0.0.1 for the length of a test. Cleanup releases
 // stalled requests before closing the listener, so a stalled request cannot hang it.
@@ -166,11 +162,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !allow(w, r, http.MethodGet) {
 			return
 		}
-		if s.unhealthy.Load() {
-			// vLLM answers 503 with an empty body once its engine is dead.
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
 		w.WriteHeader(http.StatusOK)
 	case "/version":
 		if allow(w, r, http.MethodGet) {
@@ -188,9 +179,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, []byte(`{"detail":"Not Found"}`))
 	}
 }
-
-// SetHealthy makes GET /health answer 200 (true, the start) or 503 (false).
-func (s *Server) SetHealthy(ok bool) { s.unhealthy.Store(!ok) }
 
 // Requests is the number of chat requests received so far, faulted ones included.
 func (s *Server) Requests() int { return int(s.requests.Load()) }

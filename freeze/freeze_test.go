@@ -1,4 +1,4 @@
-package consistency
+package freeze
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/quanteval/quanteval/evalset"
-
 	"github.com/quanteval/quanteval/result"
 )
 
@@ -51,14 +50,14 @@ func TestFreeze(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Freeze(refRun(), nil, tt.firstSentence)
+			got, err := Items(refRun(), nil, tt.firstSentence)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("got  %+v\nwant %+v", got, tt.want)
 			}
-			// What Freeze makes, evalset.WriteJSONL writes and evalset.Parse reads back unchanged.
+			// What Items makes, evalset.WriteJSONL writes and evalset.Parse reads back unchanged.
 			var buf bytes.Buffer
 			if err := evalset.WriteJSONL(&buf, got); err != nil {
 				t.Fatal(err)
@@ -77,7 +76,7 @@ func TestFreeze(t *testing.T) {
 func TestFreezeCarriesTheSystemMessage(t *testing.T) {
 	f := refRun()
 	f.Params.System = "Continue the story."
-	items, err := Freeze(f, nil, false)
+	items, err := Items(f, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,18 +90,18 @@ func TestFreezeCarriesTheSystemMessage(t *testing.T) {
 func TestFreezeRefuses(t *testing.T) {
 	incomplete := refRun()
 	incomplete.Complete = false
-	if _, err := Freeze(incomplete, nil, false); !errors.Is(err, result.ErrIncomplete) {
+	if _, err := Items(incomplete, nil, false); !errors.Is(err, result.ErrIncomplete) {
 		t.Errorf("incomplete run: err = %v, want result.ErrIncomplete", err)
 	}
 	empty := refRun()
 	empty.Items = empty.Items[1:3] // an error and a blank output
-	if _, err := Freeze(empty, nil, false); err == nil || !strings.Contains(err.Error(), "no item") {
+	if _, err := Items(empty, nil, false); err == nil || !strings.Contains(err.Error(), "no item") {
 		t.Errorf("nothing to freeze: err = %v", err)
 	}
 }
 
-func TestFrozenHeader(t *testing.T) {
-	h := FrozenHeader(refRun(), false)
+func TestHeader(t *testing.T) {
+	h := Header(refRun(), false)
 	for _, want := range []string{"tiny:f32", "openings", "exact", "--max-tokens 48", "--seed 1", `--system ""`} {
 		if !strings.Contains(h, want) {
 			t.Errorf("header lacks %q:\n%s", want, h)
@@ -148,7 +147,7 @@ func TestFreezeFromTheSet(t *testing.T) {
 		{ID: "think", Prompt: "2+2?", Output: "<think>two and two</think>4"},
 		{ID: "cut", Prompt: "long?", Output: "<think>still thinking"},
 	}}
-	items, err := Freeze(f, set, false)
+	items, err := Items(f, set, false)
 	if err != nil {
 		t.Fatal(err)
 	}

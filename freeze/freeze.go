@@ -1,4 +1,17 @@
-package consistency
+// Package freeze turns a finished reference run into an eval set: each item's
+// expected answer is what the reference wrote, so that any later variant can be held
+// against it (`quanteval evalset freeze`).
+//
+// It sits after result in the pipeline (eval set -> client -> score -> run -> result
+// -> freeze -> a new eval set), reading a result and writing evalset items; it is
+// not in consistency, which is arithmetic on two results, nor in evalset or result,
+// which would then import each other's side of the pipeline.
+//
+// Decisions: the answer is the output with think blocks removed, as a reply is
+// scored; an incomplete reference is refused; the reference's system message and
+// generation settings travel with the set (Header), so that a variant is asked the
+// same thing.
+package freeze
 
 import (
 	"encoding/json"
@@ -10,12 +23,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/quanteval/quanteval/evalset"
-
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/score"
 )
 
-// Freeze turns a reference run into eval items whose expected answers are the
+// Items turns a reference run into eval items whose expected answers are the
 // reference's outputs, so that any later variant can be held against it: type exact
 // with the whole output, or, with firstSentence, type contains with its first
 // sentence (FirstSentence).
@@ -32,7 +44,7 @@ import (
 // from the records, which hold only the last user turn, so conversations freeze into
 // single-turn items. The answer is the output with its think blocks removed, as a
 // reply is scored; an output whose thinking was cut off has no answer and is skipped.
-func Freeze(f *result.File, set *evalset.Set, firstSentence bool) ([]evalset.Item, error) {
+func Items(f *result.File, set *evalset.Set, firstSentence bool) ([]evalset.Item, error) {
 	if !f.Complete {
 		return nil, fmt.Errorf("freeze: %w: finish it with `quanteval run --resume` first", result.ErrIncomplete)
 	}
@@ -67,11 +79,11 @@ func Freeze(f *result.File, set *evalset.Set, firstSentence bool) ([]evalset.Ite
 	return items, nil
 }
 
-// FrozenHeader is the comment block written above a frozen set: where it came from
+// Header is the comment block written above a frozen set: where it came from
 // and the generation settings a variant must be run with for exact answers to be
 // reachable (max_tokens above all: a longer limit writes past the frozen text).
 // evalset.Parse skips these lines.
-func FrozenHeader(f *result.File, firstSentence bool) string {
+func Header(f *result.File, firstSentence bool) string {
 	kind := "exact: the reference's whole output"
 	if firstSentence {
 		kind = "contains: the first sentence of the reference's output"
