@@ -227,10 +227,23 @@ func (c *Comparison) ref() *Variant {
 
 // VerdictLine is the full verdict of a variant against the reference.
 func (c *Comparison) VerdictLine(v *Variant) string {
+	return c.verdictLine(v, func(s string) string { return s })
+}
+
+// verdictLine is VerdictLine with esc applied to the text from the result files
+// (labels and item ids), so that a renderer can escape those and not its own words.
+func (c *Comparison) verdictLine(v *Variant, esc func(string) string) string {
 	p := v.VsRef
-	return c.Tf("verdictline", v.Label, c.Reference, c.VerdictText(&p.Paired),
+	escIDs := func(ids []string) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = esc(id)
+		}
+		return out
+	}
+	return c.Tf("verdictline", esc(v.Label), esc(c.Reference), c.VerdictText(&p.Paired),
 		FormatPoints(p.Diff), p.Common,
-		p.Lost, idList(p.LostIDs, 10), p.Gained, idList(p.GainedIDs, 10),
+		p.Lost, idList(escIDs(p.LostIDs), 10), p.Gained, idList(escIDs(p.GainedIDs), 10),
 		fmt.Sprintf("%.1f", p.MDD*100), int(math.Round(c.Power*100)))
 }
 
