@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-
-	"github.com/quanteval/quanteval/consistency"
 )
 
 //go:embed assets/report.html.tmpl assets/report.css assets/report.js
@@ -52,7 +50,8 @@ type htmlView struct {
 	ChartWidth, ChartHeight int
 	GridCols                int
 	Slices                  []htmlSlices
-	Consistency             *textTable // nil: no section
+	Consistency             *textTable  // nil: no section
+	Data                    template.JS // the grid's texts and indexes (see htmldata.go)
 }
 
 func (c *Comparison) htmlTemplate() (*template.Template, error) {
@@ -71,15 +70,6 @@ func (c *Comparison) htmlTemplate() (*template.Template, error) {
 		},
 		// numcol tells the number columns of a textTable from its leading text ones.
 		"numcol": func(t *textTable, col int) bool { return col >= t.Left },
-		"sameref": func(m *consistency.ItemMetrics) string {
-			switch {
-			case m.Identical:
-				return c.T("sameoutput")
-			case m.PrefixTokens >= 0:
-				return c.Tf("differsattok", m.PrefixChars, m.PrefixTokens)
-			}
-			return c.Tf("differsat", m.PrefixChars)
-		},
 		"verdict": func(p any) (string, error) {
 			switch p := p.(type) {
 			case *Paired:
@@ -95,8 +85,10 @@ func (c *Comparison) htmlTemplate() (*template.Template, error) {
 
 // HTML writes one self-contained page: the tables, the chart (as an SVG data: URI),
 // the verdicts, the warnings and the item-by-item grid with its flips-only filter.
-// It loads nothing from the network; html/template escapes all model text, and the
-// page's Content-Security-Policy admits only its own script and style.
+// It loads nothing from the network; html/template escapes all model text, the grid's
+// texts are a JSON data block that the script shows as text, and the page's
+// Content-Security-Policy admits only its own script and style. The page is at most
+// MaxHTMLBytes whatever the outputs' length (see htmldata.go for how texts are cut).
 func (c *Comparison) HTML(w io.Writer) error {
 	var svg bytes.Buffer
 	if err := c.SVG(&svg, ChartWidth, ChartHeight); err != nil {
@@ -132,11 +124,31 @@ func (c *Comparison) HTML(w io.Writer) error {
 			view.Slices[1].Macro = append(view.Slices[1].Macro, m)
 		}
 	}
+	// The page without its texts tells how many bytes the texts may take.
+	data, texts := c.htmlDataOf()
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, view); err != nil {
-		return fmt.Errorf("html: %w", err)
+	if err := executeWith(t, &buf, &view, data); err != nil {
+		return err
+	}
+	budget := max(MaxHTMLBytes-buf.Len()+2*len(texts.texts), minTextBudget)
+	fitTexts(data, texts, budget)
+	buf.Reset()
+	if err := executeWith(t, &buf, &view, data); err != nil {
+		return err
 	}
 	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("html: %w", err)
+	}
+	return nil
+}
+
+func executeWith(t *template.Template, buf *bytes.Buffer, view *htmlView, data *htmlData) error {
+	js, err := data.marshal()
+	if err != nil {
+		return err
+	}
+	view.Data = js
+	if err := t.Execute(buf, view); err != nil {
 		return fmt.Errorf("html: %w", err)
 	}
 	return nil

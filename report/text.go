@@ -68,6 +68,8 @@ var texts = map[string]map[string]string{
 		"sameoutput":   "same output as the reference",
 		"differsat":    "departs from the reference after %d characters",
 		"differsattok": "departs from the reference after %d characters (%d tokens)",
+		"showall":      "show all %d characters",
+		"pagecut":      "this page keeps the first %d of %d characters, to stay small; the whole text is in the result file",
 	},
 	"zh": {
 		"title":        "精度：%s（%d 题）",
@@ -127,6 +129,8 @@ var texts = map[string]map[string]string{
 		"sameoutput":   "与基准输出相同",
 		"differsat":    "在前 %d 个字符之后与基准分歧",
 		"differsattok": "在前 %d 个字符（%d 个 token）之后与基准分歧",
+		"showall":      "显示全部 %d 个字符",
+		"pagecut":      "为控制页面大小，本页只保留前 %d 个字符（共 %d 个）；完整文本见结果文件",
 	},
 }
 
