@@ -20,10 +20,11 @@ import (
 //     grid too large for the bound, past some 60,000 items of four variants, still
 //     shows the start of every text).
 //   - When the texts do not fit, every text first keeps up to textFloor bytes (a
-//     short answer whole); the items where a variant flips against the reference
-//     then get the rest first, and the other items what remains, each group cut
-//     evenly, longest texts first ("water-filling"). A cut text says so, with its
-//     full length; its whole is in the result file.
+//     short answer whole), or less when that would take more than half the budget;
+//     the items where a variant flips against the reference then get the rest
+//     first, and the other items what remains, each group cut evenly, longest texts
+//     first ("water-filling"). A cut text says so, with its full length; its whole
+//     is in the result file.
 //
 // In the page a text longer than ShowChars shows its first ShowChars characters and
 // a button that shows all of it, from the same embedded copy.
@@ -161,7 +162,12 @@ func fitTexts(d *htmlData, p *pageTexts, budget int) {
 func allocate(costs []int, prio []bool, budget int) []int {
 	keep := make([]int, len(costs))
 	all := func(int) bool { return true }
-	if sumCharge(costs, all, textFloor) > budget {
+	// The floor takes at most half the budget, so that the flips have the other half.
+	floor := textFloor
+	if len(costs) > 0 {
+		floor = max(0, min(textFloor, budget/(2*len(costs))-cutOverhead))
+	}
+	if sumCharge(costs, all, floor) > budget {
 		lim := waterfill(costs, all, budget, 0)
 		for i, c := range costs {
 			keep[i] = charge(c, lim)
@@ -170,7 +176,7 @@ func allocate(costs []int, prio []bool, budget int) []int {
 	}
 	left := budget
 	for i, c := range costs {
-		keep[i] = charge(c, textFloor)
+		keep[i] = charge(c, floor)
 		left -= keep[i]
 	}
 	for _, group := range []bool{true, false} {
@@ -181,7 +187,7 @@ func allocate(costs []int, prio []bool, budget int) []int {
 				base += keep[i]
 			}
 		}
-		lim := waterfill(costs, in, left+base, textFloor)
+		lim := waterfill(costs, in, left+base, floor)
 		for i, c := range costs {
 			if in(i) {
 				left += keep[i] - charge(c, lim)
