@@ -1,10 +1,13 @@
 package datasets
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestReadJSONLBytes checks the hub-style JSONL reader against the same odd input as
@@ -44,6 +47,42 @@ func TestReadJSONLBytes(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestOpenRefusesNonRegular: a local data-set file that is a device or a named pipe
+// is refused before it is hashed or read (hashing /dev/zero would never end, opening
+// a FIFO would block).
+func TestOpenRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	zero := filepath.Join(dir, "zero.jsonl")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "gsm8k.parquet")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{zero, "zero.jsonl: not a regular file (a character device)"},
+		{fifo, "gsm8k.parquet: not a regular file (a named pipe)"},
+	} {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, _, err := Open(context.Background(), tc.path, Options{Task: TaskGSM8K})
+				done <- err
+			}()
+			// A guard against a hang, not a timing test.
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("Open(%s) = %v, want an error containing %q", tc.path, err, tc.want)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("Open(%s) still running after 30 s", tc.path)
 			}
 		})
 	}

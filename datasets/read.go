@@ -78,6 +78,9 @@ func readTable(file string, cols []column) ([]record, error) {
 }
 
 func readParquet(file string, cols []column) ([]record, error) {
+	if err := evalset.CheckInput(file); err != nil {
+		return nil, fmt.Errorf("datasets: %w", err)
+	}
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)

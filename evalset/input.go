@@ -23,11 +23,7 @@ const (
 // pipe would block the open until someone writes, so both are refused before the
 // open, by what the path is. The read itself is bounded too, for a file that grows.
 func ReadInput(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := regular(path, st); err != nil {
+	if err := CheckInput(path); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(path)
@@ -36,7 +32,8 @@ func ReadInput(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	// The path may have been replaced between the stat and the open.
-	if st, err = f.Stat(); err != nil {
+	st, err := f.Stat()
+	if err != nil {
 		return nil, err
 	}
 	if err := regular(path, st); err != nil {
@@ -60,6 +57,17 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string { return e.File + ": " + e.Reason }
+
+// CheckInput returns the *RefusedError that ReadInput would return for path without
+// opening it, for a reader of its own (a parquet file, a hash of the file): it
+// refuses whatever is not a regular file of at most MaxFileBytes.
+func CheckInput(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	return regular(path, st)
+}
 
 func regular(path string, st fs.FileInfo) error {
 	if !st.Mode().IsRegular() {
