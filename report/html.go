@@ -2,9 +2,12 @@ package report
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -124,31 +127,39 @@ func (c *Comparison) HTML(w io.Writer) error {
 			view.Slices[1].Macro = append(view.Slices[1].Macro, m)
 		}
 	}
-	// The page without its texts tells how many bytes the texts may take.
-	data, texts := c.htmlDataOf()
-	var buf bytes.Buffer
-	if err := executeWith(t, &buf, &view, data); err != nil {
-		return err
-	}
-	budget := max(MaxHTMLBytes-buf.Len()+2*len(texts.texts), minTextBudget)
-	fitTexts(data, texts, budget)
-	buf.Reset()
-	if err := executeWith(t, &buf, &view, data); err != nil {
-		return err
-	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
+	// The page is rendered once around a placeholder for the data block; the
+	// page without its texts tells how many bytes the texts may take.
+	var nonce [12]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
 		return fmt.Errorf("html: %w", err)
 	}
-	return nil
-}
-
-func executeWith(t *template.Template, buf *bytes.Buffer, view *htmlView, data *htmlData) error {
+	placeholder := "quanteval-data-" + hex.EncodeToString(nonce[:])
+	view.Data = template.JS(placeholder)
+	var page bytes.Buffer
+	if err := t.Execute(&page, view); err != nil {
+		return fmt.Errorf("html: %w", err)
+	}
+	before, after, ok := bytes.Cut(page.Bytes(), []byte(placeholder))
+	if !ok {
+		return errors.New("html: the template has no data block")
+	}
+	data, texts := c.htmlDataOf()
+	skeleton, err := data.marshal()
+	if err != nil {
+		return err
+	}
+	rest := len(before) + len(after) + len(skeleton) - 2*len(texts.texts)
+	fitTexts(data, texts, max(MaxHTMLBytes-rest, minTextBudget))
 	js, err := data.marshal()
 	if err != nil {
 		return err
 	}
-	view.Data = js
-	if err := t.Execute(buf, view); err != nil {
+	var buf bytes.Buffer
+	buf.Grow(len(before) + len(js) + len(after))
+	buf.Write(before)
+	buf.WriteString(string(js))
+	buf.Write(after)
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("html: %w", err)
 	}
 	return nil

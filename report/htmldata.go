@@ -230,13 +230,26 @@ func waterfill(costs []int, in func(int) bool, budget, lo int) int {
 // as encoding/json writes it (HTML characters escaped).
 func jsonLen(s string) int {
 	n := 2
-	for len(s) > 0 {
-		r, size := utf8.DecodeRuneInString(s)
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			n += asciiJSONLen[b]
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		n += runeJSONLen(r, size)
-		s = s[size:]
+		i += size
 	}
 	return n
 }
+
+// asciiJSONLen is runeJSONLen for the ASCII characters, the common case.
+var asciiJSONLen = func() (t [utf8.RuneSelf]int) {
+	for b := range t {
+		t[b] = runeJSONLen(rune(b), 1)
+	}
+	return t
+}()
 
 func runeJSONLen(r rune, size int) int {
 	switch {
