@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -19,19 +20,16 @@ const (
 )
 
 // ReadInput reads a whole input file of at most MaxFileBytes. Only regular files (or
-// symbolic links to them) are read: a device such as /dev/zero never ends, a named
-// pipe would block the open until someone writes, so both are refused before the
-// open, by what the path is. The read itself is bounded too, for a file that grows.
+// symbolic links to them) are read: a device such as /dev/zero never ends, and a named
+// pipe is refused too. The file is opened without blocking (an open of a named pipe
+// would wait for a writer) and its kind is checked on the open file; the read itself
+// is bounded too, for a file that grows.
 func ReadInput(path string) ([]byte, error) {
-	if err := CheckInput(path); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	// The path may have been replaced between the stat and the open.
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -58,9 +56,9 @@ type RefusedError struct {
 
 func (e *RefusedError) Error() string { return e.File + ": " + e.Reason }
 
-// CheckInput returns the *RefusedError that ReadInput would return for path without
-// opening it, for a reader of its own (a parquet file, a hash of the file): it
-// refuses whatever is not a regular file of at most MaxFileBytes.
+// CheckInput returns the *RefusedError that ReadInput would return for path, without
+// opening it, for a caller with a reader of its own (a parquet file, a hash of the
+// file): it refuses whatever is not a regular file of at most MaxFileBytes.
 func CheckInput(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
