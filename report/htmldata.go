@@ -16,9 +16,9 @@ import (
 // every item has), and the page's script builds an item's detail when it is opened.
 // The page's size is bounded:
 //   - MaxHTMLBytes is the bound. The page without its texts (tables, chart, grid
-//     rows) is measured, and the texts get what is left, at least minTextBudget (so a
-//     grid too large for the bound, past some 60,000 items of four variants, still
-//     shows the start of every text).
+//     rows, about 0.4 KB an item of four variants) is measured, and the texts get
+//     what is left. The bound holds up to some 40,000 items of four variants; past
+//     that the grid alone outgrows it, and the texts still get minTextBudget.
 //   - When the texts do not fit, every text first keeps up to textFloor bytes (a
 //     short answer whole), or less when that would take more than half the budget;
 //     the items where a variant flips against the reference then get the rest
