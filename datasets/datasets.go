@@ -270,6 +270,9 @@ func load(ctx context.Context, sp spec, opt Options, c *hub.Client, split, revis
 }
 
 func fileSHA256(path string) (string, error) {
+	if err := evalset.CheckInput(path); err != nil {
+		return "", fmt.Errorf("datasets: %w", err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("datasets: %w", err)

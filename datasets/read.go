@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -79,6 +78,9 @@ func readTable(file string, cols []column) ([]record, error) {
 }
 
 func readParquet(file string, cols []column) ([]record, error) {
+	if err := evalset.CheckInput(file); err != nil {
+		return nil, fmt.Errorf("datasets: %w", err)
+	}
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
@@ -240,49 +242,56 @@ func leafType(t parquet.Type) string {
 }
 
 // readJSONL reads the hub's JSON-lines export (one object a line, the parquet's
-// columns as keys), as `datasets`' to_json writes it.
+// columns as keys), as `datasets`' to_json writes it. The file is read and split as an
+// eval set is (evalset.ReadInput, evalset.Lines): regular files only, bounded, a
+// byte-order mark skipped, UTF-8 checked.
 func readJSONL(file string, cols []column) ([]record, error) {
-	data, err := os.ReadFile(file)
+	data, err := evalset.ReadInput(file)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
 	}
 	var out []record
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := bytes.TrimSpace(sc.Bytes())
+	err = evalset.Lines(file, data, func(line int, text []byte) error {
+		text = bytes.TrimSpace(text)
 		if len(text) == 0 {
-			continue
+			return nil
 		}
-		var raw map[string]json.RawMessage
-		if err := json.Unmarshal(text, &raw); err != nil {
-			return nil, fmt.Errorf("datasets: %s:%d: not a JSON object: %w", file, line, err)
-		}
-		rec := make(record, len(cols))
-		for i, c := range cols {
-			v, ok := raw[c.name]
-			if !ok {
-				return nil, fmt.Errorf("datasets: %s:%d: no column %q; want columns %s", file, line, c.name, describeWant(cols))
-			}
-			var err error
-			switch c.typ {
-			case colString:
-				err = json.Unmarshal(v, &rec[i].str)
-			case colInt:
-				err = json.Unmarshal(v, &rec[i].num)
-			case colStrings:
-				err = json.Unmarshal(v, &rec[i].list)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("datasets: %s:%d: column %q: want %s, got %s", file, line, c.name, c.typ, evalset.JSONKind(v))
-			}
+		rec, err := jsonlRecord(file, line, text, cols)
+		if err != nil {
+			return err
 		}
 		out = append(out, rec)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("datasets: %s:%d: %w", file, line+1, err)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("datasets: %w", err)
 	}
 	return out, nil
+}
+
+func jsonlRecord(file string, line int, text []byte, cols []column) (record, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(text, &raw); err != nil {
+		return nil, fmt.Errorf("%s:%d: not a JSON object: %w", file, line, err)
+	}
+	rec := make(record, len(cols))
+	for i, c := range cols {
+		v, ok := raw[c.name]
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: no column %q; want columns %s", file, line, c.name, describeWant(cols))
+		}
+		var err error
+		switch c.typ {
+		case colString:
+			err = json.Unmarshal(v, &rec[i].str)
+		case colInt:
+			err = json.Unmarshal(v, &rec[i].num)
+		case colStrings:
+			err = json.Unmarshal(v, &rec[i].list)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: column %q: want %s, got %s", file, line, c.name, c.typ, evalset.JSONKind(v))
+		}
+	}
+	return rec, nil
 }

@@ -3,6 +3,8 @@
 //
 // An eval set is read whole and validated before any request is sent, so a bad line
 // stops a run before it costs anything; errors name the file, the line and the field.
+// What is read is bounded (input.go): only regular files of at most MaxFileBytes,
+// lines of at most MaxLineBytes, UTF-8 only (a leading byte-order mark is skipped).
 package evalset
 
 import (

@@ -1,21 +1,19 @@
 package evalset
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 )
 
 // ReadFile reads and validates a JSONL eval set.
 func ReadFile(path string) (*Set, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadInput(path)
 	if err != nil {
 		return nil, fmt.Errorf("evalset: %w", err)
 	}
@@ -53,37 +51,34 @@ func parse(file string, data []byte) ([]Item, Defaults, error) {
 	var items []Item
 	var defaults Defaults
 	seen := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := bytes.TrimSpace(sc.Bytes())
+	err := Lines(file, data, func(line int, text []byte) error {
+		text = bytes.TrimSpace(text)
 		if d, ok := bytes.CutPrefix(text, []byte(DefaultsPrefix)); ok {
 			dec := json.NewDecoder(bytes.NewReader(d))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&defaults); err != nil || defaults.MaxTokens < 0 {
-				return nil, defaults, &SyntaxError{File: file, Line: line, Field: "defaults",
+				return &SyntaxError{File: file, Line: line, Field: "defaults",
 					Err: fmt.Errorf("want {\"max_tokens\": N, \"system\": \"...\"}: %v", err)}
 			}
-			continue
+			return nil
 		}
 		if len(text) == 0 || bytes.HasPrefix(text, []byte("//")) {
-			continue
+			return nil
 		}
 		it, field, err := parseItem(text)
 		if err != nil {
-			return nil, defaults, &SyntaxError{File: file, Line: line, Field: field, Err: err}
+			return &SyntaxError{File: file, Line: line, Field: field, Err: err}
 		}
 		if first, dup := seen[it.ID]; dup {
-			return nil, defaults, &SyntaxError{File: file, Line: line, Field: "id",
+			return &SyntaxError{File: file, Line: line, Field: "id",
 				Err: fmt.Errorf("duplicate id %q (first on line %d)", it.ID, first)}
 		}
 		seen[it.ID] = line
 		items = append(items, it)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, defaults, fmt.Errorf("%s:%d: %w", file, line+1, err)
+		return nil
+	})
+	if err != nil {
+		return nil, defaults, err
 	}
 	if len(items) == 0 {
 		return nil, defaults, fmt.Errorf("%s: no items", file)

@@ -2,10 +2,13 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +36,14 @@ func chromium(t *testing.T) string {
 // text and never run, the detail row on click, the chart drawn, no console errors.
 func TestHTMLInBrowser(t *testing.T) {
 	bin := chromium(t)
-	c := build(t, Options{})
+	// i05 of the NVFP4 variant (a flip) has an output longer than the page shows at once.
+	ins := fixture()
+	long := "no " + strings.Repeat("0123456789", 500)
+	ins[0].File.Items[4].Output = long
+	c, err := Build(ins, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	f, err := os.Create(page)
@@ -103,9 +113,6 @@ func TestHTMLInBrowser(t *testing.T) {
 	if got := eval(`typeof window.__pwned`); got != "undefined" {
 		t.Errorf("a script in a model reply ran: typeof window.__pwned = %v", got)
 	}
-	if got := eval(`Array.from(document.querySelectorAll('#grid pre')).some(p => p.textContent.includes('<script>window.__pwned=1</script>'))`); got != true {
-		t.Error("the reply with <script> is not shown as text")
-	}
 	if got := eval(`document.querySelector('#chart img').complete && document.querySelector('#chart img').naturalWidth`); got != float64(ChartWidth) {
 		t.Errorf("chart naturalWidth = %v, want %d", got, ChartWidth)
 	}
@@ -153,9 +160,44 @@ func TestHTMLInBrowser(t *testing.T) {
 	if got := eval(`document.querySelector('#grid tr.item[data-id="i11"]').nextElementSibling.querySelectorAll('pre').length`); got != float64(2+len(c.Variants)) {
 		t.Errorf("detail has %v blocks, want prompt, expected and %d outputs", got, len(c.Variants))
 	}
+	if got := eval(`Array.from(document.querySelectorAll('#grid pre')).some(p => p.textContent.includes('<script>window.__pwned=1</script>'))`); got != true {
+		t.Error("the reply with <script> is not shown as text")
+	}
+	if got := eval(`typeof window.__pwned`); got != "undefined" {
+		t.Errorf("a script in a model reply ran once shown: typeof window.__pwned = %v", got)
+	}
 	// i11: the <script> reply departs from the reference's "yes" after 3 characters.
 	if got := eval(`Array.from(document.querySelector('#grid tr.item[data-id="i11"]').nextElementSibling.querySelectorAll('.cons')).map(e => e.textContent).join(' | ')`); got != "departs from the reference after 3 characters | same output as the reference" {
 		t.Errorf("detail consistency notes = %q", got)
+	}
+
+	// A long output shows its first ShowChars characters and a button for the rest,
+	// which shows the whole text from the page's one copy of it.
+	const i05 = `document.querySelector('#grid tr.item[data-id="i05"]').nextElementSibling`
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#grid tr.item[data-id="i05"] td`))); err != nil {
+		t.Fatal(err)
+	}
+	lens := func() any {
+		return eval(`Array.from(` + i05 + `.querySelectorAll('pre')).map(p => p.textContent.length).join(',')`)
+	}
+	// prompt, expected, then the three outputs: NVFP4's cut at ShowChars plus "…".
+	if got, want := lens(), fmt.Sprintf("10,3,%d,3,3", ShowChars+1); got != want {
+		t.Errorf("detail text lengths = %v, want %s", got, want)
+	}
+	if got := eval(i05 + `.querySelector('button.more').textContent`); got != "show all 5003 characters" {
+		t.Errorf("button = %q", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#grid tr.item[data-id="i05"] + tr button.more`))); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := lens(), fmt.Sprintf("10,3,%d,3,3", len(long)); got != want {
+		t.Errorf("after the click, detail text lengths = %v, want %s", got, want)
+	}
+	if got := eval(i05 + `.querySelectorAll('pre')[2].textContent === ` + strconv.Quote(long)); got != true {
+		t.Error("the expanded text is not the output")
+	}
+	if got := eval(i05 + `.querySelector('button.more') === null && !` + i05 + `.hidden`); got != true {
+		t.Error("after the click the button is still there, or the detail closed")
 	}
 
 	// A sentinel error proves that console errors are seen at all, and marks the end.

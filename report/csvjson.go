@@ -31,12 +31,14 @@ func num(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
 // sig prints six significant digits, for figures that may be very small.
 func sig(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
 
-// CSV writes every figure of the comparison as one tidy table.
+// CSV writes every figure of the comparison as one tidy table. Text from the
+// result files is guarded against formula injection (see csvText); the figures are
+// written as computed, a negative difference included.
 func (c *Comparison) CSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	rows := [][]string{csvHeader}
 	for _, msg := range c.Warnings {
-		rows = append(rows, csvRow("warning", msg, nil, nil, nil, nil))
+		rows = append(rows, csvRow("warning", csvText(msg), nil, nil, nil, nil))
 	}
 	for i := range c.Variants {
 		v := &c.Variants[i]
@@ -52,15 +54,15 @@ func (c *Comparison) CSV(w io.Writer) error {
 		set("median_latency_ms", num(v.MedianLatencyMS))
 		if v.VsRef != nil {
 			set("agreement", num(v.VsRef.Agreement))
-			set("lost_ids", strings.Join(v.VsRef.LostIDs, " "))
-			set("gained_ids", strings.Join(v.VsRef.GainedIDs, " "))
+			set("lost_ids", csvText(strings.Join(v.VsRef.LostIDs, " ")))
+			set("gained_ids", csvText(strings.Join(v.VsRef.GainedIDs, " ")))
 		}
 		rows = append(rows, row)
 	}
 	for i := range c.Variants {
 		v := &c.Variants[i]
 		for _, m := range v.Metrics {
-			rows = append(rows, csvRow("metric", m.Name, v, &m.Score, m.VsRef, nil))
+			rows = append(rows, csvRow("metric", csvText(m.Name), v, &m.Score, m.VsRef, nil))
 		}
 	}
 	for i := range c.Variants {
@@ -75,7 +77,7 @@ func (c *Comparison) CSV(w io.Writer) error {
 	}{{"type", c.ByType}, {"category", c.ByCategory}} {
 		for _, s := range group.slices {
 			for i, r := range s.Rows {
-				rows = append(rows, csvRow(group.scope, s.Key, &c.Variants[i], &r.Score, r.VsRef, nil))
+				rows = append(rows, csvRow(group.scope, csvText(s.Key), &c.Variants[i], &r.Score, r.VsRef, nil))
 			}
 		}
 	}
@@ -106,8 +108,8 @@ func csvRow(scope, slice string, v *Variant, s *Score, p *Paired, acc *float64) 
 	set("scope", scope)
 	set("slice", slice)
 	if v != nil {
-		set("label", v.Label)
-		set("model", v.Model)
+		set("label", csvText(v.Label))
+		set("model", csvText(v.Model))
 		set("reference", strconv.FormatBool(v.Reference))
 	}
 	if s != nil {

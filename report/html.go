@@ -2,14 +2,15 @@ package report
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
-
-	"github.com/quanteval/quanteval/consistency"
 )
 
 //go:embed assets/report.html.tmpl assets/report.css assets/report.js
@@ -52,7 +53,8 @@ type htmlView struct {
 	ChartWidth, ChartHeight int
 	GridCols                int
 	Slices                  []htmlSlices
-	Consistency             *textTable // nil: no section
+	Consistency             *textTable  // nil: no section
+	Data                    template.JS // the grid's texts and indexes (see htmldata.go)
 }
 
 func (c *Comparison) htmlTemplate() (*template.Template, error) {
@@ -71,15 +73,6 @@ func (c *Comparison) htmlTemplate() (*template.Template, error) {
 		},
 		// numcol tells the number columns of a textTable from its leading text ones.
 		"numcol": func(t *textTable, col int) bool { return col >= t.Left },
-		"sameref": func(m *consistency.ItemMetrics) string {
-			switch {
-			case m.Identical:
-				return c.T("sameoutput")
-			case m.PrefixTokens >= 0:
-				return c.Tf("differsattok", m.PrefixChars, m.PrefixTokens)
-			}
-			return c.Tf("differsat", m.PrefixChars)
-		},
 		"verdict": func(p any) (string, error) {
 			switch p := p.(type) {
 			case *Paired:
@@ -95,8 +88,10 @@ func (c *Comparison) htmlTemplate() (*template.Template, error) {
 
 // HTML writes one self-contained page: the tables, the chart (as an SVG data: URI),
 // the verdicts, the warnings and the item-by-item grid with its flips-only filter.
-// It loads nothing from the network; html/template escapes all model text, and the
-// page's Content-Security-Policy admits only its own script and style.
+// It loads nothing from the network; html/template escapes all model text, the grid's
+// texts are a JSON data block that the script shows as text, and the page's
+// Content-Security-Policy admits only its own script and style. The page is at most
+// MaxHTMLBytes whatever the outputs' length (see htmldata.go for how texts are cut).
 func (c *Comparison) HTML(w io.Writer) error {
 	var svg bytes.Buffer
 	if err := c.SVG(&svg, ChartWidth, ChartHeight); err != nil {
@@ -132,10 +127,38 @@ func (c *Comparison) HTML(w io.Writer) error {
 			view.Slices[1].Macro = append(view.Slices[1].Macro, m)
 		}
 	}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, view); err != nil {
+	// The page is rendered once around a placeholder for the data block; the
+	// page without its texts tells how many bytes the texts may take.
+	var nonce [12]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
 		return fmt.Errorf("html: %w", err)
 	}
+	placeholder := "quanteval-data-" + hex.EncodeToString(nonce[:])
+	view.Data = template.JS(placeholder)
+	var page bytes.Buffer
+	if err := t.Execute(&page, view); err != nil {
+		return fmt.Errorf("html: %w", err)
+	}
+	before, after, ok := bytes.Cut(page.Bytes(), []byte(placeholder))
+	if !ok {
+		return errors.New("html: the template has no data block")
+	}
+	data, texts := c.htmlDataOf()
+	skeleton, err := data.marshal()
+	if err != nil {
+		return err
+	}
+	rest := len(before) + len(after) + len(skeleton) - 2*len(texts.texts)
+	fitTexts(data, texts, max(MaxHTMLBytes-rest, minTextBudget))
+	js, err := data.marshal()
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(before) + len(js) + len(after))
+	buf.Write(before)
+	buf.WriteString(string(js))
+	buf.Write(after)
 	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("html: %w", err)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -30,12 +31,6 @@ func (c *Comparison) Markdown(w io.Writer) error {
 		section(c, ew)
 	}
 	return ew.err
-}
-
-// mdEscape keeps labels and keys from breaking a table row.
-func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
 }
 
 func mdRow(w *errWriter, cells ...string) {
@@ -69,7 +64,9 @@ func mdWarnings(c *Comparison, w *errWriter) {
 
 func mdSummary(c *Comparison, w *errWriter) {
 	head := []string{c.T("precision"), c.T("model"), "ok / count", "accuracy", c.T("ci")}
-	head = append(head, c.Metrics...)
+	for _, m := range c.Metrics {
+		head = append(head, mdEscape(m))
+	}
 	head = append(head, c.Tf("diff", mdEscape(c.Reference)), "p", c.T("flips"))
 	mdRow(w, head...)
 	mdAlign(w, 2, len(head))
@@ -102,10 +99,10 @@ func mdVerdicts(c *Comparison, w *errWriter) {
 		if v.VsRef == nil {
 			continue
 		}
-		w.printf("- %s\n", mdEscape(c.VerdictLine(v)))
+		w.printf("- %s\n", c.verdictLine(v, mdEscape))
 		for _, m := range v.Metrics {
 			if m.VsRef != nil && m.VsRef.Common > 0 {
-				w.printf("  - %s\n", mdEscape(c.Tf("metricline", m.Name, c.VerdictText(m.VsRef), FormatPoints(m.VsRef.Diff))))
+				w.printf("  - %s\n", c.Tf("metricline", mdEscape(m.Name), c.VerdictText(m.VsRef), FormatPoints(m.VsRef.Diff)))
 			}
 		}
 	}
@@ -124,9 +121,10 @@ func mdConsistency(c *Comparison, w *errWriter) {
 	mdRow(w, head...)
 	mdAlign(w, t.Left, len(head))
 	for _, r := range t.Rows {
-		row := make([]string, len(r))
-		for i, cell := range r {
-			row[i] = mdEscape(cell)
+		// The text columns hold labels; the figures are ours ("< 0.0001").
+		row := slices.Clone(r)
+		for i := range t.Left {
+			row[i] = mdEscape(r[i])
 		}
 		mdRow(w, row...)
 	}

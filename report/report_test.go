@@ -467,8 +467,13 @@ func TestHTMLStatic(t *testing.T) {
 	if strings.Contains(page, "<script>window.__pwned") || strings.Contains(page, `onerror="window`) {
 		t.Error("model text not escaped")
 	}
-	if !strings.Contains(page, "&lt;script&gt;window.__pwned=1&lt;/script&gt;") {
+	// Model text is in the data block, JSON with <, > and & escaped.
+	if !strings.Contains(page, `\u003cscript\u003ewindow.__pwned=1\u003c/script\u003e`) {
 		t.Error("escaped model text missing")
+	}
+	data := pageData(t, page)
+	if len(data.Items) != 20 || !slices.Contains(data.Texts, any("yes "+pwned)) {
+		t.Errorf("data block: %d items, texts %q", len(data.Items), data.Texts)
 	}
 	for _, bad := range []string{"http://", "https://", "//cdn", "src=\"/"} {
 		if strings.Contains(page, bad) {
@@ -544,4 +549,20 @@ func csvRows(t *testing.T, c *Comparison) [][]string {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+// pageData reads the HTML page's JSON data block back.
+func pageData(t *testing.T, page string) htmlData {
+	t.Helper()
+	const open = `<script type="application/json" id="report-data">`
+	_, rest, ok := strings.Cut(page, open)
+	block, _, ok2 := strings.Cut(rest, "</script>")
+	if !ok || !ok2 {
+		t.Fatal("page has no data block")
+	}
+	var d htmlData
+	if err := json.Unmarshal([]byte(block), &d); err != nil {
+		t.Fatalf("data block: %v", err)
+	}
+	return d
 }

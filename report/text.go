@@ -68,6 +68,8 @@ var texts = map[string]map[string]string{
 		"sameoutput":   "same output as the reference",
 		"differsat":    "departs from the reference after %d characters",
 		"differsattok": "departs from the reference after %d characters (%d tokens)",
+		"showall":      "show all %d characters",
+		"pagecut":      "this page keeps the first %d of %d characters, to stay small; the whole text is in the result file",
 	},
 	"zh": {
 		"title":        "精度：%s（%d 题）",
@@ -127,6 +129,8 @@ var texts = map[string]map[string]string{
 		"sameoutput":   "与基准输出相同",
 		"differsat":    "在前 %d 个字符之后与基准分歧",
 		"differsattok": "在前 %d 个字符（%d 个 token）之后与基准分歧",
+		"showall":      "显示全部 %d 个字符",
+		"pagecut":      "为控制页面大小，本页只保留前 %d 个字符（共 %d 个）；完整文本见结果文件",
 	},
 }
 
@@ -227,10 +231,23 @@ func (c *Comparison) ref() *Variant {
 
 // VerdictLine is the full verdict of a variant against the reference.
 func (c *Comparison) VerdictLine(v *Variant) string {
+	return c.verdictLine(v, func(s string) string { return s })
+}
+
+// verdictLine is VerdictLine with esc applied to the text from the result files
+// (labels and item ids), so that a renderer can escape those and not its own words.
+func (c *Comparison) verdictLine(v *Variant, esc func(string) string) string {
 	p := v.VsRef
-	return c.Tf("verdictline", v.Label, c.Reference, c.VerdictText(&p.Paired),
+	escIDs := func(ids []string) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = esc(id)
+		}
+		return out
+	}
+	return c.Tf("verdictline", esc(v.Label), esc(c.Reference), c.VerdictText(&p.Paired),
 		FormatPoints(p.Diff), p.Common,
-		p.Lost, idList(p.LostIDs, 10), p.Gained, idList(p.GainedIDs, 10),
+		p.Lost, idList(escIDs(p.LostIDs), 10), p.Gained, idList(escIDs(p.GainedIDs), 10),
 		fmt.Sprintf("%.1f", p.MDD*100), int(math.Round(c.Power*100)))
 }
 

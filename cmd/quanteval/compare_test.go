@@ -94,7 +94,8 @@ func TestCompareGolden(t *testing.T) {
 				t.Errorf("PNG is %v, want %dx%d", sz, report.ChartWidth, report.ChartHeight)
 			}
 			html := string(read(t, filepath.Join(dir, "compare.html")))
-			if !strings.Contains(html, "&lt;script&gt;window.__pwned=1&lt;/script&gt;") || strings.Contains(html, "<script>window") {
+			// The grid's texts are a JSON data block, with <, > and & escaped.
+			if !strings.Contains(html, `\u003cscript\u003ewindow.__pwned=1\u003c/script\u003e`) || strings.Contains(html, "<script>window") {
 				t.Error("HTML does not escape the model reply")
 			}
 			for _, f := range []string{"md", "csv", "json", "png", "svg", "html"} {
