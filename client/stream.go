@@ -325,6 +325,14 @@ func streamError(data []byte, ch streamChunk) error {
 // errCut is a stream that ended before its finish chunk and [DONE].
 var errCut = errors.New("stream ended before its finish chunk")
 
+// ErrBadBody is in the chain of an error for a 2xx answer whose body is no valid
+// completion, a stream broken off mid-way among them; ErrStreamCut is also in it
+// when a stream ended cleanly but before its finish chunk and [DONE].
+var (
+	ErrBadBody   = errBadBody
+	ErrStreamCut = errCut
+)
+
 func (a *assembler) reply() (*StreamReply, error) {
 	if !a.done {
 		return nil, fmt.Errorf("%w: %w after %d chunks", errBadBody, errCut, a.tokenChunks)
