@@ -83,6 +83,9 @@ type Level struct {
 	Requests int
 	Duration time.Duration
 	Warmup   int // requests sent first and not counted
+	// Ramp spreads the start of a closed loop's workers evenly over this time, so
+	// that they do not all send at the same instant (default 0: all at once).
+	Ramp time.Duration
 }
 
 // MarshalJSON writes the duration in seconds.
@@ -94,8 +97,9 @@ func (l Level) MarshalJSON() ([]byte, error) {
 		Requests    int     `json:"requests,omitempty"`
 		DurationS   float64 `json:"duration_s,omitempty"`
 		Warmup      int     `json:"warmup,omitempty"`
+		RampS       float64 `json:"ramp_s,omitempty"`
 	}
-	return json.Marshal(level{l.Concurrency, l.Rate, l.Seed, l.Requests, l.Duration.Seconds(), l.Warmup})
+	return json.Marshal(level{l.Concurrency, l.Rate, l.Seed, l.Requests, l.Duration.Seconds(), l.Warmup, l.Ramp.Seconds()})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -107,18 +111,21 @@ func (l *Level) UnmarshalJSON(b []byte) error {
 		Requests    int     `json:"requests"`
 		DurationS   float64 `json:"duration_s"`
 		Warmup      int     `json:"warmup"`
+		RampS       float64 `json:"ramp_s"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*l = Level{v.Concurrency, v.Rate, v.Seed, v.Requests, time.Duration(v.DurationS * float64(time.Second)), v.Warmup}
+	*l = Level{v.Concurrency, v.Rate, v.Seed, v.Requests, seconds(v.DurationS), v.Warmup, seconds(v.RampS)}
 	return nil
 }
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // Validate reports a level that cannot run.
 func (l Level) Validate() error {
 	switch {
-	case l.Concurrency < 0 || l.Rate < 0 || l.Requests < 0 || l.Duration < 0 || l.Warmup < 0:
+	case l.Concurrency < 0 || l.Rate < 0 || l.Requests < 0 || l.Duration < 0 || l.Warmup < 0 || l.Ramp < 0:
 		return fmt.Errorf("level %+v: negative setting", l)
 	case l.Concurrency == 0 && l.Rate == 0:
 		return errors.New("level: give a concurrency or a rate")
@@ -211,7 +218,7 @@ func (r *Runner) Run(ctx context.Context, l Level) (LevelResult, error) {
 	lr := LevelResult{Level: l}
 	if l.Warmup > 0 {
 		w := &collector{}
-		r.closedLoop(ctx, w, max(1, min(l.Concurrency, l.Warmup)), l.Warmup, time.Time{})
+		r.closedLoop(ctx, w, max(1, min(l.Concurrency, l.Warmup)), l.Warmup, time.Time{}, l.Ramp)
 		for _, s := range w.samples {
 			if s.ErrorKind != "" {
 				lr.WarmupErrors++
@@ -228,7 +235,7 @@ func (r *Runner) Run(ctx context.Context, l Level) (LevelResult, error) {
 	if l.Rate > 0 {
 		r.openLoop(ctx, c, l, start, deadline)
 	} else {
-		r.closedLoop(ctx, c, l.Concurrency, l.Requests, deadline)
+		r.closedLoop(ctx, c, l.Concurrency, l.Requests, deadline, l.Ramp)
 	}
 	dur := r.now().Sub(start)
 	lr.Complete = ctx.Err() == nil
@@ -259,12 +266,15 @@ func (r *Runner) send(ctx context.Context, c *collector) {
 }
 
 // closedLoop keeps conc requests in flight until n are started (n > 0) or the
-// deadline passes.
-func (r *Runner) closedLoop(ctx context.Context, c *collector, conc, n int, deadline time.Time) {
+// deadline passes, worker k starting k*ramp/conc after the others.
+func (r *Runner) closedLoop(ctx context.Context, c *collector, conc, n int, deadline time.Time, ramp time.Duration) {
 	var claimed atomic.Int64
 	var wg sync.WaitGroup
-	for range conc {
+	for k := range conc {
 		wg.Go(func() {
+			if sleepCtx(ctx, ramp*time.Duration(k)/time.Duration(conc)) != nil {
+				return
+			}
 			for ctx.Err() == nil {
 				if n > 0 && claimed.Add(1) > int64(n) {
 					return
