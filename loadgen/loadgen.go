@@ -163,12 +163,22 @@ type LevelResult struct {
 	Server json.RawMessage `json:"server,omitempty"`
 }
 
+// Probe watches the server during a level's counted requests (servermetrics.Watcher
+// is one). Begin is called after the warmup, just before the first counted
+// request; the function it returns is called after the last one, and its value is
+// stored, as JSON, in LevelResult.Server. When that value has a method
+// CrossCheck(clientInput, clientOutput int) []string, its notes become warnings.
+type Probe interface {
+	Begin(ctx context.Context) (end func() any)
+}
+
 // Runner runs levels against one sender. Its zero value is not usable: set Sender
 // and Workload.
 type Runner struct {
 	Sender   Sender
 	Workload Workload
 	SLO      SLO
+	Probe    Probe // optional
 	// Now reads the clock for the level's duration (default time.Now).
 	Now func() time.Time
 	// Progress, when set, is called after each counted request with how many are
@@ -226,6 +236,10 @@ func (r *Runner) Run(ctx context.Context, l Level) (LevelResult, error) {
 		}
 	}
 	c := &collector{progress: r.Progress, total: l.Requests}
+	var end func() any
+	if r.Probe != nil {
+		end = r.Probe.Begin(ctx)
+	}
 	start := r.now()
 	lr.StartedAt = start
 	var deadline time.Time
@@ -240,6 +254,9 @@ func (r *Runner) Run(ctx context.Context, l Level) (LevelResult, error) {
 	dur := r.now().Sub(start)
 	lr.Complete = ctx.Err() == nil
 	lr.Stats = Summarize(c.samples, dur, r.SLO)
+	if end != nil {
+		r.probeEnd(&lr, end())
+	}
 	lr.ShortOutputs = c.short
 	if c.short > 0 {
 		lr.Warnings = append(lr.Warnings, fmt.Sprintf("%d of %d replies stopped before max_tokens although ignore_eos was sent: "+
@@ -249,6 +266,18 @@ func (r *Runner) Run(ctx context.Context, l Level) (LevelResult, error) {
 		lr.Warnings = append(lr.Warnings, fmt.Sprintf("%d replies came without usage: their output tokens are counted from chunks", lr.Stats.EstimatedOutputs))
 	}
 	return lr, nil
+}
+
+func (r *Runner) probeEnd(lr *LevelResult, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		lr.Warnings = append(lr.Warnings, fmt.Sprintf("server figures: %v", err))
+		return
+	}
+	lr.Server = data
+	if cc, ok := v.(interface{ CrossCheck(in, out int) []string }); ok {
+		lr.Warnings = append(lr.Warnings, cc.CrossCheck(lr.Stats.InputTokens, lr.Stats.OutputTokens)...)
+	}
 }
 
 // send sends the next request of the workload and records it, unless ctx ended

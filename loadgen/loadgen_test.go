@@ -18,6 +18,7 @@ import (
 
 	"github.com/quanteval/quanteval/client"
 	"github.com/quanteval/quanteval/internal/streamtest"
+	"github.com/quanteval/quanteval/servermetrics"
 )
 
 // fakeClock advances only when told to.
@@ -316,3 +317,50 @@ func TestResultRoundTrip(t *testing.T) {
 		t.Errorf("wrong schema read: %v", err)
 	}
 }
+
+// countingProbe checks that Begin comes after the warmup and end after the level.
+type countingProbe struct {
+	snd          *fakeSender
+	atBegin      int64
+	atEnd        int64
+	serverOutput float64
+}
+
+type probeLevel struct {
+	Output float64 `json:"output"`
+	out    float64
+}
+
+func (p probeLevel) CrossCheck(in, out int) []string {
+	if float64(out) != p.out {
+		return []string{"server and client disagree"}
+	}
+	return nil
+}
+
+func (p *countingProbe) Begin(ctx context.Context) func() any {
+	p.atBegin = p.snd.n.Load()
+	return func() any {
+		p.atEnd = p.snd.n.Load()
+		return probeLevel{Output: p.serverOutput, out: p.serverOutput}
+	}
+}
+
+func TestRunProbe(t *testing.T) {
+	snd := &fakeSender{}
+	probe := &countingProbe{snd: snd, serverOutput: 77}
+	r := &Runner{Sender: snd, Workload: Prompts{{}}, Probe: probe}
+	lr, err := r.Run(context.Background(), Level{Concurrency: 2, Requests: 5, Warmup: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if probe.atBegin != 2 || probe.atEnd != 7 || string(lr.Server) != `{"output":77}` {
+		t.Errorf("probe began after %d, ended after %d requests; server %s", probe.atBegin, probe.atEnd, lr.Server)
+	}
+	// The fake sender reports 10 output tokens a request: 50, not 77.
+	if len(lr.Warnings) != 1 || lr.Warnings[0] != "server and client disagree" {
+		t.Errorf("warnings = %q", lr.Warnings)
+	}
+}
+
+var _ Probe = (*servermetrics.Watcher)(nil)
