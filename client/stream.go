@@ -137,7 +137,14 @@ func (c *Client) chatStreamOnce(ctx context.Context, body []byte, now func() tim
 		return nil, &StatusError{StatusCode: resp.StatusCode, Message: errorMessage(data),
 			RetryAfter: parseRetryAfter(resp.Header, time.Now())}
 	}
-	return readStream(resp.Body, start, now)
+	r, err := readStream(resp.Body, start, now)
+	if err == nil {
+		// Read the end of the body after [DONE], so that the connection goes back
+		// to the pool: a body closed before its end closes its connection, and at
+		// high concurrency dialling anew would be measured as TTFT.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	}
+	return r, err
 }
 
 // streamChunk is the wire shape of one chat.completion.chunk, or of an error sent

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -348,5 +349,34 @@ func TestStreamedEqualsNonStreamed(t *testing.T) {
 				t.Errorf("streamed %+v (content %q)\nplain    %+v (content %q)", *got.Response, deref(got.Content), *want, deref(want.Content))
 			}
 		})
+	}
+}
+
+func TestChatStreamReusesConnection(t *testing.T) {
+	stream := ev(roleChunk) + ev(contentChunk("a")) + ev(finishChunk("stop")) + ev(usageChunk) + "data: [DONE]\n\n"
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, stream)
+		w.(http.Flusher).Flush()
+		// The body's end comes after [DONE], as when a server's handler returns
+		// a moment after its last write.
+		time.Sleep(20 * time.Millisecond)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := testClient(t, srv.URL)
+	for range 5 {
+		if _, err := c.ChatStream(context.Background(), Request{Model: "m"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("5 requests in a row opened %d connections, want 1", n)
 	}
 }
