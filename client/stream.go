@@ -36,6 +36,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -136,6 +137,12 @@ func (c *Client) chatStreamOnce(ctx context.Context, body []byte, now func() tim
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		return nil, &StatusError{StatusCode: resp.StatusCode, Message: errorMessage(data),
 			RetryAfter: parseRetryAfter(resp.Header, time.Now())}
+	}
+	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
+		// A server that cannot stream may answer the whole completion at once;
+		// asking again would get the same.
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return nil, fmt.Errorf("%w (Content-Type %s): %s", ErrNotStreamed, ct, errorMessage(data))
 	}
 	r, err := readStream(resp.Body, start, now)
 	if err == nil {
@@ -339,6 +346,10 @@ var (
 	ErrBadBody   = errBadBody
 	ErrStreamCut = errCut
 )
+
+// ErrNotStreamed is a 2xx answer that is one JSON document rather than a stream: the
+// server does not stream (or a proxy buffered it); run without streaming.
+var ErrNotStreamed = errors.New("the server answered a streamed request without streaming")
 
 func (a *assembler) reply() (*StreamReply, error) {
 	if !a.done {

@@ -380,3 +380,17 @@ func TestChatStreamReusesConnection(t *testing.T) {
 		t.Errorf("5 requests in a row opened %d connections, want 1", n)
 	}
 }
+
+func TestChatStreamNotStreamed(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[{"message":{"content":"hi"},"finish_reason":"stop"}]}`)
+	}))
+	defer srv.Close()
+	_, err := testClient(t, srv.URL).ChatStream(context.Background(), Request{Model: "m"})
+	if !errors.Is(err, ErrNotStreamed) || calls.Load() != 1 {
+		t.Fatalf("err = %v after %d calls, want ErrNotStreamed at once", err, calls.Load())
+	}
+}

@@ -115,6 +115,7 @@ func benchStandIn(b *testing.B, conc int) {
 		if lr.Stats.Failed > 0 {
 			b.Fatalf("%d requests failed: %v", lr.Stats.Failed, lr.Stats.Errors)
 		}
+		b.Logf("TTFT %+v E2EL %+v ITL %+v", lr.Stats.TTFT, lr.Stats.E2EL, lr.Stats.ITL)
 		cpuPerReq += float64(cpuTime()-cpu0) / float64(time.Microsecond) / float64(lr.Stats.Completed)
 		ttftMs += lr.Stats.TTFT.Median
 		tpotMs += lr.Stats.TPOT.Median

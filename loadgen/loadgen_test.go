@@ -235,6 +235,7 @@ func TestErrorKind(t *testing.T) {
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), "timeout"},
 		{fmt.Errorf("%w: %w after 3 chunks", client.ErrBadBody, client.ErrStreamCut), "stream_cut"},
 		{io.ErrUnexpectedEOF, "connection"},
+		{fmt.Errorf("%w (Content-Type application/json)", client.ErrNotStreamed), "not_streamed"},
 		{errors.New("json: bad"), "other"},
 	} {
 		if got := ErrorKind(tc.err); got != tc.want {

@@ -62,8 +62,8 @@ func withIgnoreEOS(extra json.RawMessage) (json.RawMessage, error) {
 }
 
 // ErrorKind names the kind of a failed request for the per-level error counts:
-// "http_429", "http_4xx", "http_5xx", "timeout", "stream_cut", "connection",
-// "canceled" or "other".
+// "http_429", "http_4xx", "http_5xx", "timeout", "stream_cut", "not_streamed",
+// "connection", "canceled" or "other".
 func ErrorKind(err error) string {
 	var se *client.StatusError
 	var ne net.Error
@@ -80,6 +80,8 @@ func ErrorKind(err error) string {
 		return "timeout"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
+	case errors.Is(err, client.ErrNotStreamed):
+		return "not_streamed"
 	case errors.Is(err, client.ErrBadBody):
 		return "stream_cut"
 	case errors.As(err, &ne):
