@@ -115,7 +115,8 @@ func benchStandIn(b *testing.B, conc int) {
 		if lr.Stats.Failed > 0 {
 			b.Fatalf("%d requests failed: %v", lr.Stats.Failed, lr.Stats.Errors)
 		}
-		b.Logf("TTFT %+v E2EL %+v ITL %+v", lr.Stats.TTFT, lr.Stats.E2EL, lr.Stats.ITL)
+		b.Logf("TTFT ms median %.1f p90 %.1f p99 %.1f; ITL ms median %.1f p99 %.1f", lr.Stats.TTFT.Median, lr.Stats.TTFT.P90,
+			lr.Stats.TTFT.P99, lr.Stats.ITL.Median, lr.Stats.ITL.P99)
 		cpuPerReq += float64(cpuTime()-cpu0) / float64(time.Microsecond) / float64(lr.Stats.Completed)
 		ttftMs += lr.Stats.TTFT.Median
 		tpotMs += lr.Stats.TPOT.Median
