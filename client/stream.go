@@ -195,7 +195,7 @@ type assembler struct {
 // readStream reads server-sent events from r until [DONE] or the end of the body.
 // now is called once per event, when the event is complete.
 func readStream(r io.Reader, start time.Time, now func() time.Time) (*StreamReply, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, 4<<10) // longer lines are joined by readLine
 	a := &assembler{start: start}
 	var data []byte
 	for {

@@ -152,6 +152,12 @@ func TestReadStreamCases(t *testing.T) {
 			timing:  Timing{TTFTMs: 1, E2ELMs: 1, OutputTokens: 1, OutputTokensEstimated: true},
 		},
 		{
+			name:    "a line longer than the read buffer",
+			stream:  ev(contentChunk(strings.Repeat("é", 9000))) + ev(finishChunk("stop")) + "data: [DONE]\n\n",
+			content: strings.Repeat("é", 9000),
+			timing:  Timing{TTFTMs: 1, E2ELMs: 2, OutputTokens: 1, OutputTokensEstimated: true, MeanITLMs: 1, ITLMs: []float64{1}},
+		},
+		{
 			name:    "cut before finish",
 			stream:  ev(roleChunk) + ev(contentChunk("a")),
 			wantErr: "stream ended before its finish chunk",
@@ -392,5 +398,25 @@ func TestChatStreamNotStreamed(t *testing.T) {
 	_, err := testClient(t, srv.URL).ChatStream(context.Background(), Request{Model: "m"})
 	if !errors.Is(err, ErrNotStreamed) || calls.Load() != 1 {
 		t.Fatalf("err = %v after %d calls, want ErrNotStreamed at once", err, calls.Load())
+	}
+}
+
+// BenchmarkReadStream assembles a 64-token vLLM stream held in memory: the client's
+// parsing cost per streamed reply, without the network.
+func BenchmarkReadStream(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(ev(roleChunk))
+	for i := range 64 {
+		sb.WriteString(ev(contentChunk(fmt.Sprintf(" tok%d", i))))
+	}
+	sb.WriteString(ev(finishChunk("length")) + ev(usageChunk) + "data: [DONE]\n\n")
+	stream := sb.String()
+	clock := stepClock(time.Millisecond)
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := readStream(strings.NewReader(stream), clock(), clock); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
