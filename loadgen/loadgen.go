@@ -7,12 +7,12 @@
 //     with choices, E2EL to the last, TPOT = (E2EL - TTFT) / (output tokens - 1)
 //     over replies of more than one token, ITL every gap between chunks, throughputs
 //     over the level's wall time, percentiles interpolated as numpy does, goodput the
-//     completed requests that meet every SLO bound given. guidellm differs: its
-//     "ITL" is vLLM's TPOT (decode time over output tokens - 1), its "TPOT" divides the
-//     whole request latency, TTFT included, by all output tokens, and its TTFT ends
-//     at the first chunk that carries text rather than at the first chunk (vLLM's
-//     role chunk carries none). Figures from the two tools are not comparable under
-//     the same names.
+//     completed requests that meet every SLO bound given. guidellm
+//     (src/guidellm/schemas/request_stats.py) names them otherwise: its
+//     inter_token_latency is vLLM's TPOT, (last token - first token) / (output
+//     tokens - 1), and its time_per_output_token is (last token - request start) /
+//     output tokens, TTFT included; a "TPOT" from guidellm is therefore larger than
+//     ours for the same run. Both, like us, count chunks when a server sends no usage.
 //   - The sender is a one-method interface, so the runner neither knows HTTP nor
 //     streaming; ClientSender adapts client.ChatStream.
 //   - A level counts the requests started inside it: by --requests N, exactly N;
