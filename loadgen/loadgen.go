@@ -268,6 +268,25 @@ func (r *Runner) Run(ctx context.Context, l Level) (LevelResult, error) {
 	return lr, nil
 }
 
+// RunAll runs levels in order, numbering repeats of the same level, and stops
+// after the level the context ended in. complete is false when it stopped early.
+func (r *Runner) RunAll(ctx context.Context, levels []Level) (res []LevelResult, complete bool, err error) {
+	seen := map[Level]int{}
+	for _, l := range levels {
+		lr, err := r.Run(ctx, l)
+		if err != nil {
+			return res, false, err
+		}
+		lr.Repeat = seen[l]
+		seen[l]++
+		res = append(res, lr)
+		if !lr.Complete {
+			return res, false, nil
+		}
+	}
+	return res, true, nil
+}
+
 func (r *Runner) probeEnd(lr *LevelResult, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {

@@ -365,3 +365,27 @@ func TestRunProbe(t *testing.T) {
 }
 
 var _ Probe = (*servermetrics.Watcher)(nil)
+
+func TestRunAll(t *testing.T) {
+	r := &Runner{Sender: &fakeSender{}, Workload: Prompts{{}}}
+	res, complete, err := r.RunAll(context.Background(), Sweep([]int{1, 2}, 3, 0, 0, 2))
+	if err != nil || !complete || len(res) != 4 {
+		t.Fatalf("%d results, complete %v, %v", len(res), complete, err)
+	}
+	var reps []int
+	for _, lr := range res {
+		reps = append(reps, lr.Level.Concurrency*10+lr.Repeat)
+	}
+	if !reflect.DeepEqual(reps, []int{10, 11, 20, 21}) {
+		t.Errorf("concurrency*10+repeat = %v", reps)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, complete, err = r.RunAll(ctx, Sweep([]int{1, 2}, 3, 0, 0, 1))
+	if err != nil || complete || len(res) != 1 {
+		t.Errorf("cancelled: %d results, complete %v, %v", len(res), complete, err)
+	}
+	if _, _, err := r.RunAll(context.Background(), []Level{{Concurrency: 1}}); err == nil {
+		t.Error("invalid level ran")
+	}
+}
