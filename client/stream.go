@@ -65,10 +65,12 @@ type StreamReply struct {
 // ChatStream sends req as a streamed chat completion and assembles the reply,
 // retrying as Chat does. The timing is that of the attempt that succeeded.
 func (c *Client) ChatStream(ctx context.Context, req Request) (*StreamReply, error) {
-	return c.chatStream(ctx, req, time.Now)
+	return c.ChatStreamClock(ctx, req, time.Now)
 }
 
-func (c *Client) chatStream(ctx context.Context, req Request, now func() time.Time) (*StreamReply, error) {
+// ChatStreamClock is ChatStream reading the time from now: once when the request is
+// sent and once per event, so that a test can make every timing exact.
+func (c *Client) ChatStreamClock(ctx context.Context, req Request, now func() time.Time) (*StreamReply, error) {
 	extra, err := streamExtra(req.Extra)
 	if err != nil {
 		return nil, err

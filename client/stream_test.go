@@ -83,7 +83,7 @@ func TestChatStreamTiming(t *testing.T) {
 		ev(finishChunk("stop")) + ev(usageChunk) + "data: [DONE]\n\n"
 	srv, _, body := sseServer(t, true, stream)
 	c := testClient(t, srv.URL)
-	r, err := c.chatStream(context.Background(), Request{Model: "m", Messages: []Message{{Role: "user", Content: "hi"}},
+	r, err := c.ChatStreamClock(context.Background(), Request{Model: "m", Messages: []Message{{Role: "user", Content: "hi"}},
 		Extra: json.RawMessage(`{"ignore_eos":true,"stream":false,"stream_options":{"continuous_usage_stats":true}}`)}, stepClock(10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
