@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
@@ -387,5 +388,26 @@ func TestRunAll(t *testing.T) {
 	}
 	if _, _, err := r.RunAll(context.Background(), []Level{{Concurrency: 1}}); err == nil {
 		t.Error("invalid level ran")
+	}
+}
+
+func TestClientSenderNoStream(t *testing.T) {
+	var body atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		body.Store(string(b))
+		io.WriteString(w, `{"choices":[{"message":{"content":"x y z"},"finish_reason":"length"}],"usage":{"prompt_tokens":4,"completion_tokens":3}}`)
+	}))
+	defer srv.Close()
+	c, _ := client.New(srv.URL, client.Options{})
+	s, err := (&ClientSender{Client: c, Model: "m", NoStream: true}).Send(context.Background(), Request{MaxTokens: 3, IgnoreEOS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.OutputTokens != 3 || s.InputTokens != 4 || s.TTFTMs != s.E2ELMs || s.E2ELMs <= 0 || s.TPOTMs != 0 || s.FinishReason != "length" {
+		t.Errorf("sample = %+v", s)
+	}
+	if b := body.Load().(string); !strings.Contains(b, `"stream":false`) || !strings.Contains(b, `"ignore_eos":true`) {
+		t.Errorf("body = %s", b)
 	}
 }

@@ -21,6 +21,10 @@ type ClientSender struct {
 	// Extra is merged into every body (client.Request.Extra); ignore_eos is added to
 	// it for requests that ask for it.
 	Extra json.RawMessage
+	// NoStream sends plain chat completions (--stream=false): only E2EL is
+	// measured, TTFT is reported equal to it as vLLM does for such backends, and
+	// TPOT and ITL are absent.
+	NoStream bool
 }
 
 var _ Sender = (*ClientSender)(nil)
@@ -34,8 +38,18 @@ func (s *ClientSender) Send(ctx context.Context, r Request) (Sample, error) {
 			return Sample{}, err
 		}
 	}
-	rep, err := s.Client.ChatStream(ctx, client.Request{Model: s.Model, Messages: r.Messages,
-		Temperature: s.Temperature, MaxTokens: r.MaxTokens, Extra: extra})
+	req := client.Request{Model: s.Model, Messages: r.Messages, Temperature: s.Temperature, MaxTokens: r.MaxTokens, Extra: extra}
+	if s.NoStream {
+		start := time.Now()
+		resp, err := s.Client.Chat(ctx, req)
+		if err != nil {
+			return Sample{}, err
+		}
+		e2el := float64(time.Since(start)) / float64(time.Millisecond)
+		return Sample{TTFTMs: e2el, E2ELMs: e2el, InputTokens: resp.Usage.PromptTokens, OutputTokens: resp.Usage.CompletionTokens,
+			FinishReason: resp.FinishReason}, nil
+	}
+	rep, err := s.Client.ChatStream(ctx, req)
 	if err != nil {
 		return Sample{}, err
 	}
