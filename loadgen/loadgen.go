@@ -33,6 +33,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -172,6 +174,43 @@ type Probe interface {
 	Begin(ctx context.Context) (end func() any)
 }
 
+// Probes runs several probes under names: LevelResult.Server becomes an object with
+// one member per name ({"metrics": ..., "gpu": ...}), and the members' cross-checks
+// all count.
+type Probes map[string]Probe
+
+// Begin implements Probe.
+func (ps Probes) Begin(ctx context.Context) func() any {
+	ends := make(map[string]func() any, len(ps))
+	for name, p := range ps {
+		ends[name] = p.Begin(ctx)
+	}
+	return func() any {
+		out := make(probeValues, len(ends))
+		for name, end := range ends {
+			out[name] = end()
+		}
+		return out
+	}
+}
+
+type probeValues map[string]any
+
+type crossChecker interface {
+	CrossCheck(clientInput, clientOutput int) []string
+}
+
+// CrossCheck gathers the members' notes, in name order.
+func (pv probeValues) CrossCheck(in, out int) []string {
+	var notes []string
+	for _, name := range slices.Sorted(maps.Keys(pv)) {
+		if cc, ok := pv[name].(crossChecker); ok {
+			notes = append(notes, cc.CrossCheck(in, out)...)
+		}
+	}
+	return notes
+}
+
 // Runner runs levels against one sender. Its zero value is not usable: set Sender
 // and Workload.
 type Runner struct {
@@ -179,7 +218,8 @@ type Runner struct {
 	Workload Workload
 	SLO      SLO
 	Probe    Probe // optional
-	// Now reads the clock for the level's duration (default time.Now).
+	// Now reads the clock for the level's duration and paces Poisson arrivals
+	// (default time.Now).
 	Now func() time.Time
 	// Progress, when set, is called after each counted request with how many are
 	// done and how many the level counts (0 for a level by duration). It is called
@@ -294,7 +334,7 @@ func (r *Runner) probeEnd(lr *LevelResult, v any) {
 		return
 	}
 	lr.Server = data
-	if cc, ok := v.(interface{ CrossCheck(in, out int) []string }); ok {
+	if cc, ok := v.(crossChecker); ok {
 		lr.Warnings = append(lr.Warnings, cc.CrossCheck(lr.Stats.InputTokens, lr.Stats.OutputTokens)...)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/client"
+	"github.com/quanteval/quanteval/gpumem"
 	"github.com/quanteval/quanteval/internal/streamtest"
 	"github.com/quanteval/quanteval/servermetrics"
 )
@@ -365,7 +366,10 @@ func TestRunProbe(t *testing.T) {
 	}
 }
 
-var _ Probe = (*servermetrics.Watcher)(nil)
+var (
+	_ Probe = (*servermetrics.Watcher)(nil)
+	_ Probe = (*gpumem.Watcher)(nil)
+)
 
 func TestRunAll(t *testing.T) {
 	r := &Runner{Sender: &fakeSender{}, Workload: Prompts{{}}}
@@ -409,5 +413,23 @@ func TestClientSenderNoStream(t *testing.T) {
 	}
 	if b := body.Load().(string); !strings.Contains(b, `"stream":false`) || !strings.Contains(b, `"ignore_eos":true`) {
 		t.Errorf("body = %s", b)
+	}
+}
+
+func TestProbes(t *testing.T) {
+	snd := &fakeSender{}
+	a := &countingProbe{snd: snd, serverOutput: 30}
+	b := &countingProbe{snd: snd, serverOutput: 31}
+	r := &Runner{Sender: snd, Workload: Prompts{{}}, Probe: Probes{"metrics": a, "other": b}}
+	lr, err := r.Run(context.Background(), Level{Concurrency: 1, Requests: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(lr.Server) != `{"metrics":{"output":30},"other":{"output":31}}` {
+		t.Errorf("server = %s", lr.Server)
+	}
+	// The client counted 30 output tokens: only "other" disagrees.
+	if len(lr.Warnings) != 1 {
+		t.Errorf("warnings = %q", lr.Warnings)
 	}
 }
