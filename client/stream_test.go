@@ -420,3 +420,27 @@ func BenchmarkReadStream(b *testing.B) {
 		}
 	}
 }
+
+// A connection dropped mid-stream (no chunked terminator) is retried whole.
+func TestChatStreamDroppedConnection(t *testing.T) {
+	var calls atomic.Int64
+	good := ev(roleChunk) + ev(contentChunk("ok")) + ev(finishChunk("stop")) + ev(usageChunk) + "data: [DONE]\n\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		if calls.Add(1) == 1 {
+			io.WriteString(w, ev(roleChunk)+ev(contentChunk("par")))
+			w.(http.Flusher).Flush()
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		io.WriteString(w, good)
+	}))
+	defer srv.Close()
+	r, err := testClient(t, srv.URL).ChatStream(context.Background(), Request{Model: "m"})
+	if err != nil || deref(r.Content) != "ok" || r.Attempts != 2 || calls.Load() != 2 {
+		t.Fatalf("reply %+v, err %v, calls %d", r, err, calls.Load())
+	}
+}
