@@ -34,7 +34,7 @@ func OpenSet(ctx context.Context, o Options, progress io.Writer) (*evalset.Set, 
 	}
 	if set, err = evalset.Open(o.Evalset); err != nil {
 		var se *evalset.SyntaxError
-		if errors.As(err, &se) || errors.Is(err, os.ErrNotExist) || strings.HasPrefix(o.Evalset, evalset.BuiltinPrefix) {
+		if errors.As(err, &se) || errors.As(err, new(*evalset.RefusedError)) || errors.Is(err, os.ErrNotExist) || strings.HasPrefix(o.Evalset, evalset.BuiltinPrefix) {
 			return nil, inputError(err)
 		}
 		return nil, err
