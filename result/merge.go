@@ -254,8 +254,8 @@ func gather(shards []*File, byIndex []int, setCount int, opts MergeOptions) ([]R
 		rec *Record
 	}
 	var all []placed
-	owner := map[string]int{} // item id -> shard index
-	posOwner := map[int]int{} // position -> shard index
+	owner := map[string]int{} // item id -> the shard file holding it
+	posOwner := map[int]int{} // position -> the shard file holding it
 	for i, k := range byIndex {
 		if k < 0 {
 			continue
@@ -273,12 +273,12 @@ func gather(shards []*File, byIndex []int, setCount int, opts MergeOptions) ([]R
 				return nil, fmt.Errorf("merge: %w: %s: item %q belongs to shard %d/%d, not %d", ErrShardMismatch, name, r.ID, got, len(byIndex), i)
 			}
 			if j, dup := owner[r.ID]; dup {
-				return nil, fmt.Errorf("merge: %w: item %q is in shard %d and shard %d", ErrShardMismatch, r.ID, j, i)
+				return nil, fmt.Errorf("merge: %w: item %q is in %s and %s", ErrShardMismatch, r.ID, opts.name(j), name)
 			}
 			if j, dup := posOwner[p]; dup {
-				return nil, fmt.Errorf("merge: %w: set position %d is in shard %d and shard %d", ErrShardMismatch, p, j, i)
+				return nil, fmt.Errorf("merge: %w: set position %d is in %s and %s", ErrShardMismatch, p, opts.name(j), name)
 			}
-			owner[r.ID], posOwner[p] = i, i
+			owner[r.ID], posOwner[p] = k, k
 			all = append(all, placed{p, r})
 		}
 	}

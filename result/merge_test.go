@@ -61,7 +61,7 @@ func TestMergeRefuses(t *testing.T) {
 			s[1].Shard.Positions = append(s[1].Shard.Positions, s[0].Shard.Positions[0])
 			return s
 		}, false, "belongs to shard 0/4, not 1", ErrShardMismatch},
-		{"position in two shards", func(s []*File) []*File { s[1].Shard.Positions[0] = s[0].Shard.Positions[0]; return s }, false, "set position", ErrShardMismatch},
+		{"position in two shards", func(s []*File) []*File { s[1].Shard.Positions[0] = s[0].Shard.Positions[0]; return s }, false, "is in shard #1 and shard #2", ErrShardMismatch},
 		{"positions do not match items", func(s []*File) []*File { s[1].Shard.Positions = s[1].Shard.Positions[1:]; return s }, false, "positions for", nil},
 		{"position outside the set", func(s []*File) []*File { s[1].Shard.Positions[0] = 99; return s }, false, "outside the set of 60", nil},
 		{"not a shard", func(s []*File) []*File { s[0].Shard = nil; return s }, false, "not the result of a shard", ErrShardMismatch},
