@@ -37,8 +37,10 @@ type File struct {
 	Summary    Summary    `json:"summary"`
 	// Logprobs names the side file (relative to this file) holding per-token
 	// log-probabilities, when the run asked for them.
-	Logprobs string   `json:"logprobs_file,omitempty"`
-	Items    []Record `json:"items"`
+	Logprobs string `json:"logprobs_file,omitempty"`
+	// Shard is set by the run of one shard of the set (run --shard I/N); see merge.go.
+	Shard *Shard   `json:"shard,omitempty"`
+	Items []Record `json:"items"`
 }
 
 // ServerInfo is what the server said of itself.
