@@ -15,8 +15,9 @@
 //     its name or form shows it.
 //   - A value is also hidden in its JSON-escaped form, so that a record written as
 //     JSON can be redacted as text.
-//   - A hidden value is shown as Mark, "***"; a password in a URL as url.Redacted
-//     writes it ("xxxxx").
+//   - A hidden value is shown as Mark, "***"; URL, for a URL recorded on its own
+//     (a result's base URL), writes a password as url.Redacted does ("xxxxx").
+//   - A Writer hides the values in a stream (a server's log) as it is written.
 //   - A value that starts with $ in a shell script is a reference the shell expands,
 //     not the secret, and is shown as written.
 package redact
