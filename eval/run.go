@@ -12,6 +12,7 @@ import (
 
 	"github.com/quanteval/quanteval/client"
 	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/run"
 )
@@ -35,8 +36,10 @@ type Output struct {
 // written, even when the run failed or was interrupted.
 //
 // Errors in the options or the input are *InputError; an interruption wraps
-// context.Canceled.
-func Run(ctx context.Context, o Options, out Output) (*result.File, error) {
+// context.Canceled. The secrets it knows (the key, the base URL's password, those of
+// the environment: redact.Known) are hidden in the error.
+func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error) {
+	defer func() { err = o.secrets().Error(err, nil) }()
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
@@ -65,6 +68,15 @@ func Run(ctx context.Context, o Options, out Output) (*result.File, error) {
 		return f, inputError(err)
 	}
 	return f, err
+}
+
+// secrets is what Run hides in its error, as run hides it in the records.
+func (o Options) secrets() *redact.Redactor {
+	key := ""
+	if o.APIKeyEnv != "" {
+		key = os.Getenv(o.APIKeyEnv)
+	}
+	return redact.Known(os.Environ(), o.BaseURL, key)
 }
 
 // config is the runner's configuration of o on set: the set's own max_tokens and

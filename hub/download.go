@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/client"
+	"github.com/quanteval/quanteval/redact"
 )
 
 // DownloadDataset makes sure the files of a data-set repo that match the first of
@@ -29,7 +30,8 @@ import (
 // to match anything are in the cache at revision (default "main"), fetching those
 // missing, and returns them. With everything cached it makes no request; offline it
 // never does, and a miss is a *NotCachedError.
-func (c *Client) DownloadDataset(ctx context.Context, repo, revision string, patterns ...string) (*Snapshot, error) {
+func (c *Client) DownloadDataset(ctx context.Context, repo, revision string, patterns ...string) (_ *Snapshot, err error) {
+	defer func() { err = c.secrets().Error(err, nil) }() // a message may quote the endpoint or a proxy
 	if revision == "" {
 		revision = "main"
 	}
@@ -160,7 +162,7 @@ func (c *Client) statusError(resp *http.Response, repo, rev, file string) *Statu
 		Code:       resp.Header.Get("X-Error-Code"),
 		Message:    c.redact(resp.Header.Get("X-Error-Message")),
 		RetryAfter: client.RetryAfter(resp.Header),
-		Endpoint:   c.endpoint,
+		Endpoint:   redact.URL(c.endpoint),
 		Repo:       repo,
 		Revision:   rev,
 		File:       file,

@@ -161,7 +161,7 @@ func (c *Client) String() string {
 	if c.token != "" {
 		auth = "token set"
 	}
-	return fmt.Sprintf("hub.Client{%s, cache %s, offline %t, %s}", c.endpoint, c.cacheDir, c.offline, auth)
+	return fmt.Sprintf("hub.Client{%s, cache %s, offline %t, %s}", redact.URL(c.endpoint), c.cacheDir, c.offline, auth)
 }
 
 // GoString keeps %#v from printing the token.
@@ -169,7 +169,13 @@ func (c *Client) GoString() string { return c.String() }
 
 // redact removes the token from text that came from elsewhere (a server's message),
 // as redact.Redactor hides a known secret value everywhere.
-func (c *Client) redact(s string) string { return redact.New(c.token).String(s) }
+func (c *Client) redact(s string) string { return c.secrets().String(s) }
+
+// secrets hides the token, the endpoint's password and the secrets of the
+// environment (the proxies' passwords ...).
+func (c *Client) secrets() *redact.Redactor {
+	return redact.New(c.token).With(redact.FromURL(c.endpoint)...).With(redact.FromEnviron(os.Environ())...)
+}
 
 // stripAuthOffHost is the clients' redirect policy: the token is sent to the
 // endpoint's host only, never to a CDN it redirects to, subdomain or not.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/quanteval/quanteval/eval"
 	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -18,7 +19,7 @@ func DryRun(w io.Writer, p *plan.Plan, only []string) error {
 	if err != nil {
 		return err
 	}
-	ew := &errWriter{w: w}
+	ew := &errWriter{w: w, rd: Secrets(p)}
 	ew.printf("plan %s (%s): %d variants x %d evals -> %s\n", p.Name, p.File, len(variants), len(p.Evals), p.Output)
 	for i, v := range variants {
 		spec := serverSpec(p, v)
@@ -82,11 +83,12 @@ func EvalFlags(e plan.Eval) []string {
 // errWriter keeps the first write error, so that a long listing checks it once.
 type errWriter struct {
 	w   io.Writer
+	rd  *redact.Redactor // hides the secrets in every line
 	err error
 }
 
 func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
+		_, e.err = io.WriteString(e.w, e.rd.String(fmt.Sprintf(format, args...)))
 	}
 }

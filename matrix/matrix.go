@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/server"
 )
@@ -152,12 +153,20 @@ type runner struct {
 	m        *Manifest
 	progress io.Writer
 	saveErr  error // the first failed checkpoint, reported at the end
+	rd       *redact.Redactor
 }
 
 // Run runs the plan. It returns the manifest (also written to OUTPUT/manifest.json)
 // and an error when a variant failed, the report failed, or ctx ended (then the
-// error wraps ctx's).
-func Run(ctx context.Context, o Options) (*Manifest, error) {
+// error wraps ctx's). The secrets the plan and the environment hold (Secrets) are
+// hidden in the progress lines, the manifest, the prepare commands' output and the
+// error.
+func Run(ctx context.Context, o Options) (_ *Manifest, err error) {
+	var rd *redact.Redactor
+	if o.Plan != nil {
+		rd = Secrets(o.Plan)
+	}
+	defer func() { err = rd.Error(err, nil) }()
 	if o.Plan == nil || o.Evaluate == nil {
 		return nil, errors.New("matrix: Options.Plan and Options.Evaluate are required")
 	}
@@ -171,7 +180,7 @@ func Run(ctx context.Context, o Options) (*Manifest, error) {
 	if o.WaitEvery <= 0 {
 		o.WaitEvery = 10 * time.Second
 	}
-	r := &runner{o: o, p: o.Plan, progress: o.Progress}
+	r := &runner{o: o, p: o.Plan, progress: o.Progress, rd: rd}
 	if r.progress == nil {
 		r.progress = io.Discard
 	}
@@ -247,7 +256,7 @@ func (r *runner) interrupted(ctx context.Context, during string) error {
 }
 
 func (r *runner) say(i, n int, variant, format string, args ...any) {
-	fmt.Fprintf(r.progress, "matrix: [%d/%d %s] %s\n", i+1, n, variant, fmt.Sprintf(format, args...))
+	fmt.Fprintf(r.progress, "matrix: [%d/%d %s] %s\n", i+1, n, variant, r.rd.String(fmt.Sprintf(format, args...)))
 }
 
 func firstLine(s string) string {
@@ -271,6 +280,7 @@ func (r *runner) save() error {
 	if err != nil {
 		return fmt.Errorf("matrix: manifest: %w", err)
 	}
+	data = []byte(r.rd.String(string(data))) // an error may quote a secret (a log tail, a 401)
 	if err := result.WriteFileAtomic(ManifestPath(r.p), append(data, '\n')); err != nil {
 		return fmt.Errorf("matrix: manifest: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/server"
 )
@@ -164,7 +165,7 @@ func (r *runner) prepare(ctx context.Context, say func(string, ...any), srv *ser
 		say("prepare: %s", server.Quote(shown))
 		vr.Prepare = append(vr.Prepare, CommandRun{Command: shown, StartedAt: time.Now()})
 		cr := &vr.Prepare[len(vr.Prepare)-1]
-		status, err := runPrepare(ctx, c, env, logPath(r.p, v.Name))
+		status, err := runPrepare(ctx, c, env, logPath(r.p, v.Name), r.rd)
 		cr.FinishedAt, cr.ExitStatus = now(), status
 		r.checkpoint()
 		if err != nil {
@@ -340,8 +341,9 @@ func (r *runner) stop(ctx context.Context, say func(string, ...any), srv *server
 }
 
 // runPrepare runs one prepare command with the server's environment, its output
-// appended to the variant's log; when ctx ends its whole process group is killed.
-func runPrepare(ctx context.Context, argv []string, env map[string]string, log string) (string, error) {
+// appended to the variant's log with rd's secrets hidden; when ctx ends its whole
+// process group is killed.
+func runPrepare(ctx context.Context, argv []string, env map[string]string, log string, rd *redact.Redactor) (string, error) {
 	lf, err := os.OpenFile(log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return "", err
@@ -353,7 +355,9 @@ func runPrepare(ctx context.Context, argv []string, env map[string]string, log s
 	for _, kv := range plan.SortedEnv(env) {
 		cmd.Env = append(cmd.Env, kv)
 	}
-	cmd.Stdout, cmd.Stderr = lf, lf
+	out := rd.NewWriter(lf)
+	defer out.Close() // what it held back as the possible start of a secret
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second

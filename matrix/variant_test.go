@@ -122,12 +122,16 @@ func TestPrepare(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		fmt.Sprintf("\nprepared FP8 test/FP8-q2 at http://127.0.0.1:%d with hf_secret_value\n", f.port),
+		// The token the command printed is a known secret: hidden in the log.
+		fmt.Sprintf("\nprepared FP8 test/FP8-q2 at http://127.0.0.1:%d with ***\n", f.port),
 		"prepare: sh -c 'echo second >&2'\nsecond\n",
 	} {
 		if !strings.Contains(string(log), want) {
 			t.Errorf("FP8.log lacks the prepare output %q:\n%s", want, log)
 		}
+	}
+	if strings.Contains(string(log), "hf_secret_value") {
+		t.Errorf("FP8.log shows the token:\n%s", log)
 	}
 	// The commands ran after the server was ready and before the eval's requests.
 	i, j := strings.Index(string(log), "Application startup complete"), strings.Index(string(log), "prepared FP8")

@@ -5,17 +5,25 @@
 //
 // Decisions:
 //
-//   - A secret is found by its name (IsSecret: HF_TOKEN, *_API_KEY, --api-key, ...)
-//     in every form a command line passes it (Args), and, once a Redactor is told a
-//     secret's value (New), by that value wherever it stands.
-//   - A hidden value is shown as Mark, "***"; a password in a URL as url.Redacted
-//     writes it ("xxxxx").
+//   - A secret is found by its name (IsSecret: HF_TOKEN, *_KEY, *_TOKEN, *_PASSWORD,
+//     --api-key, ...) in every form a command line passes it (Args), by its form
+//     (an Authorization header, a secret query parameter, a URL's password), and,
+//     once a Redactor is told a secret's value (New, Known), by that value wherever
+//     it stands: error texts, log lines, manifests, results (String, Error, Writer).
+//   - A value shorter than MinLen bytes is not hidden by value: "test" or "1234"
+//     would otherwise be starred in every text. Such a value is still hidden where
+//     its name or form shows it.
+//   - A value is also hidden in its JSON-escaped form, so that a record written as
+//     JSON can be redacted as text.
+//   - A hidden value is shown as Mark, "***"; URL, for a URL recorded on its own
+//     (a result's base URL), writes a password as url.Redacted does ("xxxxx").
+//   - A Writer hides the values in a stream (a server's log) as it is written.
 //   - A value that starts with $ in a shell script is a reference the shell expands,
 //     not the secret, and is shown as written.
 package redact
 
 import (
-	"errors"
+	"encoding/json"
 	"net/url"
 	"regexp"
 	"slices"
@@ -32,17 +40,41 @@ type Redactor struct {
 	values []string // longest first, so that a value holding another is hidden whole
 }
 
-// New returns a Redactor that also hides each of values (empty ones are ignored)
-// wherever it appears.
-func New(values ...string) *Redactor {
-	r := &Redactor{}
-	for _, v := range values {
-		if v != "" && !slices.Contains(r.values, v) {
-			r.values = append(r.values, v)
+// MinLen is the shortest value a Redactor hides by value; shorter ones are ignored.
+const MinLen = 6
+
+// New returns a Redactor that also hides each of values wherever it appears (those
+// shorter than MinLen, and surrounding blanks, are ignored).
+func New(values ...string) *Redactor { return (*Redactor)(nil).With(values...) }
+
+// With returns a Redactor that hides what r hides and values too; r is not changed.
+func (r *Redactor) With(values ...string) *Redactor {
+	out := &Redactor{}
+	if r != nil {
+		out.values = slices.Clone(r.values)
+	}
+	add := func(v string) {
+		if len(v) >= MinLen && !slices.Contains(out.values, v) {
+			out.values = append(out.values, v)
 		}
 	}
-	slices.SortFunc(r.values, func(a, b string) int { return len(b) - len(a) })
-	return r
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		add(v)
+		if q, err := json.Marshal(v); err == nil {
+			add(string(q[1 : len(q)-1])) // as it stands inside a JSON string
+		}
+	}
+	slices.SortFunc(out.values, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// Len is the length of the longest value r hides, 0 when it hides none.
+func (r *Redactor) Len() int {
+	if r == nil || len(r.values) == 0 {
+		return 0
+	}
+	return len(r.values[0])
 }
 
 // String returns s with every known value replaced by Mark.
@@ -79,17 +111,34 @@ func URL(s string) string {
 	return s
 }
 
-// IsSecret reports whether a variable or flag name holds a secret: HF_TOKEN, any
-// *_API_KEY, and anything with TOKEN, SECRET or PASSWORD in its name (any case;
-// for flags, dashes count as underscores: --api-key is API_KEY). Counts and tools
-// named after tokens are not secrets: TOKENS (--max-num-batched-tokens, MAX_TOKENS),
-// TOKENIZER... and TOKEN_ID(S) (--return-tokens-as-token-ids) do not count, so
-// that their values stay in the record of what ran and the word after a boolean
-// one such as --skip-tokenizer-init is not taken for a secret.
+// IsSecret reports whether a variable, flag or query-parameter name holds a
+// secret (any case; for flags, dashes count as underscores: --api-key is API_KEY):
+//   - anything with TOKEN, SECRET, PASSWORD, PASSWD or CREDENTIAL in it (HF_TOKEN,
+//     AWS_SECRET_ACCESS_KEY, DB_PASSWORD, GOOGLE_APPLICATION_CREDENTIALS);
+//   - KEY, APIKEY, PASS and anything ending in _KEY, _APIKEY or _PASS
+//     (OPENAI_API_KEY, SSH_KEY, SMTP_PASS); KEYCLOAK_URL or BYPASS are not.
+//
+// Counts and tools named after tokens are not secrets: TOKENS
+// (--max-num-batched-tokens, MAX_TOKENS), TOKENIZER... and TOKEN_ID(S)
+// (--return-tokens-as-token-ids) do not count, so that their values stay in the
+// record of what ran and the word after a boolean one such as
+// --skip-tokenizer-init is not taken for a secret.
 func IsSecret(name string) bool {
 	n := strings.ToUpper(strings.ReplaceAll(strings.TrimLeft(name, "-"), "-", "_"))
-	if n == "API_KEY" || n == "APIKEY" || strings.HasSuffix(n, "_API_KEY") || strings.Contains(n, "SECRET") || strings.Contains(n, "PASSWORD") {
+	n = strings.ReplaceAll(n, ".", "_")
+	switch n {
+	case "KEY", "APIKEY", "PASS":
 		return true
+	}
+	for _, suffix := range []string{"_KEY", "_APIKEY", "_PASS"} {
+		if strings.HasSuffix(n, suffix) {
+			return true
+		}
+	}
+	for _, word := range []string{"SECRET", "PASSWORD", "PASSWD", "CREDENTIAL"} {
+		if strings.Contains(n, word) {
+			return true
+		}
 	}
 	for _, harmless := range []string{"TOKENIZ", "TOKEN_ID", "TOKENS"} {
 		n = strings.ReplaceAll(n, harmless, "")
@@ -97,8 +146,8 @@ func IsSecret(name string) bool {
 	return strings.Contains(n, "TOKEN")
 }
 
-// Env returns a copy of env with the values of secret names replaced, and the known
-// values in the others.
+// Env returns a copy of env with the values of secret names replaced, the
+// passwords of URLs hidden, and the known values in the others.
 func (r *Redactor) Env(env map[string]string) map[string]string {
 	if env == nil {
 		return nil
@@ -108,7 +157,7 @@ func (r *Redactor) Env(env map[string]string) map[string]string {
 		if IsSecret(k) {
 			v = Mark
 		}
-		out[k] = r.String(v)
+		out[k] = r.String(byForm(v, nil))
 	}
 	return out
 }
@@ -121,42 +170,53 @@ func (r *Redactor) Env(env map[string]string) map[string]string {
 //     read it: "HF_TOKEN=hf_..." becomes "HF_TOKEN=***";
 //   - either of these inside a word that is a shell script (sh -c '...', a
 //     prepare command written as one string): the value runs to the next blank,
-//     ; & | or ), or is one quoted string.
+//     ; & | or ), or is one quoted string;
+//   - in any word, by its form: an HTTP header that carries a credential
+//     ("Authorization: Bearer KEY", "X-Api-Key: KEY"), a secret query parameter
+//     ("?api_key=KEY", "&token=KEY", "?key=KEY", "&sig=...") and a URL's
+//     password ("https://user:PASS@host").
 func (r *Redactor) Args(args []string) []string {
 	if args == nil {
 		return nil
 	}
-	out := r.byName(args)
+	out, _ := byName(args)
 	for i := range out {
 		out[i] = r.String(out[i])
 	}
 	return out
 }
 
-// byName is Args by the name rules alone.
-func (r *Redactor) byName(args []string) []string {
-	out := append([]string(nil), args...)
+// byName is Args by the name and form rules alone; it also returns the secret
+// values it hid.
+func byName(args []string) (out, found []string) {
+	out = append([]string(nil), args...)
 	for i := 0; i < len(out); i++ {
 		a := out[i]
 		flag, script := strings.HasPrefix(a, "-"), strings.ContainsAny(a, " \t\n;&|")
-		if name, _, ok := strings.Cut(a, "="); ok && assignName.MatchString(name) && (flag || !script) {
+		if name, val, ok := strings.Cut(a, "="); ok && assignName.MatchString(name) && (flag || !script) {
 			if IsSecret(name) {
 				out[i] = name + "=" + Mark
+				found = append(found, val)
+			} else {
+				out[i] = byForm(a, &found)
 			}
 			continue
 		}
 		if flag && IsSecret(a) {
 			if i+1 < len(out) {
+				found = append(found, out[i+1])
 				out[i+1] = Mark
 				i++
 			}
 			continue
 		}
+		a = byForm(a, &found) // first: a script's "&token=" is also a query's
 		if script {
-			out[i] = redactScript(a)
+			a = redactScript(a, &found)
 		}
+		out[i] = a
 	}
-	return out
+	return out, found
 }
 
 // assignName is the NAME of a NAME=VALUE word: a flag or a variable name.
@@ -168,16 +228,60 @@ var (
 	scriptFlag   = regexp.MustCompile(`(^|[\s;&|(])(-{1,2}[A-Za-z][A-Za-z0-9_-]*)([ \t]+)('[^']*'|"[^"]*"|[^\s;&|)]+)`)
 )
 
-// redactScript redacts the secret values in a shell script. A value that starts
-// with $ is a reference the shell expands ("--token $HF_TOKEN"), not the secret,
-// and is shown as written.
-func redactScript(s string) string {
-	shown := func(v string) bool { return strings.HasPrefix(strings.TrimLeft(v, `"`), "$") }
+// Forms that show a secret whatever the word around them.
+var (
+	// An HTTP header carrying a credential, with an optional scheme word.
+	headerForm = regexp.MustCompile(`(?i)((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|private-token)(\s*:\s*)((?:bearer|basic|token|digest)\s+)?([^\s'"]+)`)
+	// A query parameter: ?NAME=VALUE or &NAME=VALUE.
+	queryForm = regexp.MustCompile(`([?&])([A-Za-z0-9_.-]+)=([^&\s'"#;|)]+)`)
+	// A URL's password: scheme://user:PASSWORD@.
+	urlPassForm = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@'"]*:)([^@\s/'"]+)(@)`)
+)
+
+// byForm hides the secrets a text shows by their form (headerForm, queryForm,
+// urlPassForm), appending the values it hid to found when found is not nil.
+func byForm(s string, found *[]string) string {
+	note := func(v string) {
+		if found != nil && v != Mark {
+			*found = append(*found, v)
+		}
+	}
+	s = headerForm.ReplaceAllStringFunc(s, func(m string) string {
+		g := headerForm.FindStringSubmatch(m)
+		note(g[4])
+		return g[1] + g[2] + g[3] + Mark
+	})
+	s = queryForm.ReplaceAllStringFunc(s, func(m string) string {
+		g := queryForm.FindStringSubmatch(m)
+		if n := strings.ToUpper(g[2]); !IsSecret(g[2]) && n != "SIG" && n != "SIGNATURE" {
+			return m
+		}
+		note(g[3])
+		return g[1] + g[2] + "=" + Mark
+	})
+	return urlPassForm.ReplaceAllStringFunc(s, func(m string) string {
+		g := urlPassForm.FindStringSubmatch(m)
+		note(g[2])
+		return g[1] + Mark + g[3]
+	})
+}
+
+// redactScript redacts the secret values in a shell script, appending them to
+// found. A value that starts with $ is a reference the shell expands ("--token
+// $HF_TOKEN"), not the secret, and is shown as written; one byForm hid already
+// stays as it is.
+func redactScript(s string, found *[]string) string {
+	shown := func(v string) bool {
+		v = strings.TrimLeft(v, `"`)
+		return strings.HasPrefix(v, "$") || strings.HasPrefix(v, Mark) // a reference, or hidden by its form
+	}
+	unquote := func(v string) string { return strings.Trim(v, `'"`) }
 	s = scriptAssign.ReplaceAllStringFunc(s, func(m string) string {
 		g := scriptAssign.FindStringSubmatch(m)
 		if !IsSecret(g[2]) || shown(g[3]) {
 			return m
 		}
+		*found = append(*found, unquote(g[3]))
 		return g[1] + g[2] + "=" + Mark
 	})
 	return scriptFlag.ReplaceAllStringFunc(s, func(m string) string {
@@ -185,6 +289,7 @@ func redactScript(s string) string {
 		if !IsSecret(g[2]) || shown(g[4]) {
 			return m
 		}
+		*found = append(*found, unquote(g[4]))
 		return g[1] + g[2] + g[3] + Mark
 	})
 }
@@ -192,13 +297,14 @@ func redactScript(s string) string {
 // Error returns err with the secrets of argv (as Args finds them) and the known
 // values replaced in its message, for an error that quotes a command line (exec's
 // "executable file not found" names argv[0] as given). err itself is returned
-// when its message holds none of them, so that errors.Is and As still see through.
+// when its message holds none of them; otherwise the error returned still wraps
+// err, so that errors.Is and As see through (what they find is not redacted).
 func (r *Redactor) Error(err error, argv []string) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
-	shown := r.byName(argv)
+	shown, _ := byName(argv)
 	for i := range argv {
 		if argv[i] != shown[i] && argv[i] != "" {
 			msg = strings.ReplaceAll(msg, argv[i], shown[i])
@@ -208,5 +314,14 @@ func (r *Redactor) Error(err error, argv []string) error {
 	if msg == err.Error() {
 		return err
 	}
-	return errors.New(msg)
+	return &redacted{msg: msg, err: err}
 }
+
+// redacted is an error whose message had secrets removed.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }

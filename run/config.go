@@ -3,7 +3,10 @@ package run
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"time"
+
+	"github.com/quanteval/quanteval/redact"
 )
 
 // DefaultSystem is the system message sent before every prompt unless replaced: the
@@ -25,7 +28,7 @@ type Config struct {
 	ExtraBody   json.RawMessage // a JSON object merged into every request body
 	Limit       int             // first N items (0: all)
 	Logprobs    int             // top-K log-probabilities to ask for (0: none)
-	APIKey      string          // never written anywhere
+	APIKey      string          // never written anywhere: hidden where a server echoes it
 
 	Out    string // result path; "-" writes the result to Stdout
 	Resume bool   // continue from the journal beside Out
@@ -41,4 +44,10 @@ type Config struct {
 	// StopNow, when closed (a second Ctrl-C), ends the grace at once: the requests in
 	// flight are dropped.
 	StopNow <-chan struct{}
+}
+
+// secrets is what the run hides in the errors it records: the API key, the base
+// URL's password and the secrets of the environment (redact.Known).
+func (cfg *Config) secrets() *redact.Redactor {
+	return redact.Known(os.Environ(), cfg.BaseURL, cfg.APIKey)
 }

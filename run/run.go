@@ -104,7 +104,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	reqCtx, cancelReqs := requestContext(ctx, cfg)
 	defer cancelReqs()
 	out := startPool(ctx, reqCtx, cfg, chat, st.items, todo)
-	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency}
+	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency, rd: cfg.secrets()}
 	c.consume(ctx, out, cancelReqs)
 
 	runErr := finish(ctx, f, st, &c)
@@ -293,6 +293,7 @@ type consumer struct {
 	side        *sideFile
 	prog        *progress
 	concurrency int
+	rd          *redact.Redactor // hides the key a server echoes in an error
 
 	writeErr     error
 	succeeded    int
@@ -305,6 +306,7 @@ func (c *consumer) consume(ctx context.Context, out <-chan outcome, cancelReqs c
 	for o := range out {
 		it := &c.st.items[o.index]
 		rec := record(it, o)
+		rec.Error = c.rd.String(rec.Error)
 		if o.err != nil && errors.Is(o.err, context.Canceled) && (ctx.Err() != nil || c.stopped) {
 			continue // cut off by a stop: not finished, so not recorded
 		}

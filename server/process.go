@@ -56,6 +56,8 @@ type Server struct {
 	client   *http.Client   // the readiness polls
 	api      *client.Client // the model list and the version, as a run asks for them
 
+	rd *redact.Redactor // the spec's secrets, hidden in its log and errors
+
 	done  chan struct{} // closed by the reaper once the process is reaped
 	state *os.ProcessState
 
@@ -74,6 +76,7 @@ func Start(spec Spec) (*Server, error) {
 		spec:   spec,
 		argv:   argv,
 		url:    spec.URL(),
+		rd:     Secrets(spec, argv),
 		client: &http.Client{},
 		pids:   map[int]bool{},
 	}
@@ -101,7 +104,7 @@ func Start(spec Spec) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	defer logf.Close() // the child has its own descriptor
-	fmt.Fprintf(logf, "----- quanteval %s: starting: %s\n", time.Now().Format(time.RFC3339), Quote(redact.Args(argv)))
+	fmt.Fprintf(logf, "----- quanteval %s: starting: %s\n", time.Now().Format(time.RFC3339), Quote(s.rd.Args(argv)))
 	if fi, err := logf.Stat(); err == nil {
 		s.logStart = fi.Size()
 	}
@@ -112,10 +115,16 @@ func Start(spec Spec) (*Server, error) {
 	for _, k := range sortedKeys(added) {
 		cmd.Env = append(cmd.Env, k+"="+added[k]) // later duplicates win
 	}
-	cmd.Stdout, cmd.Stderr = logf, logf
+	lc, err := startLogCopy(spec.Log, s.rd)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	cmd.Stdout, cmd.Stderr = lc.Out, lc.Out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		err = redact.Error(err, argv) // exec's error names argv[0] as given
+	err = cmd.Start()
+	lc.Started()
+	if err != nil {
+		err = s.rd.Error(err, argv) // exec's error names argv[0] as given
 		fmt.Fprintf(logf, "----- quanteval: could not start: %v\n", err)
 		return nil, fmt.Errorf("server: starting %s: %w", redact.Args(argv[:1])[0], err)
 	}
@@ -124,6 +133,7 @@ func Start(spec Spec) (*Server, error) {
 	s.done = make(chan struct{})
 	go func() {
 		cmd.Wait() // the state says how it ended; the error adds nothing
+		lc.Wait(logFlushWait)
 		s.state = cmd.ProcessState
 		close(s.done)
 	}()
@@ -197,7 +207,11 @@ func (s *Server) LogTail(n int) []string {
 	if s.cmd == nil {
 		return nil
 	}
-	return tailFile(s.spec.Log, s.logStart, n)
+	tail := tailFile(s.spec.Log, s.logStart, n)
+	for i := range tail {
+		tail[i] = s.rd.String(tail[i]) // also what a prepare command wrote unredacted
+	}
+	return tail
 }
 
 // LastLogLine is the last non-empty line the server wrote ("" when none).

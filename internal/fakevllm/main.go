@@ -73,6 +73,7 @@ func appendLine(path, format string, args ...any) {
 
 type config struct {
 	model, served, host string
+	apiKey              string // printed among the args, as vLLM does
 	port                int
 }
 
@@ -98,6 +99,8 @@ func parseArgs(args []string) (config, error) {
 			c.port = p
 		case "--served-model-name":
 			c.served = val
+		case "--api-key":
+			c.apiKey = val
 		}
 	}
 	if c.served == "" {
@@ -117,7 +120,11 @@ func serve(args []string) error {
 	sigs := watchSignals()
 
 	logf("INFO", "vLLM API server version %s", version)
-	logf("INFO", "non-default args: {'model': '%s', 'host': '%s', 'port': %d}", c.model, c.host, c.port)
+	if c.apiKey != "" {
+		logf("INFO", "non-default args: {'model': '%s', 'host': '%s', 'port': %d, 'api_key': ['%s']}", c.model, c.host, c.port, c.apiKey)
+	} else {
+		logf("INFO", "non-default args: {'model': '%s', 'host': '%s', 'port': %d}", c.model, c.host, c.port)
+	}
 	if os.Getenv("FAKEVLLM_GRANDCHILD") == "1" {
 		if err := startGrandchild(pids); err != nil {
 			return err

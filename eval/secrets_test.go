@@ -1,0 +1,32 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A server that refuses the key and echoes it in its 401 body, already when the
+// model is looked up: the error Run returns hides the key.
+func TestRunHidesAnEchoedKey(t *testing.T) {
+	const key = "sk-eval-echoed-key-7"
+	t.Setenv("QE_TEST_API_KEY", key)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"error":"no such key: %s"}`, r.Header.Get("Authorization"))
+	}))
+	defer hs.Close()
+	o := Defaults()
+	o.BaseURL, o.APIKeyEnv, o.Retries = hs.URL, "QE_TEST_API_KEY", 0
+	_, err := Run(context.Background(), o, Output{Path: filepath.Join(t.TempDir(), "r.json")})
+	if err == nil {
+		t.Fatal("Run succeeded against a server that refuses every key")
+	}
+	if strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "Bearer ***") {
+		t.Errorf("err = %v, want the server's message with the key hidden", err)
+	}
+}

@@ -1,0 +1,38 @@
+package matrix
+
+import (
+	"os"
+
+	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/redact"
+)
+
+// Secrets returns a Redactor for everything a run of p shows or records (progress
+// lines, the manifest, the dry run, the errors, the prepare commands' output): it
+// hides the secret values of quanteval's environment (HF_TOKEN, the proxies'
+// passwords ...), of every variant's added environment, server command line
+// (--api-key ...), prepare commands and base URL, and the API key each eval
+// reads (api_key_env).
+func Secrets(p *plan.Plan) *redact.Redactor {
+	environ := os.Environ()
+	values := redact.FromEnviron(environ)
+	for _, v := range p.Variants {
+		spec := serverSpec(p, v)
+		values = append(values, redact.FromEnv(spec.AddedEnv())...)
+		values = append(values, redact.FromArgs(v.Server.Command)...)
+		values = append(values, redact.FromArgs(v.Server.Args)...)
+		if argv, err := spec.Argv(); err == nil {
+			values = append(values, redact.FromArgs(argv)...)
+		}
+		values = append(values, redact.FromURL(spec.BaseURL)...)
+		for _, c := range v.Prepare {
+			values = append(values, redact.FromArgs(c)...)
+		}
+	}
+	for _, e := range p.Evals {
+		if e.APIKeyEnv != "" {
+			values = append(values, os.Getenv(e.APIKeyEnv))
+		}
+	}
+	return redact.New(values...)
+}
