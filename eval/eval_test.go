@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -79,7 +80,8 @@ func TestFlags(t *testing.T) {
 	if err := o.Check(); err != nil {
 		t.Error(err)
 	}
-	for _, bad := range [][]string{{"--seed", "1.5"}, {"--timeout", "soon"}, {"--concurrency", "four"}, {"--temperature", "hot"}} {
+	for _, bad := range [][]string{{"--seed", "1.5"}, {"--timeout", "soon"}, {"--concurrency", "four"}, {"--temperature", "hot"},
+		{"--timeout", "NaN"}, {"--timeout", "Inf"}, {"--timeout", "-Inf"}, {"--timeout", "1e300"}, {"--timeout", "86401"}} {
 		if err := fs.Parse(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
@@ -115,8 +117,19 @@ func TestCheck(t *testing.T) {
 	}{
 		{"defaults", func(*Options) {}, ""},
 		{"no retries", func(o *Options) { o.Retries = 0 }, ""},
-		{"negative retries", func(o *Options) { o.Retries = -1 }, "--retries: must be at least 0 (got -1)"},
-		{"zero concurrency", func(o *Options) { o.Concurrency = 0 }, "--concurrency: must be at least 1"},
+		{"negative retries", func(o *Options) { o.Retries = -1 }, "--retries: must be between 0 and 100 (got -1)"},
+		{"zero concurrency", func(o *Options) { o.Concurrency = 0 }, "--concurrency: must be between 1 and 4096 (got 0)"},
+		{"negative concurrency", func(o *Options) { o.Concurrency = -8 }, "--concurrency: must be between 1 and 4096 (got -8)"},
+		{"concurrency at the cap", func(o *Options) { o.Concurrency = MaxConcurrency }, ""},
+		{"absurd concurrency", func(o *Options) { o.Concurrency = 1 << 40 }, "--concurrency: must be between 1 and 4096"},
+		{"absurd retries", func(o *Options) { o.Retries = 1e9 }, "--retries: must be between 0 and 100"},
+		{"NaN temperature", func(o *Options) { o.Temperature = math.NaN() }, "--temperature: want a finite number (got NaN)"},
+		{"infinite temperature", func(o *Options) { o.Temperature = math.Inf(1) }, "--temperature: want a finite number (got +Inf)"},
+		{"negative temperature", func(o *Options) { o.Temperature = -0.5 }, "--temperature: must be 0 or more (got -0.5)"},
+		{"negative timeout", func(o *Options) { o.Timeout = -time.Second }, "--timeout: must be positive"},
+		{"timeout at the cap", func(o *Options) { o.Timeout = MaxTimeout }, ""},
+		{"timeout beyond the cap", func(o *Options) { o.Timeout = MaxTimeout + time.Second }, "--timeout: must be at most 86400 seconds (24h)"},
+		{"negative max tokens", func(o *Options) { o.MaxTokens = -1 }, "--max-tokens: must be at least 0 (got -1)"},
 		{"zero timeout", func(o *Options) { o.Timeout = 0 }, "--timeout: must be positive"},
 		{"logprobs 20", func(o *Options) { o.Logprobs = 20 }, ""},
 		{"logprobs 21", func(o *Options) { o.Logprobs = 21 }, "--logprobs: must be between 0 and 20"},
@@ -124,6 +137,19 @@ func TestCheck(t *testing.T) {
 		{"max tokens 0 is the set's", func(o *Options) { o.MaxTokens = 0 }, ""},
 		{"extra body a list", func(o *Options) { o.ExtraBody = json.RawMessage(`[1]`) }, "--extra-body: want a JSON object"},
 		{"extra body not JSON", func(o *Options) { o.ExtraBody = json.RawMessage(`{`) }, "--extra-body: want a JSON object"},
+		{"extra body null", func(o *Options) { o.ExtraBody = json.RawMessage(`null`) }, ""},
+		{"extra body of the server's own keys", func(o *Options) {
+			o.ExtraBody = json.RawMessage(`{"top_k":1,"chat_template_kwargs":{"enable_thinking":false}}`)
+		}, ""},
+		{"extra body sets max_tokens", func(o *Options) { o.ExtraBody = json.RawMessage(`{"max_tokens":9}`) }, `--extra-body: "max_tokens" is set by quanteval: use --max-tokens instead`},
+		{"extra body sets max_completion_tokens", func(o *Options) { o.ExtraBody = json.RawMessage(`{"max_completion_tokens":9}`) }, `"max_completion_tokens" is set by quanteval: use --max-tokens instead`},
+		{"extra body sets the model", func(o *Options) { o.ExtraBody = json.RawMessage(`{"top_k":1,"model":"x"}`) }, `"model" is set by quanteval: use --model instead`},
+		{"extra body sets the temperature", func(o *Options) { o.ExtraBody = json.RawMessage(`{"temperature":1}`) }, `use --temperature instead`},
+		{"extra body sets the seed", func(o *Options) { o.ExtraBody = json.RawMessage(`{"seed":1}`) }, `use --seed instead`},
+		{"extra body sets top_logprobs", func(o *Options) { o.ExtraBody = json.RawMessage(`{"top_logprobs":1}`) }, `use --logprobs instead`},
+		{"extra body streams", func(o *Options) { o.ExtraBody = json.RawMessage(`{"stream":true}`) }, `--extra-body: "stream" is set by quanteval and cannot be changed`},
+		{"extra body sets messages", func(o *Options) { o.ExtraBody = json.RawMessage(`{"messages":[]}`) }, `"messages" is set by quanteval and cannot be changed`},
+		{"extra body asks for n", func(o *Options) { o.ExtraBody = json.RawMessage(`{"n":4}`) }, `"n" is set by quanteval`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := Defaults()
@@ -197,6 +223,29 @@ func TestResultPath(t *testing.T) {
 	} {
 		if got := ResultPath(in[0], in[1]); got != want {
 			t.Errorf("ResultPath(%q, %q) = %q, want %q", in[0], in[1], got, want)
+		}
+	}
+}
+
+// TestSetChecksPlanValues: a plan's value goes through Set, which checks it as the flag's
+// value is checked, NaN included (YAML writes it .nan).
+func TestSetChecksPlanValues(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		v    any
+		want string
+	}{
+		{"temperature", math.NaN(), "want a finite number"},
+		{"temperature", math.Inf(-1), "want a finite number"},
+		{"concurrency", int64(5000), "must be between 1 and 4096"},
+		{"timeout", 25 * time.Hour, "must be at most 86400 seconds"},
+		{"extra_body", json.RawMessage(`{"stream_options":{}}`), `"stream_options" is set by quanteval`},
+		{"temperature", 0.6, ""},
+	} {
+		o := Defaults()
+		err := Lookup(tc.key).Set(&o, tc.v)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s = %v: error %v, want %q", tc.key, tc.v, err, tc.want)
 		}
 	}
 }
