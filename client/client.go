@@ -370,12 +370,19 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// ResolveModel returns model when given, else the single model the server lists.
+// ResolveModel returns the model to ask for: model when the server lists it, else the
+// single model the server lists. A model the server's list does not have is an
+// *UnknownModelError, found before any request is sent; when the list cannot be had
+// (the server has no /v1/models, or refuses it) or is empty, a given model is
+// taken as it is.
 func (c *Client) ResolveModel(ctx context.Context, model string) (string, error) {
-	if model != "" {
-		return model, nil
-	}
 	ids, err := c.Models(ctx)
+	if model != "" {
+		if err != nil || len(ids) == 0 || Listed(ids, model) {
+			return model, nil
+		}
+		return "", &UnknownModelError{Model: model, Listed: ids}
+	}
 	if err != nil {
 		return "", err
 	}
@@ -386,6 +393,47 @@ func (c *Client) ResolveModel(ctx context.Context, model string) (string, error)
 		return ids[0], nil
 	}
 	return "", fmt.Errorf("the server lists %d models (%s): choose one with --model", len(ids), strings.Join(ids, ", "))
+}
+
+// Listed reports whether the server's list ids has model. Ollama lists "llama3:latest"
+// and answers to "llama3", so a name without a tag matches its ":latest".
+func Listed(ids []string, model string) bool {
+	for _, id := range ids {
+		if id == model || !strings.Contains(model, ":") && id == model+":latest" {
+			return true
+		}
+	}
+	return false
+}
+
+// UnknownModelError is a model the server's GET /v1/models does not list: every
+// request for it would be a 404.
+type UnknownModelError struct {
+	Model  string
+	Listed []string // what the server lists
+}
+
+// maxListed is the most model names an UnknownModelError names.
+const maxListed = 20
+
+func (e *UnknownModelError) Error() string {
+	names := e.Listed
+	more := ""
+	if len(names) > maxListed {
+		names, more = names[:maxListed], fmt.Sprintf(" and %d more", len(e.Listed)-maxListed)
+	}
+	return fmt.Sprintf("the server does not serve model %q: it lists %s%s; choose one with --model",
+		e.Model, strings.Join(names, ", "), more)
+}
+
+// RefusedKey reports whether err is the server refusing the request's credentials
+// (HTTP 401 or 403), and which of the two.
+func RefusedKey(err error) (status int, ok bool) {
+	var se *StatusError
+	if errors.As(err, &se) && (se.StatusCode == http.StatusUnauthorized || se.StatusCode == http.StatusForbidden) {
+		return se.StatusCode, true
+	}
+	return 0, false
 }
 
 // Version returns what GET /version says (vLLM: {"version": "..."}), or "" when the

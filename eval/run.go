@@ -50,6 +50,9 @@ func Run(ctx context.Context, o Options, out Output) (*result.File, error) {
 		return nil, inputError(err)
 	}
 	if cfg.Model, err = c.ResolveModel(ctx, cfg.Model); err != nil {
+		if errors.As(err, new(*client.UnknownModelError)) {
+			return nil, inputError(fmt.Errorf("--model: %w", err))
+		}
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	cfg.Out = out.Path
