@@ -1,16 +1,21 @@
 package eval
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/internal/vllmtest"
 )
 
 // TestEveryFieldHasOneSetting: a field of Options without a row in Settings would be
@@ -247,5 +252,29 @@ func TestSetChecksPlanValues(t *testing.T) {
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s = %v: error %v, want %q", tc.key, tc.v, err, tc.want)
 		}
+	}
+}
+
+// TestUnknownModel: a --model the server does not list stops before the first chat
+// request, as an input error naming what the server lists; a listed one runs.
+func TestUnknownModel(t *testing.T) {
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Models: []string{"org/Model-FP8", "org/Model"}})
+	o := Defaults()
+	o.BaseURL, o.Model, o.Evalset, o.Limit = hs.URL, "org/Model-NVFP4", evalset.DefaultSuite, 2
+	out := filepath.Join(t.TempDir(), "r.json")
+	_, err := Run(context.Background(), o, Output{Path: out})
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `--model: the server does not serve model "org/Model-NVFP4": it lists org/Model-FP8, org/Model`) {
+		t.Fatalf("err = %v, want an input error naming the models listed", err)
+	}
+	if srv.Requests() != 0 {
+		t.Errorf("%d chat requests sent for a model the server does not serve", srv.Requests())
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a result was written: %v", err)
+	}
+	o.Model = "org/Model"
+	if f, err := Run(context.Background(), o, Output{Path: out}); err != nil || f.Summary.Count != 2 {
+		t.Fatalf("listed model: %v", err)
 	}
 }
