@@ -42,7 +42,12 @@ type Options struct {
 	APIKey  string        // sent as "Authorization: Bearer"; never logged
 	Timeout time.Duration // per attempt (default 1200s)
 	Retries int           // further attempts after the first; 0: none
-	HTTP    *http.Client  // default: a client sized for many requests in flight
+	// MaxConns bounds the connections open at once, idle ones included (0: 1024
+	// idle, no bound on the rest). A run gives its concurrency: each connection is a
+	// file descriptor, and one more than the requests in flight can need is one the
+	// result file may not get.
+	MaxConns int
+	HTTP     *http.Client // default: a client sized for many requests in flight
 }
 
 // New returns a client for baseURL, given with or without a trailing /v1.
@@ -56,15 +61,28 @@ func New(baseURL string, opt Options) (*Client, error) {
 		c.timeout = 1200 * time.Second
 	}
 	if c.http == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		// The default keeps 2 idle connections per host: at concurrency 64 every
-		// other request would dial anew.
-		t.MaxIdleConnsPerHost = 1024
-		t.MaxIdleConns = 1024
-		c.http = &http.Client{Transport: t}
+		c.http = &http.Client{Transport: transport(opt.MaxConns)}
 	}
 	return c, nil
 }
+
+// transport is the default transport with room for maxConns requests in flight, and
+// no more connections than that (maxConns 0: 1024 idle, the rest unbounded).
+func transport(maxConns int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// The default keeps 2 idle connections per host: at concurrency 64 every other
+	// request would dial anew.
+	t.MaxIdleConnsPerHost = 1024
+	t.MaxIdleConns = 1024
+	if maxConns > 0 {
+		t.MaxIdleConnsPerHost, t.MaxIdleConns, t.MaxConnsPerHost = maxConns, maxConns, maxConns
+	}
+	return t
+}
+
+// CloseIdleConnections closes the connections no request is using, giving their
+// file descriptors back (a run does it before writing its result).
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // parseBaseURL normalises a server address to its /v1 root.
 func parseBaseURL(s string) (*url.URL, error) {

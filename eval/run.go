@@ -40,12 +40,17 @@ func Run(ctx context.Context, o Options, out Output) (*result.File, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
+	if limit, known := client.OpenFileLimit(); known {
+		if err := checkOpenFiles(o.Concurrency, limit); err != nil {
+			return nil, err
+		}
+	}
 	set, err := OpenSet(ctx, o, out.Progress)
 	if err != nil {
 		return nil, err
 	}
 	cfg := o.config(set)
-	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries})
+	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: cfg.Concurrency})
 	if err != nil {
 		return nil, inputError(err)
 	}

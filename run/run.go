@@ -112,6 +112,9 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	c.consume(ctx, out, cancelReqs)
 
 	runErr := finish(ctx, f, st, &c)
+	if ic, ok := chat.(interface{ CloseIdleConnections() }); ok {
+		ic.CloseIdleConnections() // their file descriptors may be what the write needs
+	}
 	if err := writeResult(cfg, f); err != nil {
 		return f, errors.Join(runErr, err)
 	}
