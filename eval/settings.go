@@ -39,7 +39,7 @@ var Settings = []Setting{
 	{Flag: "evalset", Arg: "SPEC", Help: "a JSONL path, builtin:NAME, gsm8k, mmlu, mmlu:SUBJECT,..., hf:ORG/NAME or a .parquet file (with --task)",
 		field: func(o *Options) any { return &o.Evalset }},
 	{Flag: "concurrency", Arg: "N", Help: fmt.Sprintf("requests in flight, at most %d", MaxConcurrency),
-		field: func(o *Options) any { return &o.Concurrency }, check: between(1, MaxConcurrency)},
+		field: func(o *Options) any { return &o.Concurrency }, check: atLeastAtMost(1, MaxConcurrency)},
 	{Flag: "max-tokens", Arg: "N", Help: "max_tokens of every request", DefaultText: "256 (GSM8K 1024, MMLU 512)",
 		field: func(o *Options) any { return &o.MaxTokens }, check: atLeast(0)},
 	{Flag: "temperature", Arg: "T", Help: "sampling temperature, 0 or more",
@@ -47,7 +47,7 @@ var Settings = []Setting{
 	{Flag: "timeout", Arg: "SECONDS", Help: fmt.Sprintf("seconds per request attempt, at most %d (%s; in a plan also a duration such as 20m)", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout)),
 		field: func(o *Options) any { return &o.Timeout }, check: timeout},
 	{Flag: "retries", Arg: "N", Help: fmt.Sprintf("further attempts after a 429, a 5xx, a dropped connection, a timeout or a cut-off body, at most %d; 0: none", MaxRetries),
-		field: func(o *Options) any { return &o.Retries }, check: between(0, MaxRetries)},
+		field: func(o *Options) any { return &o.Retries }, check: atLeastAtMost(0, MaxRetries)},
 	{Flag: "seed", Arg: "N", Help: "sent as seed with every request", DefaultText: "none",
 		field: func(o *Options) any { return &o.Seed }},
 	{Flag: "system", Arg: "TEXT", Help: `replaces the system message; "" sends none (standard data sets send none by default)`, DefaultText: defaultSystemText,
@@ -328,6 +328,16 @@ func atLeast(min int64) func(any) error {
 			return fmt.Errorf("must be at least %d (got %d)", min, n)
 		}
 		return nil
+	}
+}
+
+// atLeastAtMost is atLeast(min) with a bound that typos and absurd values pass.
+func atLeastAtMost(min, max int64) func(any) error {
+	return func(v any) error {
+		if n := v.(int64); n > max {
+			return fmt.Errorf("must be at most %d (got %d)", max, n)
+		}
+		return atLeast(min)(v)
 	}
 }
 
