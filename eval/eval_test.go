@@ -16,6 +16,7 @@ import (
 
 	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/internal/vllmtest"
+	"github.com/quanteval/quanteval/run"
 )
 
 // TestEveryFieldHasOneSetting: a field of Options without a row in Settings would be
@@ -276,5 +277,23 @@ func TestUnknownModel(t *testing.T) {
 	o.Model = "org/Model"
 	if f, err := Run(context.Background(), o, Output{Path: out}); err != nil || f.Summary.Count != 2 {
 		t.Fatalf("listed model: %v", err)
+	}
+}
+
+// TestKeyRefused: a server that refuses the key says so, whether the model list or
+// the chat requests meet the refusal first.
+func TestKeyRefused(t *testing.T) {
+	_, hs := vllmtest.Start(t, vllmtest.Options{APIKey: "sk-right"})
+	t.Setenv("QE_TEST_KEY", "sk-wrong")
+	for _, model := range []string{"", "test-model"} {
+		o := Defaults()
+		o.BaseURL, o.Model, o.APIKeyEnv, o.Retries = hs.URL, model, "QE_TEST_KEY", 0
+		_, err := Run(context.Background(), o, Output{Path: filepath.Join(t.TempDir(), "r.json")})
+		if !errors.Is(err, run.ErrKeyRefused) || !strings.Contains(err.Error(), "the server refused the API key (HTTP 401): set it with --api-key-env / OPENAI_API_KEY") {
+			t.Errorf("--model %q: err = %v, want the key refused", model, err)
+		}
+		if strings.Contains(err.Error(), "sk-wrong") {
+			t.Errorf("the key is in the error: %v", err)
+		}
 	}
 }

@@ -58,6 +58,9 @@ func Run(ctx context.Context, o Options, out Output) (*result.File, error) {
 		if errors.As(err, new(*client.UnknownModelError)) {
 			return nil, inputError(fmt.Errorf("--model: %w", err))
 		}
+		if code, ok := client.RefusedKey(err); ok {
+			return nil, fmt.Errorf("%w (HTTP %d): set it with --api-key-env / OPENAI_API_KEY; %v", run.ErrKeyRefused, code, err)
+		}
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	cfg.Out = out.Path
