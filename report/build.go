@@ -57,13 +57,13 @@ func check(inputs []Input, opt *Options) (labels []string, ref int, err error) {
 	if opt.Alpha == 0 {
 		opt.Alpha = DefaultAlpha
 	}
-	if opt.Alpha <= 0 || opt.Alpha >= 1 {
+	if !(opt.Alpha > 0 && opt.Alpha < 1) { // NaN too
 		return nil, 0, fmt.Errorf("alpha %v: want a level between 0 and 1", opt.Alpha)
 	}
 	if opt.Power == 0 {
 		opt.Power = DefaultPower
 	}
-	if opt.Power <= 0 || opt.Power >= 1 {
+	if !(opt.Power > 0 && opt.Power < 1) {
 		return nil, 0, fmt.Errorf("power %v: want a value between 0 and 1", opt.Power)
 	}
 	switch opt.Lang {

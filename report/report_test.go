@@ -226,6 +226,9 @@ func TestBuildErrors(t *testing.T) {
 		{"labels count", fixture(), Options{Labels: []string{"a", "b"}}, "2 labels for 3 result files"},
 		{"labels twice", fixture(), Options{Labels: []string{"a", "b", "a"}}, `label "a" given twice`},
 		{"alpha", fixture(), Options{Alpha: 1.5}, "alpha 1.5"},
+		{"alpha NaN", fixture(), Options{Alpha: math.NaN()}, "alpha NaN: want a level between 0 and 1"},
+		{"alpha infinite", fixture(), Options{Alpha: math.Inf(1)}, "alpha +Inf"},
+		{"power NaN", fixture(), Options{Power: math.NaN()}, "power NaN"},
 		{"lang", fixture(), Options{Lang: "fr"}, `language "fr"`},
 	}
 	for _, tt := range tests {
