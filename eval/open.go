@@ -73,3 +73,24 @@ func openStandard(ctx context.Context, o Options, progress io.Writer) (*evalset.
 	}
 	return set, ok, nil
 }
+
+// FDReserve is how many open files a run needs beside one connection per request in
+// flight: the standard streams, the Go runtime's own, the journal, the logprobs side
+// file, the output's lock, the result's temporary file and its folder, and in a
+// matrix the server's logs.
+const FDReserve = 16
+
+// checkOpenFiles refuses a concurrency that the process's open-file limit cannot hold
+// with FDReserve beside it: such a run would fail to connect, or finish and fail to
+// write its result.
+func checkOpenFiles(concurrency int, limit uint64) error {
+	if uint64(concurrency)+FDReserve <= limit {
+		return nil
+	}
+	fit := "none fits: raise the limit"
+	if limit > FDReserve {
+		fit = fmt.Sprintf("use --concurrency %d or less, or raise the limit", limit-FDReserve)
+	}
+	return inputError(fmt.Errorf("--concurrency %d: the open-file limit (ulimit -n) is %d, and a run needs one per request in flight and %d more; %s",
+		concurrency, limit, FDReserve, fit))
+}

@@ -43,16 +43,27 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
+	if limit, known := client.OpenFileLimit(); known {
+		if err := checkOpenFiles(o.Concurrency, limit); err != nil {
+			return nil, err
+		}
+	}
 	set, err := OpenSet(ctx, o, out.Progress)
 	if err != nil {
 		return nil, err
 	}
 	cfg := o.config(set)
-	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries})
+	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: cfg.Concurrency})
 	if err != nil {
 		return nil, inputError(err)
 	}
 	if cfg.Model, err = c.ResolveModel(ctx, cfg.Model); err != nil {
+		if errors.As(err, new(*client.UnknownModelError)) {
+			return nil, inputError(fmt.Errorf("--model: %w", err))
+		}
+		if code, ok := client.RefusedKey(err); ok {
+			return nil, fmt.Errorf("%w (HTTP %d): set it with --api-key-env / OPENAI_API_KEY; %v", run.ErrKeyRefused, code, err)
+		}
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	cfg.Out = out.Path

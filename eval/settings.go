@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,22 +38,22 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.Model }},
 	{Flag: "evalset", Arg: "SPEC", Help: "a JSONL path, builtin:NAME, gsm8k, mmlu, mmlu:SUBJECT,..., hf:ORG/NAME or a .parquet file (with --task)",
 		field: func(o *Options) any { return &o.Evalset }},
-	{Flag: "concurrency", Arg: "N", Help: "requests in flight",
-		field: func(o *Options) any { return &o.Concurrency }, check: atLeast(1)},
+	{Flag: "concurrency", Arg: "N", Help: fmt.Sprintf("requests in flight, at most %d", MaxConcurrency),
+		field: func(o *Options) any { return &o.Concurrency }, check: atLeastAtMost(1, MaxConcurrency)},
 	{Flag: "max-tokens", Arg: "N", Help: "max_tokens of every request", DefaultText: "256 (GSM8K 1024, MMLU 512)",
 		field: func(o *Options) any { return &o.MaxTokens }, check: atLeast(0)},
-	{Flag: "temperature", Arg: "T", Help: "sampling temperature",
-		field: func(o *Options) any { return &o.Temperature }},
-	{Flag: "timeout", Arg: "SECONDS", Help: "seconds per request attempt (in a plan also a duration such as 20m)",
-		field: func(o *Options) any { return &o.Timeout }, check: positive},
-	{Flag: "retries", Arg: "N", Help: "further attempts after a 429, a 5xx, a dropped connection, a timeout or a cut-off body; 0: none",
-		field: func(o *Options) any { return &o.Retries }, check: atLeast(0)},
+	{Flag: "temperature", Arg: "T", Help: "sampling temperature, 0 or more",
+		field: func(o *Options) any { return &o.Temperature }, check: notNegative},
+	{Flag: "timeout", Arg: "SECONDS", Help: fmt.Sprintf("seconds per request attempt, at most %d (%s; in a plan also a duration such as 20m)", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout)),
+		field: func(o *Options) any { return &o.Timeout }, check: timeout},
+	{Flag: "retries", Arg: "N", Help: fmt.Sprintf("further attempts after a 429, a 5xx, a dropped connection, a timeout or a cut-off body, at most %d; 0: none", MaxRetries),
+		field: func(o *Options) any { return &o.Retries }, check: atLeastAtMost(0, MaxRetries)},
 	{Flag: "seed", Arg: "N", Help: "sent as seed with every request", DefaultText: "none",
 		field: func(o *Options) any { return &o.Seed }},
 	{Flag: "system", Arg: "TEXT", Help: `replaces the system message; "" sends none (standard data sets send none by default)`, DefaultText: defaultSystemText,
 		field: func(o *Options) any { return &o.System }},
-	{Flag: "extra-body", Arg: "JSON", Help: "a JSON object merged into every request body",
-		field: func(o *Options) any { return &o.ExtraBody }, check: jsonObject},
+	{Flag: "extra-body", Arg: "JSON", Help: "a JSON object merged into every request body; it may not set what quanteval sets (model, messages, max_tokens, ...)",
+		field: func(o *Options) any { return &o.ExtraBody }, check: extraBody},
 	{Flag: "api-key-env", Arg: "VAR", Help: "the environment variable holding the API key, sent as Authorization: Bearer",
 		field: func(o *Options) any { return &o.APIKeyEnv }},
 	{Flag: "limit", Arg: "N", Help: "the first N items", DefaultText: "all",
@@ -134,12 +136,21 @@ func (s *Setting) Kind() Kind {
 
 // Set checks v (of the Go type of the setting's Kind) and stores it in o.
 func (s *Setting) Set(o *Options, v any) error {
-	if s.check != nil {
-		if err := s.check(v); err != nil {
-			return err
-		}
+	if err := s.checkValue(v); err != nil {
+		return err
 	}
 	s.store(o, v)
+	return nil
+}
+
+// checkValue checks v: every number is finite, then the setting's own check.
+func (s *Setting) checkValue(v any) error {
+	if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		return fmt.Errorf("want a finite number (got %v)", f)
+	}
+	if s.check != nil {
+		return s.check(v)
+	}
 	return nil
 }
 
@@ -213,8 +224,12 @@ func (s *Setting) Parse(text string) (any, error) {
 		return f, nil
 	case Seconds:
 		f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, errors.New("want a number of seconds")
+		}
+		if f > MaxTimeout.Seconds() {
+			// Checked here, before the conversion: a time.Duration overflows past 292 years.
+			return nil, fmt.Errorf("must be at most %d seconds (%s), got %s", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout), strings.TrimSpace(text))
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	case JSONObject:
@@ -226,15 +241,50 @@ func (s *Setting) Parse(text string) (any, error) {
 	return text, nil
 }
 
-// jsonObject checks that a json.RawMessage is a JSON object (or nothing).
-func jsonObject(v any) error {
+// ReservedBodyKeys are the request body's keys that quanteval sets itself, each with
+// the flag that sets it ("" when no flag does): --extra-body may not set them, since
+// the result would record one value while the server used another.
+var ReservedBodyKeys = map[string]string{
+	"model":                 "--model",
+	"messages":              "",
+	"prompt":                "",
+	"stream":                "",
+	"stream_options":        "",
+	"max_tokens":            "--max-tokens",
+	"max_completion_tokens": "--max-tokens",
+	"temperature":           "--temperature",
+	"seed":                  "--seed",
+	"logprobs":              "--logprobs",
+	"top_logprobs":          "--logprobs",
+	"n":                     "",
+	"best_of":               "",
+}
+
+// extraBody checks that a json.RawMessage is a JSON object (or nothing) that sets no
+// key of ReservedBodyKeys.
+func extraBody(v any) error {
 	raw := v.(json.RawMessage)
-	if len(raw) == 0 {
+	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	var m map[string]any
+	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return fmt.Errorf("want a JSON object: %v", err)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		flag, reserved := ReservedBodyKeys[k]
+		switch {
+		case !reserved:
+		case flag != "":
+			return fmt.Errorf("%q is set by quanteval: use %s instead", k, flag)
+		default:
+			return fmt.Errorf("%q is set by quanteval and cannot be changed", k)
+		}
 	}
 	return nil
 }
@@ -263,11 +313,8 @@ func (s *Setting) Format(o Options) string {
 func (o Options) Check() error {
 	for i := range Settings {
 		s := &Settings[i]
-		if s.check == nil {
-			continue
-		}
 		if v := s.Value(o); v != nil {
-			if err := s.check(v); err != nil {
+			if err := s.checkValue(v); err != nil {
 				return &InputError{fmt.Errorf("--%s: %v", s.Flag, err)}
 			}
 		}
@@ -284,6 +331,16 @@ func atLeast(min int64) func(any) error {
 	}
 }
 
+// atLeastAtMost is atLeast(min) with a bound that typos and absurd values pass.
+func atLeastAtMost(min, max int64) func(any) error {
+	return func(v any) error {
+		if n := v.(int64); n > max {
+			return fmt.Errorf("must be at most %d (got %d)", max, n)
+		}
+		return atLeast(min)(v)
+	}
+}
+
 func between(min, max int64) func(any) error {
 	return func(v any) error {
 		if n := v.(int64); n < min || n > max {
@@ -293,9 +350,40 @@ func between(min, max int64) func(any) error {
 	}
 }
 
-func positive(v any) error {
-	if d := v.(time.Duration); d <= 0 {
+// The largest values of settings that have one: beyond them a value is a typo (an
+// extra 0) or would exhaust the machine, not a wish.
+const (
+	// MaxConcurrency bounds --concurrency: each request in flight holds a
+	// connection, a file descriptor and a goroutine, and no single server serves
+	// more at once.
+	MaxConcurrency = 4096
+	// MaxTimeout bounds --timeout, per request attempt.
+	MaxTimeout = 24 * time.Hour
+	// MaxRetries bounds --retries.
+	MaxRetries = 100
+)
+
+func timeout(v any) error {
+	switch d := v.(time.Duration); {
+	case d <= 0:
 		return fmt.Errorf("must be positive (got %s)", d)
+	case d > MaxTimeout:
+		return fmt.Errorf("must be at most %d seconds (%s), got %s", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout), d)
 	}
 	return nil
+}
+
+func notNegative(v any) error {
+	if f := v.(float64); f < 0 {
+		return fmt.Errorf("must be 0 or more (got %v)", f)
+	}
+	return nil
+}
+
+// shortDuration writes whole hours as "24h" rather than "24h0m0s".
+func shortDuration(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
 }

@@ -23,6 +23,7 @@ var texts = map[string]map[string]string{
 		"same":         "no significant difference (%s)",
 		"lower":        "significantly lower (%s)",
 		"higher":       "significantly higher (%s)",
+		"toofew":       "only %d %s in common: too few for a verdict",
 		"verdictline":  "%s vs %s: %s; %s points over %d items; %d lost%s, %d gained%s; this set detects differences of %s points or more (%d%% power).",
 		"metricline":   "%s: %s, %s points",
 		"explain":      "What may explain a difference",
@@ -84,6 +85,7 @@ var texts = map[string]map[string]string{
 		"same":         "无显著差异 (%s)",
 		"lower":        "显著更低 (%s)",
 		"higher":       "显著更高 (%s)",
+		"toofew":       "共同题目仅 %d 道%s：太少，无法得出结论",
 		"verdictline":  "%s 对比 %s：%s；差值 %s 个百分点，共 %d 题；失分 %d%s，得分 %d%s；本评测集可检测的最小差异为 %s 个百分点（功效 %d%%）。",
 		"metricline":   "%s：%s，%s 个百分点",
 		"explain":      "可能解释差异的因素",
@@ -148,6 +150,13 @@ func (c *Comparison) Tf(key string, args ...any) string { return fmt.Sprintf(c.T
 // VerdictText is the one-line verdict of p in the comparison's language, e.g.
 // "no significant difference (p = 1.00)".
 func (c *Comparison) VerdictText(p *Paired) string {
+	if p.Verdict == VerdictTooFew {
+		items := plural(p.Common, "item", "items")
+		if c.Lang == "zh" {
+			items = ""
+		}
+		return c.Tf("toofew", p.Common, items)
+	}
 	return c.Tf(p.verdictKey(), PEquals(p.P))
 }
 

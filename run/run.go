@@ -31,6 +31,10 @@ var ErrUnreachable = errors.New("the server did not answer")
 // ErrAllFailed ends a run in which every item failed with an error.
 var ErrAllFailed = errors.New("the run evaluated nothing")
 
+// ErrKeyRefused ends a run whose every request the server refused with a 401 or 403:
+// the server answered, but not to this key.
+var ErrKeyRefused = errors.New("the server refused the API key")
+
 // Defaults fills in the zero fields of cfg.
 func (cfg *Config) Defaults() {
 	if cfg.BaseURL == "" {
@@ -108,6 +112,9 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	c.consume(ctx, out, cancelReqs)
 
 	runErr := finish(ctx, f, st, &c)
+	if ic, ok := chat.(interface{ CloseIdleConnections() }); ok {
+		ic.CloseIdleConnections() // their file descriptors may be what the write needs
+	}
 	if err := writeResult(cfg, f); err != nil {
 		return f, errors.Join(runErr, err)
 	}
@@ -298,6 +305,8 @@ type consumer struct {
 	writeErr     error
 	succeeded    int
 	failedInARow int
+	refused      int  // of failedInARow, the 401s and 403s
+	refusedCode  int  // the last one's status
 	stopped      bool // the consumer itself cut the run short
 }
 
@@ -321,9 +330,12 @@ func (c *consumer) consume(ctx context.Context, out <-chan outcome, cancelReqs c
 		c.prog.add(rec.OK, rec.Error != "")
 		if rec.Error == "" {
 			c.succeeded++
-			c.failedInARow = 0
+			c.failedInARow, c.refused = 0, 0
 		} else {
 			c.failedInARow++
+			if code, ok := client.RefusedKey(o.err); ok {
+				c.refused, c.refusedCode = c.refused+1, code
+			}
 		}
 		if c.writeErr != nil || (c.succeeded == 0 && c.failedInARow >= max(8, 2*c.concurrency)) {
 			c.stopped = true
@@ -347,6 +359,9 @@ func finish(ctx context.Context, f *result.File, st *state, c *consumer) error {
 		return c.writeErr
 	case !f.Complete && ctx.Err() != nil:
 		return fmt.Errorf("interrupted after %d of %d items: %w", len(final), len(st.items), ctx.Err())
+	case c.succeeded == 0 && c.refused > 0 && c.refused == c.failedInARow:
+		return fmt.Errorf("%w (HTTP %d): set it with --api-key-env / OPENAI_API_KEY; the first %d requests were all refused, last: %s",
+			ErrKeyRefused, c.refusedCode, c.refused, lastError(final))
 	case c.succeeded == 0 && c.failedInARow > 0 && !f.Complete:
 		return fmt.Errorf("%w: the first %d requests all failed, last: %s", ErrUnreachable, c.failedInARow, lastError(final))
 	case !f.Complete:
