@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quanteval/quanteval/client"
@@ -23,7 +25,20 @@ type Chatter interface {
 	Chat(ctx context.Context, req client.Request) (*client.Response, error)
 }
 
-var _ Chatter = (*client.Client)(nil)
+// Streamer sends one chat completion as a stream and times it; *client.Client is
+// one. A Chatter that is also a Streamer is streamed to unless Config.NoStream.
+//
+// The answer of a streamed reply is assembled by the client so that it scores as the
+// same reply sent whole would (client/stream.go); log-probabilities come in the
+// chunks and are kept alike, so the side file does not change.
+type Streamer interface {
+	ChatStream(ctx context.Context, req client.Request) (*client.StreamReply, error)
+}
+
+var (
+	_ Chatter  = (*client.Client)(nil)
+	_ Streamer = (*client.Client)(nil)
+)
 
 // ErrUnreachable ends a run whose every request so far failed to reach the server.
 var ErrUnreachable = errors.New("the server did not answer")
@@ -70,9 +85,10 @@ func Evaluate(ctx context.Context, cfg Config, set *evalset.Set) (*result.File, 
 // outcome is what a worker hands the consumer.
 type outcome struct {
 	index int
-	resp  *client.Response
-	err   error
-	lat   time.Duration
+	resp   *client.Response
+	timing *client.Timing // of a streamed reply
+	err    error
+	lat    time.Duration
 }
 
 // EvaluateWith runs set through chat. serverVersion is recorded as given. set itself
@@ -268,13 +284,15 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []ev
 		}
 	}()
 	var wg sync.WaitGroup
+	var streaming atomic.Bool
+	streaming.Store(!cfg.NoStream)
 	for range min(cfg.Concurrency, max(len(todo), 1)) {
 		wg.Go(func() {
 			for i := range feed {
 				req := request(cfg, &items[i])
 				start := time.Now()
-				resp, err := chat.Chat(reqCtx, req)
-				out <- outcome{index: i, resp: resp, err: err, lat: time.Since(start)}
+				resp, timing, err := ask(reqCtx, chat, req, &streaming)
+				out <- outcome{index: i, resp: resp, timing: timing, err: err, lat: time.Since(start)}
 			}
 		})
 	}
@@ -283,6 +301,24 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []ev
 		close(out)
 	}()
 	return out
+}
+
+// ask sends one request, streamed while streaming holds and chat can stream. A
+// server that answers a streamed request with one JSON document does not stream:
+// the request is sent again plainly, and so are all later ones.
+func ask(ctx context.Context, chat Chatter, req client.Request, streaming *atomic.Bool) (*client.Response, *client.Timing, error) {
+	if s, ok := chat.(Streamer); ok && streaming.Load() {
+		rep, err := s.ChatStream(ctx, req)
+		if err == nil {
+			return rep.Response, &rep.Timing, nil
+		}
+		if !errors.Is(err, client.ErrNotStreamed) {
+			return nil, nil, err
+		}
+		streaming.Store(false)
+	}
+	resp, err := chat.Chat(ctx, req)
+	return resp, nil, err
 }
 
 // consumer is the single reader of the pool's answers: it scores, journals and shows
@@ -438,6 +474,10 @@ func record(it *evalset.Item, o outcome) result.Record {
 	r.Reasoning = resp.Reasoning
 	r.FinishReason = resp.FinishReason
 	r.Usage = result.Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	if t := o.timing; t != nil {
+		r.Timing = &result.Timing{TTFTMs: roundMs(t.TTFTMs), E2ELMs: roundMs(t.E2ELMs), OutputTokens: t.OutputTokens,
+			OutputTokensEstimated: t.OutputTokensEstimated, TPOTMs: roundMs(t.TPOTMs), MeanITLMs: roundMs(t.MeanITLMs)}
+	}
 	content := ""
 	if resp.Content != nil {
 		content = *resp.Content
@@ -461,6 +501,9 @@ func promptText(it *evalset.Item) string {
 	}
 	return ""
 }
+
+// roundMs keeps a duration in milliseconds to the microsecond.
+func roundMs(ms float64) float64 { return math.Round(ms*1000) / 1000 }
 
 func attemptsOf(err error) int {
 	var ae *client.AttemptError
