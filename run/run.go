@@ -442,6 +442,10 @@ func normaliseExtra(b json.RawMessage) (json.RawMessage, error) {
 	return out, err
 }
 
+// Request is the chat request a run under cfg sends for it: a load test of an eval
+// set's prompts sends the same.
+func Request(cfg Config, it *evalset.Item) client.Request { return request(cfg, it) }
+
 func request(cfg Config, it *evalset.Item) client.Request {
 	sys := cfg.system()
 	if it.System != "" {
