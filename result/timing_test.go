@@ -8,7 +8,7 @@ func TestSummarizeTiming(t *testing.T) {
 		{ID: "b", Timing: &Timing{TTFTMs: 200, E2ELMs: 200, OutputTokens: 1}}, // one token: no TPOT
 		{ID: "c", Timing: &Timing{TTFTMs: 300, E2ELMs: 3300, OutputTokens: 11, TPOTMs: 300}},
 		{ID: "d", Error: "HTTP 500", Timing: &Timing{TTFTMs: 9999}}, // failed: not counted
-		{ID: "e"},                                                  // not streamed
+		{ID: "e"}, // not streamed
 	}
 	s := Summarize(recs).Timing
 	if s == nil {

@@ -84,7 +84,7 @@ func Evaluate(ctx context.Context, cfg Config, set *evalset.Set) (*result.File, 
 
 // outcome is what a worker hands the consumer.
 type outcome struct {
-	index int
+	index  int
 	resp   *client.Response
 	timing *client.Timing // of a streamed reply
 	err    error
