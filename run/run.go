@@ -286,12 +286,20 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []ev
 	var wg sync.WaitGroup
 	var streaming atomic.Bool
 	streaming.Store(!cfg.NoStream)
+	var noteOnce sync.Once
+	note := func(msg string) {
+		noteOnce.Do(func() {
+			if cfg.Progress != nil {
+				fmt.Fprintln(cfg.Progress, "\nnote: "+msg)
+			}
+		})
+	}
 	for range min(cfg.Concurrency, max(len(todo), 1)) {
 		wg.Go(func() {
 			for i := range feed {
 				req := request(cfg, &items[i])
 				start := time.Now()
-				resp, timing, err := ask(reqCtx, chat, req, &streaming)
+				resp, timing, err := ask(reqCtx, chat, req, &streaming, note)
 				out <- outcome{index: i, resp: resp, timing: timing, err: err, lat: time.Since(start)}
 			}
 		})
@@ -303,19 +311,28 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []ev
 	return out
 }
 
-// ask sends one request, streamed while streaming holds and chat can stream. A
-// server that answers a streamed request with one JSON document does not stream:
-// the request is sent again plainly, and so are all later ones.
-func ask(ctx context.Context, chat Chatter, req client.Request, streaming *atomic.Bool) (*client.Response, *client.Timing, error) {
+// ask sends one request, streamed while streaming holds and chat can stream. Two
+// servers are then asked plainly, this request again and all later ones, with a
+// note: one that answers a streamed request with one JSON document (it does not
+// stream), and one whose stream carries no log-probabilities when they were asked
+// for and the reply has text (the side file must be what a plain run writes).
+func ask(ctx context.Context, chat Chatter, req client.Request, streaming *atomic.Bool, note func(string)) (*client.Response, *client.Timing, error) {
 	if s, ok := chat.(Streamer); ok && streaming.Load() {
 		rep, err := s.ChatStream(ctx, req)
-		if err == nil {
+		switch {
+		case err == nil && req.TopLogprobs > 0 && len(rep.Logprobs) == 0 && rep.Content != nil && *rep.Content != "":
+			if streaming.CompareAndSwap(true, false) {
+				note("the server streams no log-probabilities: asking without streaming (no timings) from now on")
+			}
+		case err == nil:
 			return rep.Response, &rep.Timing, nil
-		}
-		if !errors.Is(err, client.ErrNotStreamed) {
+		case !errors.Is(err, client.ErrNotStreamed):
 			return nil, nil, err
+		default:
+			if streaming.CompareAndSwap(true, false) {
+				note("the server does not stream: asking without streaming (no timings) from now on; --stream=false says so at the start")
+			}
 		}
-		streaming.Store(false)
 	}
 	resp, err := chat.Chat(ctx, req)
 	return resp, nil, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/quanteval/quanteval/client"
@@ -120,6 +121,45 @@ func TestStreamBodyAndCutStream(t *testing.T) {
 	body := srv.LastBody()
 	if body["stream"] != true || !reflect.DeepEqual(body["stream_options"], map[string]any{"include_usage": true}) {
 		t.Errorf("body %v", body)
+	}
+}
+
+// noStreamedLogprobs streams replies without their log-probabilities.
+type noStreamedLogprobs struct{ notStreaming }
+
+func (n *noStreamedLogprobs) ChatStream(ctx context.Context, req client.Request) (*client.StreamReply, error) {
+	n.streams++
+	s := "42"
+	return &client.StreamReply{Response: &client.Response{Content: &s, FinishReason: "stop", Attempts: 1}}, nil
+}
+
+func (n *noStreamedLogprobs) Chat(ctx context.Context, req client.Request) (*client.Response, error) {
+	r, err := n.notStreaming.Chat(ctx, req)
+	r.Logprobs = []client.TokenLogprob{{Token: "42", Logprob: -0.1}}
+	return r, err
+}
+
+// TestNoStreamedLogprobsFallsBack: a stream without the log-probabilities asked for
+// is asked again plainly, as are all later requests, and the run says so.
+func TestNoStreamedLogprobsFallsBack(t *testing.T) {
+	set := &evalset.Set{Name: "t", Items: []evalset.Item{
+		{ID: "a", Type: "number", Prompt: "6*7?", Answer: 42.0},
+		{ID: "b", Type: "number", Prompt: "40+2?", Answer: 42.0},
+	}}
+	chat := &noStreamedLogprobs{}
+	var log strings.Builder
+	out := filepath.Join(t.TempDir(), "r.json")
+	cfg := Config{Model: "m", Concurrency: 1, Logprobs: 2, Out: out, Progress: &log}
+	f, err := EvaluateWith(context.Background(), cfg, set, chat, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	side, _ := os.ReadFile(LogprobsPath(out))
+	if f.Summary.OK != 2 || chat.streams != 1 || chat.chats != 2 || strings.Count(string(side), `"logprob":-0.1`) != 2 {
+		t.Errorf("ok %d, streams %d, chats %d, side file %s", f.Summary.OK, chat.streams, chat.chats, side)
+	}
+	if !strings.Contains(log.String(), "streams no log-probabilities") {
+		t.Errorf("no note:\n%s", log.String())
 	}
 }
 
