@@ -96,7 +96,7 @@ func splitLines(b []byte) []string {
 }
 
 // TestStreamBodyAndCutStream: the body asks for a stream with usage; a stream cut
-// half-way is retried whole and counted in attempts.
+// half-way, or one with an error inside, is retried whole and counted in attempts.
 func TestStreamBodyAndCutStream(t *testing.T) {
 	set := suite(t)
 	set.Limit(3)
@@ -104,8 +104,11 @@ func TestStreamBodyAndCutStream(t *testing.T) {
 	srv, hs := vllmtest.Start(t, vllmtest.Options{Capture: true,
 		Answer: func(req vllmtest.ChatRequest) vllmtest.Reply { return vllmtest.Reply{Content: vllmtest.Text(long)} },
 		Faults: func(n int, req vllmtest.ChatRequest) vllmtest.Fault {
-			if n == 1 {
+			switch n {
+			case 1:
 				return vllmtest.FaultTruncated
+			case 3: // item 1's first attempt
+				return vllmtest.FaultStreamError
 			}
 			return vllmtest.FaultNone
 		}})
@@ -117,6 +120,9 @@ func TestStreamBodyAndCutStream(t *testing.T) {
 	}
 	if r := f.Items[0]; r.Attempts != 2 || r.Error != "" || r.Output != long || r.Timing == nil {
 		t.Errorf("cut stream: %+v", r)
+	}
+	if r := f.Items[1]; r.Attempts != 2 || r.Error != "" || r.Output != long {
+		t.Errorf("error inside the stream: %+v", r)
 	}
 	body := srv.LastBody()
 	if body["stream"] != true || !reflect.DeepEqual(body["stream_options"], map[string]any{"include_usage": true}) {

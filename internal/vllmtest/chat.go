@@ -97,9 +97,12 @@ const (
 	FaultStall             // no answer until the request is cancelled or Server.Close
 	Fault400               // vLLM's context-length error, in Options.ErrorShape
 	FaultOldError400       // the same in the flat shape of older vLLM, whatever ErrorShape
+	// FaultStreamError sends half a streamed reply, then vLLM's in-stream error
+	// `data: {"error": {..., "code": 500}}` and [DONE]; a plain request gets Fault500.
+	FaultStreamError
 )
 
-var faultNames = [...]string{"none", "429", "500", "drop", "truncated", "stall", "400", "old-error-400"}
+var faultNames = [...]string{"none", "429", "500", "drop", "truncated", "stall", "400", "old-error-400", "stream-error"}
 
 func (f Fault) String() string {
 	if f >= 0 && int(f) < len(faultNames) {
@@ -231,7 +234,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, s.opts.ErrorShape, http.StatusTooManyRequests, "RateLimitError",
 			"Too many requests: the server is at capacity, retry later.")
 		return
-	case Fault500:
+	case Fault500, FaultStreamError:
+		if fault == FaultStreamError && req.Stream {
+			break
+		}
 		s.writeError(w, s.opts.ErrorShape, http.StatusInternalServerError, "InternalServerError",
 			"EngineCore encountered an issue. See stack trace (above) for the root cause.")
 		return

@@ -7,7 +7,8 @@ package vllmtest
 // request asked for it with stream_options.include_usage, then "data: [DONE]".
 //
 // FaultTruncated cuts the stream half-way, with neither finish chunk nor [DONE]:
-// what a client sees when a connection drops mid-reply.
+// what a client sees when a connection drops mid-reply. FaultStreamError sends an
+// error object half-way instead, as vLLM does when the engine fails mid-stream.
 
 import (
 	"net/http"
@@ -108,6 +109,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, n int64, req *Ch
 	for i, c := range cs {
 		if fault == FaultTruncated && i == cut {
 			return // the handler returns mid-stream: no finish chunk, no [DONE]
+		}
+		if fault == FaultStreamError && i == cut {
+			w.Write([]byte(`data: {"error":{"object":"error","message":"EngineCore encountered an issue.","type":"InternalServerError","param":null,"code":500}}` + "\n\ndata: [DONE]\n\n"))
+			return
 		}
 		if i > 0 && !s.tokenWait(r) {
 			return

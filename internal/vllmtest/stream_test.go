@@ -123,6 +123,25 @@ func TestStreamTruncated(t *testing.T) {
 	}
 }
 
+// TestStreamError: an error inside the stream is a 500 that the client retries.
+func TestStreamError(t *testing.T) {
+	s, hs := Start(t, Options{Answer: func(ChatRequest) Reply { return Reply{Content: Text("one two three four")} },
+		Faults: faultTimes(FaultStreamError, 1, nil)})
+	c0, _ := client.New(hs.URL, client.Options{})
+	req := client.Request{Model: "test-model", Messages: []client.Message{{Role: "user", Content: "x"}}}
+	_, err := c0.ChatStream(t.Context(), req)
+	var se *client.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 500 || !strings.Contains(se.Message, "EngineCore") {
+		t.Fatalf("error %v, want the in-stream 500", err)
+	}
+	s.opts.Faults = faultTimes(FaultStreamError, 1, nil)
+	c, _ := client.New(hs.URL, client.Options{Retries: 1})
+	rep, err := c.ChatStream(t.Context(), req)
+	if err != nil || rep.Attempts != 2 || *rep.Content != "one two three four" {
+		t.Errorf("retried: %v, %+v", err, rep)
+	}
+}
+
 // TestStreamSchedule: TokenDelay spaces the chunks, Delay is the TTFT. The bounds
 // are loose (lower bounds only are exact): the schedule is checked, not the clock.
 func TestStreamSchedule(t *testing.T) {
