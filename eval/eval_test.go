@@ -50,7 +50,7 @@ func TestKeysAndLookup(t *testing.T) {
 		if got := Lookup(s.Key()); got == nil || got.Flag != s.Flag {
 			t.Errorf("Lookup(%q) = %v", s.Key(), got)
 		}
-		if s.Help == "" || s.Arg == "" {
+		if s.Help == "" || s.Arg == "" && s.Kind() != Bool {
 			t.Errorf("--%s: no help or no argument name", s.Flag)
 		}
 	}
@@ -72,14 +72,14 @@ func TestFlags(t *testing.T) {
 	err := fs.Parse([]string{"--base-url", "http://h:1", "--model", "m", "--evalset", "gsm8k", "--concurrency", "8",
 		"--max-tokens", "100", "--temperature", "0.7", "--timeout", "2.5", "--retries", "0", "--seed", "0",
 		"--system", "", "--extra-body", `{"top_k":1}`, "--api-key-env", "K", "--limit", "5", "--logprobs", "3",
-		"--task", "mmlu", "--sample", "9", "--sample-seed", "4", "--fewshot", "2", "--revision", "v1", "--fewshot-file", "dev.parquet"})
+		"--task", "mmlu", "--sample", "9", "--sample-seed", "4", "--fewshot", "2", "--revision", "v1", "--fewshot-file", "dev.parquet", "--stream=false"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	zero, none := int64(0), ""
+	zero, none, no := int64(0), "", false
 	want := Options{BaseURL: "http://h:1", Model: "m", Evalset: "gsm8k", Concurrency: 8, MaxTokens: 100, Temperature: 0.7,
 		Timeout: 2500 * time.Millisecond, Retries: 0, Seed: &zero, System: &none, ExtraBody: json.RawMessage(`{"top_k":1}`),
-		APIKeyEnv: "K", Limit: 5, Logprobs: 3, Task: "mmlu", Sample: 9, SampleSeed: 4, Fewshot: 2, Revision: "v1", FewshotFile: "dev.parquet"}
+		APIKeyEnv: "K", Limit: 5, Logprobs: 3, Task: "mmlu", Sample: 9, SampleSeed: 4, Fewshot: 2, Revision: "v1", FewshotFile: "dev.parquet", Stream: &no}
 	if !reflect.DeepEqual(o, want) {
 		t.Errorf("options\n got %+v\nwant %+v", o, want)
 	}
@@ -96,8 +96,9 @@ func TestFlags(t *testing.T) {
 
 // TestFormatParse: each setting's default, written as the flag takes it, reads back.
 func TestFormatParse(t *testing.T) {
-	seed, sys := int64(-3), "be brief"
+	seed, sys, no := int64(-3), "be brief", false
 	o := Defaults()
+	o.Stream = &no
 	o.Seed, o.System, o.Timeout, o.ExtraBody, o.Temperature = &seed, &sys, 90*time.Second, json.RawMessage(`{"a":[1]}`), 0.25
 	for i := range Settings {
 		s := &Settings[i]

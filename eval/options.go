@@ -44,6 +44,7 @@ type Options struct {
 	APIKeyEnv   string
 	Limit       int // 0: all
 	Logprobs    int
+	Stream      *bool // nil: stream
 	// Standard data sets.
 	Task        string
 	Sample      int

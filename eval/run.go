@@ -108,6 +108,7 @@ func (o Options) config(set *evalset.Set) run.Config {
 		ExtraBody:   o.ExtraBody,
 		Limit:       o.Limit,
 		Logprobs:    o.Logprobs,
+		NoStream:    o.Stream != nil && !*o.Stream,
 	}
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = DefaultMaxTokens

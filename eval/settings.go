@@ -60,6 +60,8 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.Limit }, check: atLeast(0)},
 	{Flag: "logprobs", Arg: "K", Help: "keep each generated token's top-K log-probabilities in a side file",
 		field: func(o *Options) any { return &o.Logprobs }, check: between(0, 20)},
+	{Flag: "stream", Help: "stream replies (SSE) and record each item's timing (TTFT, TPOT); --stream=false for a server that cannot", DefaultText: "true",
+		field: func(o *Options) any { return &o.Stream }},
 	{Flag: "task", Arg: "TASK", Help: "gsm8k or mmlu: the schema of an hf: repo or a local file",
 		field: func(o *Options) any { return &o.Task }},
 	{Flag: "sample", Arg: "N", Help: "a reproducible random subset of N items (stratified by subject for MMLU)",
@@ -113,6 +115,7 @@ const (
 	Float                      // float64
 	Seconds                    // time.Duration: seconds on the command line; a plan also takes "20m"
 	JSONObject                 // json.RawMessage holding an object
+	Bool                       // bool; not given means the setting's DefaultText
 )
 
 // Kind is the setting's kind.
@@ -130,6 +133,8 @@ func (s *Setting) Kind() Kind {
 		return Seconds
 	case *json.RawMessage:
 		return JSONObject
+	case **bool:
+		return Bool
 	}
 	return String
 }
@@ -174,6 +179,9 @@ func (s *Setting) store(o *Options, v any) {
 		*p = v.(time.Duration)
 	case *json.RawMessage:
 		*p = v.(json.RawMessage)
+	case **bool:
+		x := v.(bool)
+		*p = &x
 	}
 }
 
@@ -203,6 +211,11 @@ func (s *Setting) Value(o Options) any {
 		return *p
 	case *json.RawMessage:
 		return *p
+	case **bool:
+		if *p == nil {
+			return nil
+		}
+		return **p
 	}
 	return nil
 }
@@ -237,6 +250,12 @@ func (s *Setting) Parse(text string) (any, error) {
 			return json.RawMessage(nil), nil
 		}
 		return json.RawMessage(text), nil
+	case Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(text))
+		if err != nil {
+			return nil, errors.New("want true or false")
+		}
+		return b, nil
 	}
 	return text, nil
 }
@@ -305,6 +324,8 @@ func (s *Setting) Format(o Options) string {
 		return strconv.FormatFloat(v.Seconds(), 'g', -1, 64)
 	case json.RawMessage:
 		return string(v)
+	case bool:
+		return strconv.FormatBool(v)
 	}
 	return ""
 }

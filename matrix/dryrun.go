@@ -75,6 +75,10 @@ func EvalFlags(e plan.Eval) []string {
 		if !slices.Contains(e.Given, s.Flag) && (text == "" || text == "0" && s.Kind() != eval.Float) {
 			continue
 		}
+		if s.Kind() == eval.Bool {
+			out = append(out, "--"+s.Flag+"="+text) // a boolean flag takes its value after =
+			continue
+		}
 		out = append(out, "--"+s.Flag+" "+server.Quote([]string{text}))
 	}
 	return out

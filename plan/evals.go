@@ -89,6 +89,8 @@ func (d *decoder) setting(e *Eval, s *eval.Setting, n *yaml.Node, key string) {
 		v = d.duration(n, key).D()
 	case eval.JSONObject:
 		v = d.extraBody(n, key)
+	case eval.Bool:
+		v = d.boolean(n, key)
 	}
 	if len(d.errs) > before {
 		return // the value was not read

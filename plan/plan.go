@@ -152,6 +152,8 @@ func setJSON(o *eval.Options, s *eval.Setting, raw json.RawMessage) error {
 		v = new(float64)
 	case eval.Seconds:
 		v = new(Duration)
+	case eval.Bool:
+		v = new(bool)
 	case eval.JSONObject:
 		if string(raw) == "null" {
 			raw = nil
@@ -170,6 +172,8 @@ func setJSON(o *eval.Options, s *eval.Setting, raw json.RawMessage) error {
 		return s.Set(o, *p)
 	case *Duration:
 		return s.Set(o, p.D())
+	case *bool:
+		return s.Set(o, *p)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -98,6 +99,39 @@ type Record struct {
 	Usage        Usage           `json:"usage"`
 	LatencyMS    int64           `json:"latency_ms"`
 	Attempts     int             `json:"attempts"`
+	// Timing is the streamed reply's timing; absent when the run did not stream.
+	Timing *Timing `json:"timing,omitempty"`
+}
+
+// Timing is how one streamed reply arrived, in vLLM's definitions
+// (vllm/benchmarks/serve.py), in milliseconds from the moment the request was sent
+// (of the attempt that succeeded).
+type Timing struct {
+	TTFTMs       float64 `json:"ttft_ms"` // to the first chunk with choices
+	E2ELMs       float64 `json:"e2el_ms"` // to the last chunk with choices
+	OutputTokens int     `json:"output_tokens"`
+	// OutputTokensEstimated: the server sent no usage; OutputTokens counts the
+	// chunks that carried text.
+	OutputTokensEstimated bool    `json:"output_tokens_estimated,omitempty"`
+	TPOTMs                float64 `json:"tpot_ms"`     // (E2EL - TTFT) / (OutputTokens - 1); 0 for one token
+	MeanITLMs             float64 `json:"mean_itl_ms"` // mean gap between chunks
+}
+
+// TimingSummary summarises the timings of a run's streamed replies.
+type TimingSummary struct {
+	Items int         `json:"items"` // records with a timing
+	TTFT  Percentiles `json:"ttft_ms"`
+	TPOT  Percentiles `json:"tpot_ms"` // over replies of more than one token
+	E2EL  Percentiles `json:"e2el_ms"`
+}
+
+// Percentiles are the mean and percentiles of one latency (linear interpolation, as
+// numpy's default).
+type Percentiles struct {
+	N    int     `json:"n"`
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
 }
 
 // Tally is ok out of count.
@@ -126,6 +160,7 @@ type Summary struct {
 	Metrics       map[string]Tally `json:"metrics,omitempty"` // secondary scores by name
 	FinishReasons map[string]int   `json:"finish_reasons"`
 	Usage         Usage            `json:"usage"`
+	Timing        *TimingSummary   `json:"timing,omitempty"` // when the run streamed
 }
 
 // Summarize computes the summary of records. accuracy = ok / count, as in the seed;
@@ -165,8 +200,47 @@ func Summarize(records []Record) Summary {
 	if s.Count > 0 {
 		s.Accuracy = float64(s.OK) / float64(s.Count)
 	}
+	s.Timing = summarizeTiming(records)
 	return s
 }
+
+// summarizeTiming is nil when no record has a timing.
+func summarizeTiming(records []Record) *TimingSummary {
+	var ttft, tpot, e2el []float64
+	for _, r := range records {
+		if t := r.Timing; t != nil && r.Error == "" {
+			ttft = append(ttft, t.TTFTMs)
+			e2el = append(e2el, t.E2ELMs)
+			if t.OutputTokens > 1 {
+				tpot = append(tpot, t.TPOTMs)
+			}
+		}
+	}
+	if len(ttft) == 0 {
+		return nil
+	}
+	return &TimingSummary{Items: len(ttft), TTFT: percentiles(ttft), TPOT: percentiles(tpot), E2EL: percentiles(e2el)}
+}
+
+func percentiles(v []float64) Percentiles {
+	if len(v) == 0 {
+		return Percentiles{}
+	}
+	sort.Float64s(v)
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	at := func(p float64) float64 {
+		pos := p / 100 * float64(len(v)-1)
+		lo := int(pos)
+		hi := min(lo+1, len(v)-1)
+		return round3(v[lo] + (v[hi]-v[lo])*(pos-float64(lo)))
+	}
+	return Percentiles{N: len(v), Mean: round3(sum / float64(len(v))), P50: at(50), P90: at(90)}
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // Read reads and checks a result file.
 func Read(path string) (*File, error) {

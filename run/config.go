@@ -29,6 +29,9 @@ type Config struct {
 	Limit       int             // first N items (0: all)
 	Logprobs    int             // top-K log-probabilities to ask for (0: none)
 	APIKey      string          // never written anywhere: hidden where a server echoes it
+	// NoStream sends plain chat completions; by default a Chatter that is also a
+	// Streamer streams, and each record gets the reply's timing.
+	NoStream bool
 
 	Out    string // result path; "-" writes the result to Stdout
 	Resume bool   // continue from the journal beside Out

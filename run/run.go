@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quanteval/quanteval/client"
@@ -23,7 +25,20 @@ type Chatter interface {
 	Chat(ctx context.Context, req client.Request) (*client.Response, error)
 }
 
-var _ Chatter = (*client.Client)(nil)
+// Streamer sends one chat completion as a stream and times it; *client.Client is
+// one. A Chatter that is also a Streamer is streamed to unless Config.NoStream.
+//
+// The answer of a streamed reply is assembled by the client so that it scores as the
+// same reply sent whole would (client/stream.go); log-probabilities come in the
+// chunks and are kept alike, so the side file does not change.
+type Streamer interface {
+	ChatStream(ctx context.Context, req client.Request) (*client.StreamReply, error)
+}
+
+var (
+	_ Chatter  = (*client.Client)(nil)
+	_ Streamer = (*client.Client)(nil)
+)
 
 // ErrUnreachable ends a run whose every request so far failed to reach the server.
 var ErrUnreachable = errors.New("the server did not answer")
@@ -73,10 +88,11 @@ func Evaluate(ctx context.Context, cfg Config, set *evalset.Set) (*result.File, 
 
 // outcome is what a worker hands the consumer.
 type outcome struct {
-	index int
-	resp  *client.Response
-	err   error
-	lat   time.Duration
+	index  int
+	resp   *client.Response
+	timing *client.Timing // of a streamed reply
+	err    error
+	lat    time.Duration
 }
 
 // EvaluateWith runs set through chat. serverVersion is recorded as given. set itself
@@ -275,13 +291,23 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []ev
 		}
 	}()
 	var wg sync.WaitGroup
+	var streaming atomic.Bool
+	streaming.Store(!cfg.NoStream)
+	var noteOnce sync.Once
+	note := func(msg string) {
+		noteOnce.Do(func() {
+			if cfg.Progress != nil {
+				fmt.Fprintln(cfg.Progress, "\nnote: "+msg)
+			}
+		})
+	}
 	for range min(cfg.Concurrency, max(len(todo), 1)) {
 		wg.Go(func() {
 			for i := range feed {
 				req := request(cfg, &items[i])
 				start := time.Now()
-				resp, err := chat.Chat(reqCtx, req)
-				out <- outcome{index: i, resp: resp, err: err, lat: time.Since(start)}
+				resp, timing, err := ask(reqCtx, chat, req, &streaming, note)
+				out <- outcome{index: i, resp: resp, timing: timing, err: err, lat: time.Since(start)}
 			}
 		})
 	}
@@ -290,6 +316,33 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []ev
 		close(out)
 	}()
 	return out
+}
+
+// ask sends one request, streamed while streaming holds and chat can stream. Two
+// servers are then asked plainly, this request again and all later ones, with a
+// note: one that answers a streamed request with one JSON document (it does not
+// stream), and one whose stream carries no log-probabilities when they were asked
+// for and the reply has text (the side file must be what a plain run writes).
+func ask(ctx context.Context, chat Chatter, req client.Request, streaming *atomic.Bool, note func(string)) (*client.Response, *client.Timing, error) {
+	if s, ok := chat.(Streamer); ok && streaming.Load() {
+		rep, err := s.ChatStream(ctx, req)
+		switch {
+		case err == nil && req.TopLogprobs > 0 && len(rep.Logprobs) == 0 && rep.Content != nil && *rep.Content != "":
+			if streaming.CompareAndSwap(true, false) {
+				note("the server streams no log-probabilities: asking without streaming (no timings) from now on")
+			}
+		case err == nil:
+			return rep.Response, &rep.Timing, nil
+		case !errors.Is(err, client.ErrNotStreamed):
+			return nil, nil, err
+		default:
+			if streaming.CompareAndSwap(true, false) {
+				note("the server does not stream: asking without streaming (no timings) from now on; --stream=false says so at the start")
+			}
+		}
+	}
+	resp, err := chat.Chat(ctx, req)
+	return resp, nil, err
 }
 
 // consumer is the single reader of the pool's answers: it scores, journals and shows
@@ -423,6 +476,10 @@ func normaliseExtra(b json.RawMessage) (json.RawMessage, error) {
 	return out, err
 }
 
+// Request is the chat request a run under cfg sends for it: a load test of an eval
+// set's prompts sends the same.
+func Request(cfg Config, it *evalset.Item) client.Request { return request(cfg, it) }
+
 func request(cfg Config, it *evalset.Item) client.Request {
 	sys := cfg.system()
 	if it.System != "" {
@@ -455,6 +512,10 @@ func record(it *evalset.Item, o outcome) result.Record {
 	r.Reasoning = resp.Reasoning
 	r.FinishReason = resp.FinishReason
 	r.Usage = result.Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	if t := o.timing; t != nil {
+		r.Timing = &result.Timing{TTFTMs: roundMs(t.TTFTMs), E2ELMs: roundMs(t.E2ELMs), OutputTokens: t.OutputTokens,
+			OutputTokensEstimated: t.OutputTokensEstimated, TPOTMs: roundMs(t.TPOTMs), MeanITLMs: roundMs(t.MeanITLMs)}
+	}
 	content := ""
 	if resp.Content != nil {
 		content = *resp.Content
@@ -478,6 +539,9 @@ func promptText(it *evalset.Item) string {
 	}
 	return ""
 }
+
+// roundMs keeps a duration in milliseconds to the microsecond.
+func roundMs(ms float64) float64 { return math.Round(ms*1000) / 1000 }
 
 func attemptsOf(err error) int {
 	var ae *client.AttemptError

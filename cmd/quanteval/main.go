@@ -4,6 +4,7 @@
 //	quanteval run      evaluate one endpoint on an eval set
 //	quanteval compare  compare result files: table, chart, HTML report, statistics
 //	quanteval matrix   run a whole test plan: start each server, evaluate, stop, report
+//	quanteval bench    load one endpoint: TTFT, TPOT, ITL, E2EL, throughput, goodput
 //	quanteval evalset  list the eval sets; freeze a reference run into a set
 //
 // The command only parses flags and wires the packages together.
@@ -99,6 +100,7 @@ commands:
   run       evaluate one OpenAI-compatible endpoint on an eval set
   compare   compare result files (table, chart, HTML report, statistics)
   matrix    run a whole test plan from a YAML file
+  bench     measure one endpoint's speed under load (TTFT, TPOT, throughput)
   evalset   list the eval sets (evalset list); freeze a reference run into a set
 
 Run 'quanteval COMMAND -h' for a command's flags.
@@ -118,6 +120,8 @@ func quanteval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return cmdCompare(ctx, rest, stdout, stderr)
 	case "matrix":
 		return cmdMatrix(ctx, rest, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, rest, stdout, stderr)
 	case "evalsets": // the old name of `evalset list`
 		if len(rest) > 0 && rest[0] == "list" {
 			rest = rest[1:]
