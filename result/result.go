@@ -37,7 +37,10 @@ type File struct {
 	Summary    Summary    `json:"summary"`
 	// Logprobs names the side file (relative to this file) holding per-token
 	// log-probabilities, when the run asked for them.
-	Logprobs string   `json:"logprobs_file,omitempty"`
+	Logprobs string `json:"logprobs_file,omitempty"`
+	// Warnings are what the run noticed that a reader should know, such as journal
+	// lines that were damaged and skipped on resume (their items were asked again).
+	Warnings []string `json:"warnings,omitempty"`
 	Items    []Record `json:"items"`
 }
 
@@ -166,9 +169,10 @@ func Summarize(records []Record) Summary {
 	return s
 }
 
-// Read reads and checks a result file.
+// Read reads and checks a result file. What is not a regular file, or is larger than
+// MaxFileBytes, is refused with a *RefusedError.
 func Read(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +249,8 @@ func Encode(w io.Writer, f *File) error {
 }
 
 // Write writes f to path atomically: a temporary file in the same folder, synced,
-// then renamed over path.
+// then renamed over path. The temporary files an earlier write of path left when it
+// was killed midway are removed first (see removeStaleTemps).
 func Write(path string, f *File) error {
 	return writeAtomic(path, func(w io.Writer) error { return Encode(w, f) })
 }
@@ -263,7 +268,9 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	// The litter of an earlier write of path that was killed midway goes first.
+	removeStaleTemps(path)
+	tmp, err := createTemp(path)
 	if err != nil {
 		return err
 	}
