@@ -2,7 +2,9 @@
 // JSON document with the run's parameters, its summary and every item's record.
 //
 // Other tools and later commands (compare, matrix) read it, so field names are stable.
-// Files are written atomically: a reader never sees half a result.
+// Files are written atomically: a reader never sees half a result, and the temporary
+// file of a write killed midway is removed by the next write of the same file. Read
+// takes regular files of at most MaxFileBytes only.
 package result
 
 import (
