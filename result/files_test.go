@@ -159,3 +159,18 @@ func TestCheckClash(t *testing.T) {
 		})
 	}
 }
+
+// The warnings of every shard (damaged journal lines, each naming its journal) reach
+// the merged result.
+func TestMergeKeepsShardWarnings(t *testing.T) {
+	shards := shardsOf(12, 3)
+	shards[0].Warnings = []string{"a.journal:3: damaged"}
+	shards[2].Warnings = []string{"c.journal:7: damaged"}
+	m, err := Merge(shards, MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(m.Warnings) != "[a.journal:3: damaged c.journal:7: damaged]" {
+		t.Errorf("warnings %q", m.Warnings)
+	}
+}

@@ -40,6 +40,8 @@ type File struct {
 	// Logprobs names the side file (relative to this file) holding per-token
 	// log-probabilities, when the run asked for them.
 	Logprobs string `json:"logprobs_file,omitempty"`
+	// Shard is set by the run of one shard of the set (run --shard I/N); see merge.go.
+	Shard *Shard `json:"shard,omitempty"`
 	// Warnings are what the run noticed that a reader should know, such as journal
 	// lines that were damaged and skipped on resume (their items were asked again).
 	Warnings []string `json:"warnings,omitempty"`

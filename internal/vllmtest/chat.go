@@ -106,10 +106,10 @@ func (f Fault) String() string {
 	return "Fault(" + strconv.Itoa(int(f)) + ")"
 }
 
-// faultTimes returns an Options.Faults that injects f into the first `times` requests
+// FaultTimes returns an Options.Faults that injects f into the first `times` requests
 // for which match is true (nil matches all), and nothing else: "the first two
 // attempts at item x get 429". Safe for concurrent use.
-func faultTimes(f Fault, times int, match func(ChatRequest) bool) func(int, ChatRequest) Fault {
+func FaultTimes(f Fault, times int, match func(ChatRequest) bool) func(int, ChatRequest) Fault {
 	var left atomic.Int64
 	left.Store(int64(times))
 	return func(_ int, req ChatRequest) Fault {

@@ -109,7 +109,7 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func TestStall(t *testing.T) {
-	s, hs := Start(t, Options{Faults: faultTimes(FaultStall, 2, nil)})
+	s, hs := Start(t, Options{Faults: FaultTimes(FaultStall, 2, nil)})
 
 	// A stalled request ends when its client gives up.
 	ctx, cancel := context.WithCancel(t.Context())
@@ -236,7 +236,7 @@ func TestNoCapture(t *testing.T) {
 }
 
 func TestFaultTimes(t *testing.T) {
-	f := faultTimes(Fault429, 2, func(r ChatRequest) bool { return r.LastUser() == "x" })
+	f := FaultTimes(Fault429, 2, func(r ChatRequest) bool { return r.LastUser() == "x" })
 	x, y := ChatRequest{Messages: []Message{{"user", "x"}}}, ChatRequest{Messages: []Message{{"user", "y"}}}
 	var got []Fault
 	for i, r := range []ChatRequest{y, x, y, x, x, x} {
@@ -244,7 +244,7 @@ func TestFaultTimes(t *testing.T) {
 	}
 	want := []Fault{FaultNone, Fault429, FaultNone, Fault429, FaultNone, FaultNone}
 	if !slices.Equal(got, want) {
-		t.Errorf("faultTimes gave %v, want %v", got, want)
+		t.Errorf("FaultTimes gave %v, want %v", got, want)
 	}
 	if s := fmt.Sprint(FaultOldError400, Fault(99)); s != "old-error-400 Fault(99)" {
 		t.Errorf("Fault.String: %q", s)

@@ -59,7 +59,7 @@ type Options struct {
 	// message). It is called concurrently.
 	Answer func(req ChatRequest) Reply
 	// Faults returns the fault to inject on the n-th chat request (1-based, in order
-	// of arrival) (none). It is called concurrently; faultTimes builds a common one.
+	// of arrival) (none). It is called concurrently; FaultTimes builds a common one.
 	Faults func(n int, req ChatRequest) Fault
 	// ErrorShape is the shape of 4xx and 5xx error bodies (ErrorNested).
 	ErrorShape ErrorShape
