@@ -35,12 +35,16 @@ type Output struct {
 // names the result file and runs the evaluation. The result is returned, and
 // written, even when the run failed or was interrupted.
 //
-// Errors in the options or the input are *InputError; an interruption wraps
+// Errors in the options or the input are *InputError (an output that is also an input,
+// an output another run is writing among them); an interruption wraps
 // context.Canceled. The secrets it knows (the key, the base URL's password, those of
 // the environment: redact.Known) are hidden in the error.
 func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error) {
 	defer func() { err = o.secrets().Error(err, nil) }()
 	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	if err := checkOutput(o, out.Path); err != nil { // before any request, a download too
 		return nil, err
 	}
 	if limit, known := client.OpenFileLimit(); known {
@@ -69,13 +73,16 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	cfg.Out = out.Path
 	if cfg.Out == "" {
 		cfg.Out = ResultPath(set.Name, cfg.Model)
+		if err := checkOutput(o, cfg.Out); err != nil {
+			return nil, err
+		}
 	}
 	cfg.Resume, cfg.Stdout, cfg.Progress, cfg.Tool, cfg.StopNow = out.Resume, out.Stdout, out.Progress, out.Tool, out.StopNow
 	f, err := run.EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):
 		return f, fmt.Errorf("interrupted: %w (partial result in %s; continue with --resume)", err, cfg.Out)
-	case errors.Is(err, run.ErrJournalMismatch):
+	case errors.Is(err, run.ErrJournalMismatch), errors.As(err, new(*run.LockedError)):
 		return f, inputError(err)
 	}
 	return f, err
@@ -88,6 +95,19 @@ func (o Options) secrets() *redact.Redactor {
 		key = os.Getenv(o.APIKeyEnv)
 	}
 	return redact.Known(os.Environ(), o.BaseURL, key)
+}
+
+// checkOutput refuses an output that is also an input of the run (the eval set, a
+// local data-set file, the few-shot file), compared by file identity: writing the
+// result, its journal, lock or side file would destroy the input.
+func checkOutput(o Options, out string) error {
+	if out == "" || out == "-" {
+		return nil
+	}
+	if err := result.CheckClash(run.OutputFiles(out, o.Logprobs), []string{o.Evalset, o.FewshotFile}); err != nil {
+		return inputError(fmt.Errorf("--out %s: %w", out, err))
+	}
+	return nil
 }
 
 // config is the runner's configuration of o on set: the set's own max_tokens and

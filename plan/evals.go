@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -52,10 +53,11 @@ func (d *decoder) evals(p *Plan, n, root *yaml.Node) {
 		if at == nil {
 			at = en
 		}
-		if first, dup := names[e.Name]; dup {
+		// Names differing only in case are one file on a case-insensitive file system.
+		if first, dup := names[strings.ToLower(e.Name)]; dup {
 			d.fail(at, key+".name", "result name %q is already used by the eval at line %d (give each a distinct name:)", e.Name, first)
 		}
-		names[e.Name] = en.Line
+		names[strings.ToLower(e.Name)] = en.Line
 		p.Evals = append(p.Evals, e)
 	}
 }

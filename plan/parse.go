@@ -275,11 +275,15 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 			d.fail(vn, key+".name", "missing")
 		case !safeName.MatchString(v.Name):
 			d.fail(nameNode, key+".name", "%q cannot name a folder (use letters, digits, . _ + -)", v.Name)
+		case reservedNames[strings.ToLower(v.Name)]:
+			d.fail(nameNode, key+".name", "%q is taken by matrix's own %s in the output folder", v.Name, strings.ToLower(v.Name))
 		default:
-			if at, dup := names[v.Name]; dup {
+			// Names differing only in case are one folder on a case-insensitive file
+			// system (macOS, Windows): the second would write over the first.
+			if at, dup := names[strings.ToLower(v.Name)]; dup {
 				d.fail(nameNode, key+".name", "%q already names the variant at line %d", v.Name, at)
 			}
-			names[v.Name] = nameNode.Line
+			names[strings.ToLower(v.Name)] = nameNode.Line
 		}
 		if modelNode == nil || v.Model == "" {
 			d.fail(vn, key+".model", "missing")
@@ -301,6 +305,10 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 		p.Variants = append(p.Variants, v)
 	}
 }
+
+// reservedNames are what matrix writes in the output folder beside the variants'
+// folders: no variant may be named like them (compared without case).
+var reservedNames = map[string]bool{"logs": true, "report": true, "manifest.json": true}
 
 // prepare reads a list of commands, each a string for sh -c or a list of words.
 func (d *decoder) prepare(n *yaml.Node, key string) []Command {

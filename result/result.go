@@ -2,7 +2,9 @@
 // JSON document with the run's parameters, its summary and every item's record.
 //
 // Other tools and later commands (compare, matrix) read it, so field names are stable.
-// Files are written atomically: a reader never sees half a result.
+// Files are written atomically: a reader never sees half a result, and the temporary
+// file of a write killed midway is removed by the next write of the same file. Read
+// takes regular files of at most MaxFileBytes only.
 package result
 
 import (
@@ -40,8 +42,11 @@ type File struct {
 	// log-probabilities, when the run asked for them.
 	Logprobs string `json:"logprobs_file,omitempty"`
 	// Shard is set by the run of one shard of the set (run --shard I/N); see merge.go.
-	Shard *Shard   `json:"shard,omitempty"`
-	Items []Record `json:"items"`
+	Shard *Shard `json:"shard,omitempty"`
+	// Warnings are what the run noticed that a reader should know, such as journal
+	// lines that were damaged and skipped on resume (their items were asked again).
+	Warnings []string `json:"warnings,omitempty"`
+	Items    []Record `json:"items"`
 }
 
 // ServerInfo is what the server said of itself.
@@ -242,9 +247,10 @@ func percentiles(v []float64) Percentiles {
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
-// Read reads and checks a result file.
+// Read reads and checks a result file. What is not a regular file, or is larger than
+// MaxFileBytes, is refused with a *RefusedError.
 func Read(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +327,8 @@ func Encode(w io.Writer, f *File) error {
 }
 
 // Write writes f to path atomically: a temporary file in the same folder, synced,
-// then renamed over path.
+// then renamed over path. The temporary files an earlier write of path left when it
+// was killed midway are removed first (see removeStaleTemps).
 func Write(path string, f *File) error {
 	return writeAtomic(path, func(w io.Writer) error { return Encode(w, f) })
 }
@@ -339,7 +346,9 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	// The litter of an earlier write of path that was killed midway goes first.
+	removeStaleTemps(path)
+	tmp, err := createTemp(path)
 	if err != nil {
 		return err
 	}

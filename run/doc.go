@@ -8,4 +8,5 @@
 //
 // Nothing computed is lost: an interrupted run leaves its journal and a result marked
 // incomplete, and Resume continues from the journal without repeating finished items.
+// One output has one writer: a run holds a lock on OUT.lock for its whole length.
 package run

@@ -109,6 +109,11 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	limited.Limit(cfg.Limit)
 	set = &limited
 
+	lock, err := lockOutput(cfg) // one writer per output, until the result is written
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, lock.Release()) }()
 	f := newFile(cfg, set, serverVersion)
 	st := newState(set.Items)
 	jr, side, err := openFiles(cfg, set, st, f)
@@ -232,6 +237,7 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *jou
 		if jr, prev, err = openJournal(jpath, fp); err != nil {
 			return nil, nil, err
 		}
+		jr.report(cfg.Progress, f)
 		st.resumeFrom(prev)
 	} else {
 		// A journal left by an earlier run is kept aside, not wiped: forgetting

@@ -68,6 +68,9 @@ func cmdEvalsetFreeze(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Errorf("evalset freeze: %w", err)}
 	}
+	if err := freeze.CheckOutput(*out, src, f); err != nil {
+		return usageError{fmt.Errorf("evalset freeze: --out %w", err)}
+	}
 	// The questions are taken from the eval set the reference ran on, when it is
 	// still there unchanged; otherwise from the records (the last user turn).
 	set, err := evalset.Open(f.Evalset.Path)
