@@ -19,6 +19,7 @@ import (
 
 	"github.com/quanteval/quanteval/internal/testenv"
 	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/server"
 )
@@ -75,7 +76,7 @@ func (f *fakeEval) Evaluate(ctx context.Context, job Job) (*result.File, error) 
 	f.jobs = append(f.jobs, job)
 	f.mu.Unlock()
 	// The base URL's password hidden, as the real runner does.
-	res := &result.File{Schema: result.Schema, Model: job.Model, BaseURL: server.RedactURL(job.BaseURL), StartedAt: time.Now(),
+	res := &result.File{Schema: result.Schema, Model: job.Model, BaseURL: redact.URL(job.BaseURL), StartedAt: time.Now(),
 		Evalset: result.Evalset{Name: job.Eval.Name, Path: job.Eval.Evalset, Count: len(items)}}
 	done := map[string]bool{}
 	if job.Resume {
