@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/plan"
-	"github.com/quanteval/quanteval/server"
+	"github.com/quanteval/quanteval/redact"
 )
 
 // ManifestSchema is the value of the manifest's "schema" field.
@@ -115,7 +115,7 @@ func newManifest(o Options, variants []plan.Variant) *Manifest {
 }
 
 // RedactPlan returns a copy of p with the secrets in environments and command
-// lines replaced by server.Redacted (see server.RedactArgs) and the passwords of
+// lines replaced by redact.Mark (see redact.Args) and the passwords of
 // base URLs hidden.
 func RedactPlan(p *plan.Plan) *plan.Plan {
 	c := *p
@@ -126,7 +126,7 @@ func RedactPlan(p *plan.Plan) *plan.Plan {
 		if v.Prepare != nil {
 			v.Prepare = make([]plan.Command, len(p.Variants[i].Prepare))
 			for j, cmd := range p.Variants[i].Prepare {
-				v.Prepare[j] = server.RedactArgs(cmd)
+				v.Prepare[j] = redact.Args(cmd)
 			}
 		}
 		c.Variants[i] = v
@@ -135,11 +135,11 @@ func RedactPlan(p *plan.Plan) *plan.Plan {
 }
 
 func redactServer(s plan.Server) plan.Server {
-	s.Env = server.RedactEnv(s.Env)
-	s.Args = server.RedactArgs(s.Args)
-	s.Command = server.RedactArgs(s.Command)
+	s.Env = redact.Env(s.Env)
+	s.Args = redact.Args(s.Args)
+	s.Command = redact.Args(s.Command)
 	if s.BaseURL != "" {
-		s.BaseURL = server.RedactURL(s.BaseURL)
+		s.BaseURL = redact.URL(s.BaseURL)
 	}
 	return s
 }

@@ -18,7 +18,7 @@
 //     context apart from ctx bounds the stop), keeps every finished result, writes
 //     the manifest and returns ctx's error.
 //   - With Resume, a variant whose evals are all complete starts no server at all.
-//   - Secrets (see server.IsSecret and server.RedactArgs: environment values, flag
+//   - Secrets (see redact.IsSecret and redact.Args: environment values, flag
 //     values, NAME=VALUE words, the same inside sh -c scripts, URL passwords) are
 //     redacted in everything shown or written: progress, dry run, manifest, log
 //     headers, errors. The server's own environment and argv get them unredacted.

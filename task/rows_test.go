@@ -3,7 +3,6 @@ package task
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,11 +12,10 @@ import (
 
 	"github.com/quanteval/quanteval/datasets"
 	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/internal/golden"
 	"github.com/quanteval/quanteval/internal/hubtest"
 	"github.com/quanteval/quanteval/score"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 type arcChoicesP struct {
 	Text  []string `parquet:"text,list"`
@@ -132,20 +130,7 @@ func TestUserSpecGolden(t *testing.T) {
 	for _, it := range items {
 		fmt.Fprintf(&buf, "# %s options %q order %v\n", it.ID, it.Options, it.Order)
 	}
-	path := filepath.Join("testdata", "capitals.golden.jsonl")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		_ = os.WriteFile(path+".got", buf.Bytes(), 0o644)
-		t.Errorf("items differ from %s; see %s.got (run with -update if intended)", path, path)
-	}
+	golden.Check(t, filepath.Join("testdata", "capitals.golden.jsonl"), buf.Bytes())
 	for _, it := range items {
 		right := "Answer: " + it.Answer.(string)
 		if o := score.ScoreOptions(&it.Item, it.Options, right); !o.OK {
