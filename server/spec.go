@@ -29,6 +29,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -164,6 +165,17 @@ type Spec struct {
 	StopGrace      time.Duration // DefaultStopGrace, given to each of SIGINT and SIGTERM
 	ReleaseTimeout time.Duration // DefaultReleaseTimeout to free the port and GPU memory
 	PollInterval   time.Duration // 500ms between readiness polls
+
+	// Record, when set, is a file where Start writes down the running server (see
+	// Record) and a clean Stop removes it, so that a later quanteval can find a
+	// server whose quanteval was killed (FindLeftovers).
+	Record string
+	// KillStrays lets Stop kill the processes outside the server's group that still
+	// hold its port or GPU memory it took (see Stray); false names them only.
+	KillStrays bool
+	// NvidiaSMI runs nvidia-smi with args and returns its output; nil runs the
+	// nvidia-smi on PATH, and without one GPU memory is not checked.
+	NvidiaSMI func(ctx context.Context, args ...string) ([]byte, error)
 
 	// OnWait, when set, is called after each failed readiness poll with the time
 	// waited so far and the last line of the log. It must not block.
