@@ -99,7 +99,7 @@ func FindLeftovers(dir string) (found []Leftover, notes []string, err error) {
 			notes = append(notes, fmt.Sprintf("%s: not a server record (%v): left alone", file, err))
 			continue
 		}
-		if r.QuantevalPID != os.Getpid() && sameProcess(r.QuantevalPID, r.QuantevalStartTicks) {
+		if sameProcess(r.QuantevalPID, r.QuantevalStartTicks) {
 			notes = append(notes, fmt.Sprintf("%s: server PID %d belongs to quanteval PID %d, which still runs: left alone", file, r.PID, r.QuantevalPID))
 			continue
 		}

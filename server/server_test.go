@@ -24,6 +24,10 @@ func TestMain(m *testing.M) {
 		fakeOllama() // this binary is the child: see ollama_test.go
 		return
 	}
+	if os.Getenv(holdServerEnv) != "" {
+		holdServer() // this binary is a quanteval to be killed: see record_test.go
+		return
+	}
 	os.Exit(testenv.Main(m))
 }
 
