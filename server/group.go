@@ -86,7 +86,6 @@ func parseProcStat(b []byte) (ProcStat, error) {
 	return st, nil
 }
 
-
 // alive reports a process that exists and is not a zombie.
 func alive(pid int) bool {
 	st, err := ReadProcStat(pid)
