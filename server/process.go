@@ -65,7 +65,7 @@ type Server struct {
 	gpuBaseline map[int]int // GPU memory by PID before the start; nil: not checked
 
 	mu     sync.Mutex
-	pids   map[int]bool // every process seen in the group
+	pids   map[int]bool // every process seen in the group (Server.PIDs)
 	strays []Stray      // found by the last Stop
 }
 

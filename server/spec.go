@@ -12,6 +12,20 @@
 //     complete even if quanteval itself is killed.
 //   - Each kind is one entry of a table (kinds): its default command, a pure function
 //     building its arguments, and how readiness is checked. A new kind is a new entry.
+//   - Nothing is left running, even when quanteval is killed: on Linux the server
+//     gets SIGKILL from the kernel when quanteval dies (Pdeathsig; it is started
+//     and reaped by one goroutine locked to its OS thread, since the signal follows
+//     the thread that started the child). While it runs, a Record (PID, group, port,
+//     command, start time, quanteval's PID) is kept in Spec.Record, for a later
+//     quanteval to find (FindLeftovers) and stop. A PID is trusted only with the
+//     start time /proc/PID/stat gives for it, so a reused PID is never signalled.
+//   - After the group is gone, Stop looks for strays: processes that left the group
+//     (setsid) and still listen on the port, or hold GPU memory that nvidia-smi did
+//     not list before the start (the baseline, which also decides when the memory
+//     is released). They are named (Server.Strays), and killed only with
+//     Spec.KillStrays, by PID, never a group or a name.
+//   - A port taken before the start is reported with the processes listening on it
+//     (PortOwners: /proc/net/tcp and tcp6, then /proc/*/fd).
 //   - An external endpoint starts nothing: Start returns a Server whose WaitReady
 //     polls the given URL and whose Stop does nothing.
 //   - Ollama serves no model of its own at start: `ollama serve` takes no model
