@@ -133,7 +133,9 @@ func (r Record) ownGroup() []int {
 
 // Stop stops the leftover server as Server.Stop stops one: SIGINT, SIGTERM after
 // grace, SIGKILL after another, to its whole group; then waits (at most release)
-// for its port to be free and removes its record.
+// for its port to be free and removes its record. A process outside the group
+// still listening on the port (a daemon of the old server) is named in the error,
+// not killed.
 func (l Leftover) Stop(ctx context.Context, grace, release time.Duration) error {
 	grace = orDefault(grace, DefaultStopGrace)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
@@ -154,6 +156,13 @@ func (l Leftover) Stop(ctx context.Context, grace, release time.Duration) error 
 	}
 	if left := l.ownGroup(); len(left) > 0 {
 		return fmt.Errorf("server: leftover server %d: processes %v still alive after SIGKILL", l.PID, left)
+	}
+	if owners, _, err := PortOwners(l.Port); err == nil && len(owners) > 0 {
+		names := make([]string, len(owners))
+		for i, o := range owners {
+			names[i] = o.String()
+		}
+		return fmt.Errorf("server: leftover server %d stopped, but port %d is still held by %s, outside its process group: stop it", l.PID, l.Port, strings.Join(names, ", "))
 	}
 	rctx, cancel := context.WithTimeout(ctx, orDefault(release, DefaultReleaseTimeout))
 	defer cancel()

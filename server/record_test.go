@@ -217,3 +217,50 @@ func TestFindLeftovers(t *testing.T) {
 		t.Error("a process outside the leftover's group was killed")
 	}
 }
+
+// TestLeftoverDaemonNamed: a leftover server's daemon that left its group keeps the
+// port after the group is stopped; the stop names it at once instead of waiting
+// out the release timeout, and does not kill it.
+func TestLeftoverDaemonNamed(t *testing.T) {
+	dir := t.TempDir()
+	pidsFile := filepath.Join(dir, "pids")
+	port := freePort(t)
+	srv := startForeign(t, port, "FAKEVLLM_DAEMON=1", "FAKEVLLM_PIDS="+pidsFile)
+	var daemon int
+	for deadline := time.Now().Add(10 * time.Second); daemon == 0; time.Sleep(10 * time.Millisecond) {
+		if d := pidsOf(t, Spec{Env: map[string]string{"FAKEVLLM_PIDS": pidsFile}})["daemon"]; len(d) > 0 {
+			daemon = d[0]
+		} else if time.Now().After(deadline) {
+			t.Fatal("the fake started no daemon")
+		}
+	}
+	killAtEnd(t, daemon)
+	st, err := ReadProcStat(srv.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	rec := Record{PID: srv.Process.Pid, PGID: srv.Process.Pid, StartTicks: st.StartTime, Host: "127.0.0.1", Port: port, QuantevalPID: dead.Process.Pid}
+	if err := writeRecord(filepath.Join(dir, "servers", "v.json"), rec); err != nil {
+		t.Fatal(err)
+	}
+	go srv.Wait() // reap the stopped server, as init would
+	found, _, err := FindLeftovers(filepath.Join(dir, "servers"))
+	if err != nil || len(found) != 1 {
+		t.Fatalf("found %v, %v", found, err)
+	}
+	start := time.Now()
+	err = found[0].Stop(context.Background(), time.Second, time.Minute)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("port %d is still held by PID %d (", port, daemon)) {
+		t.Errorf("err = %v, want the daemon %d named", err, daemon)
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("the stop waited %v for a port held by a named process", time.Since(start))
+	}
+	if !alive(daemon) {
+		t.Error("the daemon was killed")
+	}
+}
