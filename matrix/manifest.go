@@ -35,6 +35,9 @@ type Manifest struct {
 	Plan       *plan.Plan   `json:"plan"` // as run, secrets redacted
 	Variants   []VariantRun `json:"variants"`
 	Reports    []ReportRun  `json:"reports,omitempty"`
+	// Leftovers are servers of an earlier, killed quanteval that this run found
+	// still running in the output and stopped before starting anything.
+	Leftovers []string `json:"leftovers,omitempty"`
 }
 
 // VariantRun is one variant's server and evals.
@@ -57,7 +60,11 @@ type VariantRun struct {
 	FinishedAt    *time.Time        `json:"finished_at,omitempty"`
 	ExitStatus    string            `json:"exit_status,omitempty"` // "exit status 0", "signal: killed"
 	Prepare       []CommandRun      `json:"prepare,omitempty"`
-	Evals         []EvalRun         `json:"evals"`
+	// Strays are processes outside the server's group found holding its port or
+	// GPU memory after the stop (killed only with kill_strays); Warnings say so.
+	Strays   []server.Stray `json:"strays,omitempty"`
+	Warnings []string       `json:"warnings,omitempty"`
+	Evals    []EvalRun      `json:"evals"`
 }
 
 // CommandRun is one prepare command.

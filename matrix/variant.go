@@ -330,6 +330,7 @@ func (r *runner) stop(ctx context.Context, say func(string, ...any), srv *server
 	err := srv.Stop(sctx)
 	vr.StoppedAt = now()
 	vr.ExitStatus = srv.ExitStatus()
+	noteStrays(say, srv.Strays(), vr)
 	if err != nil {
 		return fmt.Errorf("stopping the server: %w", err)
 	}
@@ -376,4 +377,18 @@ func runPrepare(ctx context.Context, argv []string, env map[string]string, log s
 		return status, errors.New(strings.TrimSpace(status))
 	}
 	return status, nil
+}
+
+// noteStrays names in the output and the manifest each process that outlived the
+// server's group holding what the server held.
+func noteStrays(say func(string, ...any), strays []server.Stray, vr *VariantRun) {
+	for _, st := range strays {
+		w := "process outside the server's process group: " + st.String()
+		if !st.Killed {
+			w += "; left running (kill_strays: true in the plan kills it)"
+		}
+		vr.Strays = append(vr.Strays, st)
+		vr.Warnings = append(vr.Warnings, w)
+		say("WARNING: %s", w)
+	}
 }

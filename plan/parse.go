@@ -17,7 +17,7 @@ import (
 )
 
 // serverKeys are the keys of `server:`, which a variant may also give.
-var serverKeys = []string{"kind", "command", "host", "port", "args", "env", "base_url", "ready_timeout", "stop_grace"}
+var serverKeys = []string{"kind", "command", "host", "port", "args", "env", "base_url", "ready_timeout", "stop_grace", "kill_strays"}
 
 // rawServer holds the server keys given in one mapping; nil or absent means not given.
 type rawServer struct {
@@ -27,6 +27,7 @@ type rawServer struct {
 	port                    *int
 	env                     map[string]string
 	readyTimeout, stopGrace *Duration
+	killStrays              *bool
 	kindNode                *yaml.Node
 	line                    int
 }
@@ -92,6 +93,9 @@ func (d *decoder) serverKey(r *rawServer, key, k string, kn, v *yaml.Node) {
 	case "stop_grace":
 		x := Duration(d.Duration(v, full))
 		r.stopGrace = &x
+	case "kill_strays":
+		b := d.Boolean(v, full)
+		r.killStrays = &b
 	}
 }
 
@@ -133,6 +137,9 @@ func (r *rawServer) merge(base Server) Server {
 	}
 	if r.stopGrace != nil {
 		s.StopGrace = *r.stopGrace
+	}
+	if r.killStrays != nil {
+		s.KillStrays = *r.killStrays
 	}
 	return s
 }

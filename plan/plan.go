@@ -58,6 +58,9 @@ type Server struct {
 	BaseURL      string            `json:"base_url,omitempty"`      // external only
 	ReadyTimeout Duration          `json:"ready_timeout,omitempty"` // 30m
 	StopGrace    Duration          `json:"stop_grace,omitempty"`    // 15s
+	// KillStrays lets the stop kill the processes outside the server's process
+	// group that still hold its port or GPU memory it took (server.Spec.KillStrays).
+	KillStrays bool `json:"kill_strays,omitempty"` // false
 }
 
 // Variant is one precision (one model) to evaluate.
@@ -221,6 +224,7 @@ func (v *Variant) Spec(logFile string) server.Spec {
 		Log:          logFile,
 		ReadyTimeout: s.ReadyTimeout.D(),
 		StopGrace:    s.StopGrace.D(),
+		KillStrays:   s.KillStrays,
 	}
 }
 
