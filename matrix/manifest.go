@@ -5,6 +5,7 @@ import (
 
 	"github.com/quanteval/quanteval/plan"
 	"github.com/quanteval/quanteval/redact"
+	"github.com/quanteval/quanteval/server"
 )
 
 // ManifestSchema is the value of the manifest's "schema" field.
