@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quanteval/quanteval/internal/testenv"
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -22,7 +23,7 @@ import (
 // output as a quanteval that has since died would have: a server nobody stops.
 func leaveServer(t *testing.T, f *fixture, variant string) int {
 	t.Helper()
-	cmd := exec.Command(fakeVLLM, "serve", "test/left-over", "--host", "127.0.0.1", "--port", strconv.Itoa(f.port))
+	cmd := exec.Command(testenv.FakeVLLM(t), "serve", "test/left-over", "--host", "127.0.0.1", "--port", strconv.Itoa(f.port))
 	cmd.Env = append(os.Environ(), "FAKEVLLM_EVENTS="+f.events)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -63,10 +63,7 @@ type signalBench struct {
 func newSignalBench(t *testing.T) *signalBench {
 	t.Helper()
 	b := &signalBench{dir: t.TempDir(), port: testenv.FreePort(t)}
-	var err error
-	if b.fake, err = testenv.BuildFakeVLLM(b.dir); err != nil {
-		t.Fatal(err)
-	}
+	b.fake = testenv.FakeVLLM(t)
 	b.bin = filepath.Join(b.dir, "quanteval")
 	if out, err := exec.Command("go", "build", "-o", b.bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
