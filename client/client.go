@@ -109,6 +109,12 @@ type Request struct {
 	MaxTokens   int
 	Seed        *int64
 	TopLogprobs int // > 0 asks for logprobs with this many alternatives
+	// Sampling parameters, each sent only when set: top_p, top_k (vLLM: -1 is all
+	// tokens), min_p (vLLM) and presence_penalty.
+	TopP            *float64
+	TopK            *int64
+	MinP            *float64
+	PresencePenalty *float64
 	// Extra is a JSON object merged into the body last: its keys win.
 	Extra json.RawMessage
 }
@@ -209,6 +215,14 @@ func chatBody(req Request) ([]byte, error) {
 	}
 	if req.Seed != nil {
 		body["seed"] = *req.Seed
+	}
+	for key, v := range map[string]any{"top_p": req.TopP, "min_p": req.MinP, "presence_penalty": req.PresencePenalty} {
+		if p := v.(*float64); p != nil {
+			body[key] = *p
+		}
+	}
+	if req.TopK != nil {
+		body["top_k"] = *req.TopK
 	}
 	if req.TopLogprobs > 0 {
 		body["logprobs"] = true

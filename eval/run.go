@@ -85,6 +85,7 @@ func (o Options) config(set *evalset.Set) run.Config {
 		ExtraBody:   o.ExtraBody,
 		Limit:       o.Limit,
 		Logprobs:    o.Logprobs,
+		TopP:        o.TopP, TopK: o.TopK, MinP: o.MinP, PresencePenalty: o.PresencePenalty,
 	}
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = DefaultMaxTokens
@@ -92,6 +93,7 @@ func (o Options) config(set *evalset.Set) run.Config {
 			cfg.MaxTokens = set.MaxTokens
 		}
 	}
+	o.applySampling(&cfg, set.Sampling)
 	if cfg.System == nil && set.System != nil {
 		cfg.System = set.System
 	}

@@ -42,6 +42,14 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.MaxTokens }, check: atLeast(0)},
 	{Flag: "temperature", Arg: "T", Help: "sampling temperature",
 		field: func(o *Options) any { return &o.Temperature }},
+	{Flag: "top-p", Arg: "P", Help: "top_p of every request (nucleus sampling), sent only when given", DefaultText: "none (the eval set's own)",
+		field: func(o *Options) any { return &o.TopP }, check: floatBetween(0, 1)},
+	{Flag: "top-k", Arg: "K", Help: "top_k of every request (vLLM; -1: all tokens), sent only when given", DefaultText: "none (the eval set's own)",
+		field: func(o *Options) any { return &o.TopK }, check: atLeast(-1)},
+	{Flag: "min-p", Arg: "P", Help: "min_p of every request (vLLM), sent only when given", DefaultText: "none (the eval set's own)",
+		field: func(o *Options) any { return &o.MinP }, check: floatBetween(0, 1)},
+	{Flag: "presence-penalty", Arg: "X", Help: "presence_penalty of every request, sent only when given", DefaultText: "none (the eval set's own)",
+		field: func(o *Options) any { return &o.PresencePenalty }, check: floatBetween(-2, 2)},
 	{Flag: "timeout", Arg: "SECONDS", Help: "seconds per request attempt (in a plan also a duration such as 20m)",
 		field: func(o *Options) any { return &o.Timeout }, check: positive},
 	{Flag: "retries", Arg: "N", Help: "further attempts after a 429, a 5xx, a dropped connection, a timeout or a cut-off body; 0: none",
@@ -108,7 +116,7 @@ const (
 	OptionalString             // string; not given differs from "" (--system "")
 	Int                        // int64
 	OptionalInt                // int64; not given differs from 0 (--seed)
-	Float                      // float64
+	Float                      // float64; a *float64 field is optional: not given differs from 0 (--top-p)
 	Seconds                    // time.Duration: seconds on the command line; a plan also takes "20m"
 	JSONObject                 // json.RawMessage holding an object
 )
@@ -122,7 +130,7 @@ func (s *Setting) Kind() Kind {
 		return Int
 	case **int64:
 		return OptionalInt
-	case *float64:
+	case *float64, **float64:
 		return Float
 	case *time.Duration:
 		return Seconds
@@ -132,8 +140,22 @@ func (s *Setting) Kind() Kind {
 	return String
 }
 
-// Set checks v (of the Go type of the setting's Kind) and stores it in o.
+// optional reports whether the setting's number may be not given (a pointer field).
+func (s *Setting) optional() bool {
+	switch s.field(&Options{}).(type) {
+	case **int64, **float64:
+		return true
+	}
+	return false
+}
+
+// Set checks v (of the Go type of the setting's Kind) and stores it in o. An
+// optional number (--seed, --top-p) also takes "": not given.
 func (s *Setting) Set(o *Options, v any) error {
+	if v == "" && s.optional() {
+		s.store(o, v)
+		return nil
+	}
 	if s.check != nil {
 		if err := s.check(v); err != nil {
 			return err
@@ -155,10 +177,19 @@ func (s *Setting) store(o *Options, v any) {
 	case *int64:
 		*p = v.(int64)
 	case **int64:
-		x := v.(int64)
-		*p = &x
+		if x, ok := v.(int64); ok {
+			*p = &x
+		} else {
+			*p = nil // "": not given
+		}
 	case *float64:
 		*p = v.(float64)
+	case **float64:
+		if x, ok := v.(float64); ok {
+			*p = &x
+		} else {
+			*p = nil
+		}
 	case *time.Duration:
 		*p = v.(time.Duration)
 	case *json.RawMessage:
@@ -188,6 +219,11 @@ func (s *Setting) Value(o Options) any {
 		return **p
 	case *float64:
 		return *p
+	case **float64:
+		if *p == nil {
+			return nil
+		}
+		return **p
 	case *time.Duration:
 		return *p
 	case *json.RawMessage:
@@ -196,8 +232,12 @@ func (s *Setting) Value(o Options) any {
 	return nil
 }
 
-// Parse reads a value written as the flag takes it.
+// Parse reads a value written as the flag takes it; "" for an optional number
+// reads as "" (not given).
 func (s *Setting) Parse(text string) (any, error) {
+	if strings.TrimSpace(text) == "" && s.optional() {
+		return "", nil
+	}
 	switch s.Kind() {
 	case Int, OptionalInt:
 		n, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
@@ -288,6 +328,15 @@ func between(min, max int64) func(any) error {
 	return func(v any) error {
 		if n := v.(int64); n < min || n > max {
 			return fmt.Errorf("must be between %d and %d (got %d)", min, max, n)
+		}
+		return nil
+	}
+}
+
+func floatBetween(min, max float64) func(any) error {
+	return func(v any) error {
+		if x := v.(float64); !(x >= min && x <= max) {
+			return fmt.Errorf("must be between %g and %g (got %g)", min, max, x)
 		}
 		return nil
 	}

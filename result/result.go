@@ -69,6 +69,11 @@ type Params struct {
 	ExtraBody   json.RawMessage `json:"extra_body"`
 	Limit       int             `json:"limit,omitempty"`
 	Logprobs    int             `json:"logprobs,omitempty"`
+	// Sampling parameters sent with every request; absent when not sent.
+	TopP            *float64 `json:"top_p,omitempty"`
+	TopK            *int64   `json:"top_k,omitempty"`
+	MinP            *float64 `json:"min_p,omitempty"`
+	PresencePenalty *float64 `json:"presence_penalty,omitempty"`
 }
 
 // Usage counts tokens as the server reported them.

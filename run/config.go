@@ -25,6 +25,11 @@ type Config struct {
 	ExtraBody   json.RawMessage // a JSON object merged into every request body
 	Limit       int             // first N items (0: all)
 	Logprobs    int             // top-K log-probabilities to ask for (0: none)
+	// Sampling parameters, each sent only when set (nil: the server's default).
+	TopP            *float64
+	TopK            *int64
+	MinP            *float64
+	PresencePenalty *float64
 	APIKey      string          // never written anywhere
 
 	Out    string // result path; "-" writes the result to Stdout
