@@ -459,14 +459,27 @@ func buildMMLU(files []string, split string, subjects []string, recs, shotRecs [
 // sampleStratified picks k rows, every subject represented, and returns their
 // indices in data-set order.
 func sampleStratified(rows []mmluRow, k int, seed int64) ([]int, error) {
-	subjects := subjectsOf(rows)
-	groups := make([][]int, len(subjects))
-	pos := map[string]int{}
-	for i, s := range subjects {
-		pos[s] = i
-	}
+	cats := make([]string, len(rows))
 	for i, r := range rows {
-		g := pos[r.subject]
+		cats[i] = r.subject
+	}
+	return sampleGroups(cats, k, seed)
+}
+
+// sampleGroups picks k of the items whose groups (subjects, categories) are cats,
+// every group represented, and returns their indices in data-set order.
+func sampleGroups(cats []string, k int, seed int64) ([]int, error) {
+	var names []string
+	pos := map[string]int{}
+	var groups [][]int
+	for i, c := range cats {
+		g, ok := pos[c]
+		if !ok {
+			g = len(names)
+			pos[c] = g
+			names = append(names, c)
+			groups = append(groups, nil)
+		}
 		groups[g] = append(groups[g], i)
 	}
 	sizes := make([]int, len(groups))
