@@ -30,7 +30,7 @@ type Config struct {
 	TopK            *int64
 	MinP            *float64
 	PresencePenalty *float64
-	APIKey      string          // never written anywhere
+	APIKey          string // never written anywhere
 
 	Out    string // result path; "-" writes the result to Stdout
 	Resume bool   // continue from the journal beside Out

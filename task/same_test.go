@@ -168,7 +168,6 @@ func TestReadRowsMMLUSameAsDatasets(t *testing.T) {
 	compareItems(t, set.Items, task.EvalItems(items))
 }
 
-
 func builtinSpec(t *testing.T, name string) *task.Spec {
 	t.Helper()
 	sp, err := task.Builtin(name)
