@@ -20,9 +20,9 @@ const TaskPrefix = "task:"
 // anything else (a *task.ColumnError names the missing ones and those the data
 // has); the items are built, then --sample (stratified by category when every item
 // has one) and --limit pick from them. The set's sha256 is that of every item
-// built, as for the other standard data sets. name names the set ("math500",
-// "task:my.yaml").
-func OpenTask(ctx context.Context, sp *task.Spec, name string, opt Options) (*evalset.Set, error) {
+// built, as for the other standard data sets. The set is named for the spec; path
+// is what the user wrote ("math500", "task:my.yaml").
+func OpenTask(ctx context.Context, sp *task.Spec, path string, opt Options) (*evalset.Set, error) {
 	if opt.Limit < 0 || opt.Sample < 0 || opt.Fewshot < 0 {
 		return nil, fmt.Errorf("datasets: limit %d, sample %d, fewshot %d: none may be negative", opt.Limit, opt.Sample, opt.Fewshot)
 	}
@@ -68,14 +68,14 @@ func OpenTask(ctx context.Context, sp *task.Spec, name string, opt Options) (*ev
 	}
 	sel, sampled, err := selectItems(all, opt)
 	if err != nil {
-		return nil, fmt.Errorf("datasets: %s: %w", name, err)
+		return nil, fmt.Errorf("datasets: %s: %w", path, err)
 	}
 	items := make([]evalset.Item, len(sel))
 	for i, j := range sel {
 		items[i] = all[j]
 	}
 	set := &evalset.Set{
-		Name: name, Path: name, Items: items, MaxTokens: sp.Defaults.MaxTokens,
+		Name: sp.Name, Path: path, Items: items, MaxTokens: sp.Defaults.MaxTokens,
 		Source: &evalset.Source{Repo: sp.Source.Hub, Config: src.config, Split: split, Revision: src.commit,
 			File: src.file, SHA256: src.sha256, Task: sp.Name, Fewshot: opt.Fewshot},
 		Sampling: sampling(sp.Defaults),
