@@ -144,8 +144,11 @@ type Response struct {
 	Reasoning    string  // "reasoning" or, from older vLLM, "reasoning_content"
 	FinishReason string
 	Usage        Usage
-	Logprobs     []TokenLogprob
-	Attempts     int // how many requests it took
+	// ReasoningTokens is usage.completion_tokens_details.reasoning_tokens, when the
+	// server gives it (nil otherwise).
+	ReasoningTokens *int
+	Logprobs        []TokenLogprob
+	Attempts        int // how many requests it took
 }
 
 // StatusError is an HTTP error answer, with the server's own message.
@@ -253,7 +256,15 @@ type completion struct {
 		} `json:"logprobs"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *Usage `json:"usage"`
+	Usage *wireUsage `json:"usage"`
+}
+
+// wireUsage is usage as servers send it, with the details Usage leaves out.
+type wireUsage struct {
+	Usage
+	CompletionTokensDetails *struct {
+		ReasoningTokens *int `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
 }
 
 func (c *Client) chatOnce(ctx context.Context, body []byte) (*Response, error) {
@@ -282,7 +293,10 @@ func (c *Client) chatOnce(ctx context.Context, body []byte) (*Response, error) {
 		r.FinishReason = *ch.FinishReason
 	}
 	if cmp.Usage != nil {
-		r.Usage = *cmp.Usage
+		r.Usage = cmp.Usage.Usage
+		if d := cmp.Usage.CompletionTokensDetails; d != nil {
+			r.ReasoningTokens = d.ReasoningTokens
+		}
 	}
 	if ch.Logprobs != nil {
 		r.Logprobs = ch.Logprobs.Content

@@ -440,6 +440,9 @@ func record(it *evalset.Item, o outcome) result.Record {
 	r.Reasoning = resp.Reasoning
 	r.FinishReason = resp.FinishReason
 	r.Usage = result.Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	if n := resp.ReasoningTokens; n != nil {
+		r.Usage.CompletionTokensDetails = &result.TokensDetails{ReasoningTokens: *n}
+	}
 	content := ""
 	if resp.Content != nil {
 		content = *resp.Content
@@ -447,6 +450,7 @@ func record(it *evalset.Item, o outcome) result.Record {
 	r.Output = content
 	v := score.ScoreOptions(it, it.Options, content)
 	r.OK, r.Extracted, r.Reason, r.Scores = v.OK, v.Extracted, v.Reason, v.Scores
+	r.Normalized, r.NormalizedExpected = v.Normalized, v.NormalizedExpected
 	return r
 }
 
