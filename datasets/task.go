@@ -3,8 +3,11 @@ package datasets
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/hub"
@@ -206,4 +209,62 @@ func selectItems(items []evalset.Item, opt Options) ([]int, int, error) {
 		sel = sel[:opt.Limit]
 	}
 	return sel, sampled, nil
+}
+
+// CachedRows counts the rows of a spec's split from the hub cache or its file,
+// without the network (from the parquet files' metadata); ok is false when the
+// rows are not on this machine.
+func CachedRows(sp *task.Spec) (n int64, ok bool) {
+	var files []string
+	if sp.Source.Hub == "" {
+		files = []string{sp.Source.File}
+	} else {
+		cfg := hub.ConfigFromEnv()
+		cfg.Offline = true
+		conf := sp.Source.Config
+		if conf == "" {
+			conf = "default"
+		}
+		snap, err := hub.New(cfg).DownloadDataset(context.Background(), sp.Source.Hub, sp.Source.Revision, parquetPatterns(conf, sp.Source.Split)...)
+		if err != nil {
+			return 0, false
+		}
+		for _, f := range snap.Files {
+			files = append(files, f.Local)
+		}
+	}
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".parquet") {
+			rows, err := task.ReadRows(f)
+			if err != nil {
+				return 0, false
+			}
+			n += int64(len(rows))
+			continue
+		}
+		m, err := parquetRows(f)
+		if err != nil {
+			return 0, false
+		}
+		n += m
+	}
+	return n, len(files) > 0
+}
+
+// parquetRows is the number of rows a parquet file's metadata gives.
+func parquetRows(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return 0, err
+	}
+	return pf.NumRows(), nil
 }
