@@ -135,6 +135,19 @@ func meanCell(p *float64) string {
 	return fmt.Sprintf("%.0f", *p)
 }
 
+// mdConsistencyThinking is the consistency section followed by the reasoning one,
+// as one section: a report without reasoning reads as it did before.
+func mdConsistencyThinking(c *Comparison, w *errWriter) {
+	mdConsistency(c, w)
+	if c.thinkingTable() == nil {
+		return
+	}
+	if c.consistencyTable() != nil {
+		w.printf("\n")
+	}
+	mdThinking(c, w)
+}
+
 func mdThinking(c *Comparison, w *errWriter) {
 	t := c.thinkingTable()
 	if t == nil {
