@@ -2,7 +2,11 @@ package datasets
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/quanteval/quanteval/task"
@@ -40,5 +44,69 @@ func TestSpecHashesEqualOldCode(t *testing.T) {
 				t.Errorf("%s: source %+v, old %+v", key, set.Source, old.Source)
 			}
 		}
+	}
+}
+
+// A spec over a local file: --sample is stratified by category and recorded,
+// --limit applies after it, and neither changes the set's sha256; few-shot
+// examples from a file source need --fewshot-file.
+func TestOpenTaskFileSampleLimit(t *testing.T) {
+	dir := t.TempDir()
+	var rows strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&rows, `{"q": "question %d", "a": "%d", "topic": "t%d"}`+"\n", i, i, i%3)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rows.jsonl"), []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := "name: mine\nsource: {file: rows.jsonl}\nid: 'mine-{{row}}'\nprompt: '{{.q}}'\nanswer: '{{.a}}'\ncategory: '{{.topic}}'\nscorer: math\n" +
+		"fewshot: {split: train, reply: '{{.a}}'}\n"
+	path := filepath.Join(dir, "mine.yaml")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := task.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := OpenTask(context.Background(), sp, "task:"+path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(whole.Items) != 12 || whole.Name != "mine" || whole.Path != "task:"+path || whole.Source.File != filepath.Join(dir, "rows.jsonl") || whole.Source.SHA256 == "" {
+		t.Fatalf("set %s %s: %d items, source %+v", whole.Name, whole.Path, len(whole.Items), whole.Source)
+	}
+	sampled, err := OpenTask(context.Background(), sp, "task:"+path, Options{Sample: 3, SampleSeed: 5, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sampled.Items) != 2 || sampled.Source.Sample != 3 || sampled.Source.Seed != 5 || sampled.SHA256 != whole.SHA256 {
+		t.Errorf("sample 3 limit 2: %d items, source %+v, sha256 equal %t", len(sampled.Items), sampled.Source, sampled.SHA256 == whole.SHA256)
+	}
+	// Stratified: a sample of 3 over 3 topics keeps one of each.
+	all, err := OpenTask(context.Background(), sp, "task:"+path, Options{Sample: 3, SampleSeed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, it := range all.Items {
+		seen[it.Category] = true
+	}
+	if len(all.Items) != 3 || len(seen) != 3 {
+		t.Errorf("sample of 3: %d items over categories %v", len(all.Items), seen)
+	}
+	if _, err := OpenTask(context.Background(), sp, "task:"+path, Options{Fewshot: 1}); err == nil || !strings.Contains(err.Error(), "--fewshot-file") {
+		t.Errorf("--fewshot without --fewshot-file: %v", err)
+	}
+	shots := filepath.Join(dir, "train.jsonl")
+	if err := os.WriteFile(shots, []byte(`{"q": "shot", "a": "9", "topic": "t0"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withShot, err := OpenTask(context.Background(), sp, "task:"+path, Options{Fewshot: 1, FewshotFile: shots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := withShot.Items[0].Messages; len(m) != 3 || m[0].Content != "shot" || m[1].Content != "9" || withShot.SHA256 == whole.SHA256 {
+		t.Errorf("few-shot turns %+v", m)
 	}
 }
