@@ -31,7 +31,7 @@ func TestSamplingFlags(t *testing.T) {
 	if o.TopP != nil || o.TopK != nil || o.MinP == nil {
 		t.Errorf("after \"\": top_p %v top_k %v min_p %v", o.TopP, o.TopK, o.MinP)
 	}
-	for flagName, text := range map[string]string{"top-p": "1.5", "top-k": "-2", "min-p": "-0.1", "presence-penalty": "3"} {
+	for flagName, text := range map[string]string{"top-p": "1.5", "min-p": "-0.1", "presence-penalty": "3"} {
 		o := Defaults()
 		s := Lookup(flagName)
 		v, err := s.Parse(text)

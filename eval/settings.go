@@ -45,7 +45,7 @@ var Settings = []Setting{
 	{Flag: "top-p", Arg: "P", Help: "top_p of every request (nucleus sampling), sent only when given (else the eval set's own default)", DefaultText: "none",
 		field: func(o *Options) any { return &o.TopP }, check: floatBetween(0, 1)},
 	{Flag: "top-k", Arg: "K", Help: "top_k of every request (vLLM; -1: all tokens), sent only when given (else the eval set's own default)", DefaultText: "none",
-		field: func(o *Options) any { return &o.TopK }, check: atLeast(-1)},
+		field: func(o *Options) any { return &o.TopK }}, // the server checks it: vLLM's meaning of 0 and -1 has changed between versions
 	{Flag: "min-p", Arg: "P", Help: "min_p of every request (vLLM), sent only when given (else the eval set's own default)", DefaultText: "none",
 		field: func(o *Options) any { return &o.MinP }, check: floatBetween(0, 1)},
 	{Flag: "presence-penalty", Arg: "X", Help: "presence_penalty of every request, sent only when given (else the eval set's own default)", DefaultText: "none",
