@@ -127,3 +127,26 @@ func TestThinkingInReports(t *testing.T) {
 		t.Error("html lacks the reasoning section")
 	}
 }
+
+// compare warns when a variant's sampling parameters differ from the reference's.
+func TestSamplingParamWarnings(t *testing.T) {
+	in := fixture()
+	p := 0.95
+	k := int64(20)
+	f := *in[0].File
+	f.Params.TopP, f.Params.TopK = &p, &k
+	in[0].File = &f
+	c, err := Build(in, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(c.Warnings, "\n")
+	for _, want := range []string{"top_p 0.95", "top_k 20", "has none"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings lack %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "min_p") {
+		t.Errorf("min_p warned though no run sent it:\n%s", all)
+	}
+}
