@@ -38,7 +38,7 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.Evalset }},
 	{Flag: "concurrency", Arg: "N", Help: "requests in flight",
 		field: func(o *Options) any { return &o.Concurrency }, check: atLeast(1)},
-	{Flag: "max-tokens", Arg: "N", Help: "max_tokens of every request", DefaultText: "256, or the eval set's own (GSM8K 1024, MMLU 512, MATH-500/AIME/GPQA 32768)",
+	{Flag: "max-tokens", Arg: "N", Help: "max_tokens of every request", DefaultText: "256, or the eval set's own (GSM8K 1024, MMLU 512, MATH-500/AIME/GPQA/MMLU-Pro 32768)",
 		field: func(o *Options) any { return &o.MaxTokens }, check: atLeast(0)},
 	{Flag: "temperature", Arg: "T", Help: "sampling temperature; 0 takes a task spec's own default",
 		field: func(o *Options) any { return &o.Temperature }},
