@@ -45,6 +45,12 @@ type Options struct {
 	Limit       int // 0: all
 	Logprobs    int
 	Stream      *bool // nil: stream
+	// Sampling parameters: nil is not sent (the eval set's default, else the
+	// server's).
+	TopP            *float64
+	TopK            *int64
+	MinP            *float64
+	PresencePenalty *float64
 	// Standard data sets.
 	Task        string
 	Sample      int

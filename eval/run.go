@@ -129,6 +129,7 @@ func (o Options) config(set *evalset.Set) run.Config {
 		Limit:       o.Limit,
 		Logprobs:    o.Logprobs,
 		NoStream:    o.Stream != nil && !*o.Stream,
+		TopP:        o.TopP, TopK: o.TopK, MinP: o.MinP, PresencePenalty: o.PresencePenalty,
 	}
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = DefaultMaxTokens
@@ -136,6 +137,7 @@ func (o Options) config(set *evalset.Set) run.Config {
 			cfg.MaxTokens = set.MaxTokens
 		}
 	}
+	o.applySampling(&cfg, set.Sampling)
 	if cfg.System == nil && set.System != nil {
 		cfg.System = set.System
 	}

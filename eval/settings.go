@@ -36,14 +36,22 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.BaseURL }},
 	{Flag: "model", Arg: "NAME", Help: "the model name; an error names them when the server lists several", DefaultText: "the single model `GET /v1/models` lists", NotInPlan: "the variant gives it",
 		field: func(o *Options) any { return &o.Model }},
-	{Flag: "evalset", Arg: "SPEC", Help: "a JSONL path, builtin:NAME, gsm8k, mmlu, mmlu:SUBJECT,..., hf:ORG/NAME or a .parquet file (with --task)",
+	{Flag: "evalset", Arg: "SPEC", Help: "a JSONL path, builtin:NAME, a built-in task (gsm8k, mmlu, mmlu:SUBJECT,..., math500, aime24, ...: see quanteval evalset list), task:PATH.yaml, hf:ORG/NAME or a .parquet file (with --task)",
 		field: func(o *Options) any { return &o.Evalset }},
 	{Flag: "concurrency", Arg: "N", Help: fmt.Sprintf("requests in flight, at most %d", MaxConcurrency),
 		field: func(o *Options) any { return &o.Concurrency }, check: atLeastAtMost(1, MaxConcurrency)},
-	{Flag: "max-tokens", Arg: "N", Help: "max_tokens of every request", DefaultText: "256 (GSM8K 1024, MMLU 512)",
+	{Flag: "max-tokens", Arg: "N", Help: "max_tokens of every request", DefaultText: "256, or the eval set's own (GSM8K 1024, MMLU 512, MATH-500/AIME/GPQA/MMLU-Pro 32768)",
 		field: func(o *Options) any { return &o.MaxTokens }, check: atLeast(0)},
-	{Flag: "temperature", Arg: "T", Help: "sampling temperature, 0 or more",
+	{Flag: "temperature", Arg: "T", Help: "sampling temperature, 0 or more; 0 takes a task spec's own default",
 		field: func(o *Options) any { return &o.Temperature }, check: notNegative},
+	{Flag: "top-p", Arg: "P", Help: "top_p of every request (nucleus sampling), sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.TopP }, check: floatBetween(0, 1)},
+	{Flag: "top-k", Arg: "K", Help: "top_k of every request (vLLM; -1: all tokens), sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.TopK }}, // the server checks it: vLLM's meaning of 0 and -1 has changed between versions
+	{Flag: "min-p", Arg: "P", Help: "min_p of every request (vLLM), sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.MinP }, check: floatBetween(0, 1)},
+	{Flag: "presence-penalty", Arg: "X", Help: "presence_penalty of every request, sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.PresencePenalty }, check: floatBetween(-2, 2)},
 	{Flag: "timeout", Arg: "SECONDS", Help: fmt.Sprintf("seconds per request attempt, at most %d (%s; in a plan also a duration such as 20m)", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout)),
 		field: func(o *Options) any { return &o.Timeout }, check: timeout},
 	{Flag: "retries", Arg: "N", Help: fmt.Sprintf("further attempts after a 429, a 5xx, a dropped connection, a timeout or a cut-off body, at most %d; 0: none", MaxRetries),
@@ -112,7 +120,7 @@ const (
 	OptionalString             // string; not given differs from "" (--system "")
 	Int                        // int64
 	OptionalInt                // int64; not given differs from 0 (--seed)
-	Float                      // float64
+	Float                      // float64; a *float64 field is optional: not given differs from 0 (--top-p)
 	Seconds                    // time.Duration: seconds on the command line; a plan also takes "20m"
 	JSONObject                 // json.RawMessage holding an object
 	Bool                       // bool; not given means the setting's DefaultText
@@ -127,7 +135,7 @@ func (s *Setting) Kind() Kind {
 		return Int
 	case **int64:
 		return OptionalInt
-	case *float64:
+	case *float64, **float64:
 		return Float
 	case *time.Duration:
 		return Seconds
@@ -139,8 +147,22 @@ func (s *Setting) Kind() Kind {
 	return String
 }
 
-// Set checks v (of the Go type of the setting's Kind) and stores it in o.
+// optional reports whether the setting's number may be not given (a pointer field).
+func (s *Setting) optional() bool {
+	switch s.field(&Options{}).(type) {
+	case **int64, **float64:
+		return true
+	}
+	return false
+}
+
+// Set checks v (of the Go type of the setting's Kind) and stores it in o. An
+// optional number (--seed, --top-p) also takes "": not given.
 func (s *Setting) Set(o *Options, v any) error {
+	if v == "" && s.optional() {
+		s.store(o, v)
+		return nil
+	}
 	if err := s.checkValue(v); err != nil {
 		return err
 	}
@@ -171,10 +193,19 @@ func (s *Setting) store(o *Options, v any) {
 	case *int64:
 		*p = v.(int64)
 	case **int64:
-		x := v.(int64)
-		*p = &x
+		if x, ok := v.(int64); ok {
+			*p = &x
+		} else {
+			*p = nil // "": not given
+		}
 	case *float64:
 		*p = v.(float64)
+	case **float64:
+		if x, ok := v.(float64); ok {
+			*p = &x
+		} else {
+			*p = nil
+		}
 	case *time.Duration:
 		*p = v.(time.Duration)
 	case *json.RawMessage:
@@ -207,6 +238,11 @@ func (s *Setting) Value(o Options) any {
 		return **p
 	case *float64:
 		return *p
+	case **float64:
+		if *p == nil {
+			return nil
+		}
+		return **p
 	case *time.Duration:
 		return *p
 	case *json.RawMessage:
@@ -220,8 +256,12 @@ func (s *Setting) Value(o Options) any {
 	return nil
 }
 
-// Parse reads a value written as the flag takes it.
+// Parse reads a value written as the flag takes it; "" for an optional number
+// reads as "" (not given).
 func (s *Setting) Parse(text string) (any, error) {
+	if strings.TrimSpace(text) == "" && s.optional() {
+		return "", nil
+	}
 	switch s.Kind() {
 	case Int, OptionalInt:
 		n, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
@@ -366,6 +406,15 @@ func between(min, max int64) func(any) error {
 	return func(v any) error {
 		if n := v.(int64); n < min || n > max {
 			return fmt.Errorf("must be between %d and %d (got %d)", min, max, n)
+		}
+		return nil
+	}
+}
+
+func floatBetween(min, max float64) func(any) error {
+	return func(v any) error {
+		if x := v.(float64); !(x >= min && x <= max) {
+			return fmt.Errorf("must be between %g and %g (got %g)", min, max, x)
 		}
 		return nil
 	}

@@ -164,6 +164,7 @@ func (c *Comparison) variant(in Input, label string, isRef bool) Variant {
 	v.Score = newScore(ok, len(f.Items))
 	v.MeanCompletionTokens = stats.Mean(tokens)
 	v.MedianLatencyMS = stats.Median(latency)
+	v.Thinking = thinkingOf(f.Items)
 	for _, name := range c.Metrics {
 		var n, k int
 		for _, r := range f.Items {

@@ -54,6 +54,7 @@ type htmlView struct {
 	GridCols                int
 	Slices                  []htmlSlices
 	Consistency             *textTable  // nil: no section
+	Thinking                *textTable  // nil: no section
 	Data                    template.JS // the grid's texts and indexes (see htmldata.go)
 }
 
@@ -113,6 +114,7 @@ func (c *Comparison) HTML(w io.Writer) error {
 		ChartHeight: ChartHeight,
 		GridCols:    3 + len(c.Variants),
 		Consistency: c.consistencyTable(),
+		Thinking:    c.thinkingTable(),
 		Slices: []htmlSlices{
 			{ID: "by-type", Title: c.T("bytype"), Key: c.T("type"), Slices: c.ByType},
 			{ID: "by-category", Title: c.T("bycategory"), Key: c.T("category"), Slices: c.ByCategory},

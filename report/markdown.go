@@ -14,7 +14,7 @@ var markdownSections = []func(c *Comparison, w *errWriter){
 	mdWarnings,
 	mdSummary,
 	mdVerdicts,
-	mdConsistency,
+	mdConsistencyThinking,
 	mdExplain,
 	mdByType,
 	mdByCategory,

@@ -230,6 +230,9 @@ type Variant struct {
 	// CategoryMacro is the mean of the per-category accuracies (nil: no categories).
 	CategoryMacro *float64      `json:"category_macro_accuracy,omitempty"`
 	Params        result.Params `json:"params"`
+	// Thinking is how the variant reasoned (truncated thinking, mean reasoning and
+	// answer lengths); nil when no reply reasoned.
+	Thinking *Thinking `json:"thinking,omitempty"`
 }
 
 // MetricScore is one secondary metric of a variant.

@@ -75,12 +75,25 @@ type Params struct {
 	ExtraBody   json.RawMessage `json:"extra_body"`
 	Limit       int             `json:"limit,omitempty"`
 	Logprobs    int             `json:"logprobs,omitempty"`
+	// Sampling parameters sent with every request; absent when not sent.
+	TopP            *float64 `json:"top_p,omitempty"`
+	TopK            *int64   `json:"top_k,omitempty"`
+	MinP            *float64 `json:"min_p,omitempty"`
+	PresencePenalty *float64 `json:"presence_penalty,omitempty"`
 }
 
 // Usage counts tokens as the server reported them.
 type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
+	// CompletionTokensDetails holds the reasoning tokens among the completion
+	// tokens, when the server gives them (usage.completion_tokens_details).
+	CompletionTokensDetails *TokensDetails `json:"completion_tokens_details,omitempty"`
+}
+
+// TokensDetails splits a token count.
+type TokensDetails struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
 // Record is one item's outcome.
@@ -94,9 +107,14 @@ type Record struct {
 	// Reasoning is what the server returned apart from the answer; never scored.
 	Reasoning string `json:"reasoning,omitempty"`
 	Extracted string `json:"extracted"`
-	OK        bool   `json:"ok"`
-	Reason    string `json:"reason"`
-	Error     string `json:"error"`
+	// Normalized and NormalizedExpected are the two forms a math or aime item
+	// compared (the reply's answer and the expected one, normalised); absent for
+	// other types.
+	Normalized         string `json:"normalized,omitempty"`
+	NormalizedExpected string `json:"normalized_expected,omitempty"`
+	OK                 bool   `json:"ok"`
+	Reason             string `json:"reason"`
+	Error              string `json:"error"`
 	// Scores holds secondary metrics by name (e.g. gsm8k "flexible"); the primary
 	// one is OK.
 	Scores       map[string]bool `json:"scores,omitempty"`
@@ -201,6 +219,12 @@ func Summarize(records []Record) Summary {
 		}
 		s.Usage.PromptTokens += r.Usage.PromptTokens
 		s.Usage.CompletionTokens += r.Usage.CompletionTokens
+		if d := r.Usage.CompletionTokensDetails; d != nil {
+			if s.Usage.CompletionTokensDetails == nil {
+				s.Usage.CompletionTokensDetails = &TokensDetails{}
+			}
+			s.Usage.CompletionTokensDetails.ReasoningTokens += d.ReasoningTokens
+		}
 	}
 	if s.Count > 0 {
 		s.Accuracy = float64(s.OK) / float64(s.Count)

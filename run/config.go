@@ -32,6 +32,11 @@ type Config struct {
 	// NoStream sends plain chat completions; by default a Chatter that is also a
 	// Streamer streams, and each record gets the reply's timing.
 	NoStream bool
+	// Sampling parameters, each sent only when set (nil: the server's default).
+	TopP            *float64
+	TopK            *int64
+	MinP            *float64
+	PresencePenalty *float64
 
 	Out    string // result path; "-" writes the result to Stdout
 	Resume bool   // continue from the journal beside Out

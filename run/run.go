@@ -230,7 +230,7 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *jou
 		return nil, nil, err
 	}
 	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
-		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.ExtraBody, Logprobs: cfg.Logprobs}
+		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.samplingBody(), Logprobs: cfg.Logprobs}
 	jpath := JournalPath(cfg.Out)
 	if cfg.Resume {
 		var prev []result.Record
@@ -442,7 +442,8 @@ func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
 		Evalset: result.Evalset{Name: set.Name, Path: set.Path, SHA256: set.SHA256, Count: len(set.Items)},
 		Params: result.Params{Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Concurrency: cfg.Concurrency,
 			TimeoutS: cfg.Timeout.Seconds(), Retries: cfg.Retries, Seed: cfg.Seed, System: cfg.system(),
-			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs},
+			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs,
+			TopP: cfg.TopP, TopK: cfg.TopK, MinP: cfg.MinP, PresencePenalty: cfg.PresencePenalty},
 		StartedAt: time.Now().UTC(),
 	}
 	if set.Source != nil {
@@ -500,7 +501,8 @@ func request(cfg Config, it *evalset.Item) client.Request {
 		msgs = append(msgs, client.Message{Role: m.Role, Content: m.Content})
 	}
 	return client.Request{Model: cfg.Model, Messages: msgs, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
-		Seed: cfg.Seed, TopLogprobs: cfg.Logprobs, Extra: cfg.ExtraBody}
+		Seed: cfg.Seed, TopLogprobs: cfg.Logprobs, Extra: cfg.ExtraBody,
+		TopP: cfg.TopP, TopK: cfg.TopK, MinP: cfg.MinP, PresencePenalty: cfg.PresencePenalty}
 }
 
 // record scores one outcome.
@@ -522,13 +524,17 @@ func record(it *evalset.Item, o outcome) result.Record {
 		r.Timing = &result.Timing{TTFTMs: roundMs(t.TTFTMs), E2ELMs: roundMs(t.E2ELMs), OutputTokens: t.OutputTokens,
 			OutputTokensEstimated: t.OutputTokensEstimated, TPOTMs: roundMs(t.TPOTMs), MeanITLMs: roundMs(t.MeanITLMs)}
 	}
+	if n := resp.ReasoningTokens; n != nil {
+		r.Usage.CompletionTokensDetails = &result.TokensDetails{ReasoningTokens: *n}
+	}
 	content := ""
 	if resp.Content != nil {
 		content = *resp.Content
 	}
 	r.Output = content
-	v := score.Score(it, content)
+	v := score.ScoreOptions(it, it.Options, content)
 	r.OK, r.Extracted, r.Reason, r.Scores = v.OK, v.Extracted, v.Reason, v.Scores
+	r.Normalized, r.NormalizedExpected = v.Normalized, v.NormalizedExpected
 	return r
 }
 

@@ -2,7 +2,6 @@ package task
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,10 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/quanteval/quanteval/datasets"
 	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/internal/golden"
-	"github.com/quanteval/quanteval/internal/hubtest"
 	"github.com/quanteval/quanteval/score"
 )
 
@@ -50,29 +47,6 @@ func TestReadRowsParquet(t *testing.T) {
 	if items[0].Answer != "C" || !strings.Contains(lastTurn(items[0]), "C. z\n") {
 		t.Errorf("item %+v", items[0])
 	}
-}
-
-// Rows read from the parquet file datasets reads build the same items: null cells
-// (a zero answer written as null) read as zero.
-func TestReadRowsMMLUSameAsDatasets(t *testing.T) {
-	test := hubtest.MMLURows("test", []string{"anatomy", "virology"}, 5)
-	path := writeParquet(t, "test.parquet", test)
-	rows, err := ReadRows(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rows[0]["answer"] != int64(0) || rows[1]["answer"] != int64(1) {
-		t.Errorf("answers %#v %#v, want int64 0 and 1", rows[0]["answer"], rows[1]["answer"])
-	}
-	set, ok, err := datasets.Open(context.Background(), path, datasets.Options{Task: "mmlu"})
-	if err != nil || !ok {
-		t.Fatalf("datasets.Open: %t, %v", ok, err)
-	}
-	items, err := Build(builtin(t, "mmlu"), rows, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	compareItems(t, set.Items, EvalItems(items))
 }
 
 func TestReadRowsJSONL(t *testing.T) {
