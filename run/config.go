@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/redact"
+	"github.com/quanteval/quanteval/sandbox"
 )
 
 // DefaultSystem is the system message sent before every prompt unless replaced: the
@@ -32,6 +33,12 @@ type Config struct {
 	// NoStream sends plain chat completions; by default a Chatter that is also a
 	// Streamer streams, and each record gets the reply's timing.
 	NoStream bool
+	// UnsafeExec runs code items' programs without a sandbox (--unsafe-exec).
+	UnsafeExec bool
+	// Sandbox configures the sandbox of code items' programs (zero: its defaults).
+	Sandbox sandbox.Options
+	// runner, in tests, runs the programs instead of a sandbox.
+	runner sandbox.Runner
 
 	Out    string // result path; "-" writes the result to Stdout
 	Resume bool   // continue from the journal beside Out
