@@ -45,6 +45,7 @@ type Options struct {
 	Limit       int // 0: all
 	Logprobs    int
 	Stream      *bool // nil: stream
+	UnsafeExec  *bool // nil: code items run in the sandbox
 	// Standard data sets.
 	Task        string
 	Sample      int

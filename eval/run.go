@@ -75,7 +75,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):
 		return f, fmt.Errorf("interrupted: %w (partial result in %s; continue with --resume)", err, cfg.Out)
-	case errors.Is(err, run.ErrJournalMismatch):
+	case errors.Is(err, run.ErrJournalMismatch), errors.Is(err, run.ErrNoSandbox):
 		return f, inputError(err)
 	}
 	return f, err
@@ -109,6 +109,7 @@ func (o Options) config(set *evalset.Set) run.Config {
 		Limit:       o.Limit,
 		Logprobs:    o.Logprobs,
 		NoStream:    o.Stream != nil && !*o.Stream,
+		UnsafeExec:  o.UnsafeExec != nil && *o.UnsafeExec,
 	}
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = DefaultMaxTokens
