@@ -15,6 +15,7 @@ var markdownSections = []func(c *Comparison, w *errWriter){
 	mdSummary,
 	mdVerdicts,
 	mdConsistency,
+	mdTasks,
 	mdExplain,
 	mdByType,
 	mdByCategory,
