@@ -98,7 +98,7 @@ func (c *Comparison) ifevalTables(limit int) []titledTable {
 			}
 			t.Rows = append(t.Rows, []string{x.ID, fmt.Sprint(x.N), FormatAcc(x.RefStrict), FormatAcc(x.VarStrict), FormatPoints(x.DeltaStrict)})
 		}
-		out = append(out, titledTable{ID: "ifeval-" + ch.Label, Title: fmt.Sprintf("IFEval per instruction: %s against %s, largest drop first (strict)", ch.Label, c.Reference), Table: t})
+		out = append(out, titledTable{ID: fmt.Sprintf("ifeval-change-%d", len(out)), Title: fmt.Sprintf("IFEval per instruction: %s against %s, largest drop first (strict)", ch.Label, c.Reference), Table: t})
 	}
 	return out
 }
