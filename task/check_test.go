@@ -22,8 +22,8 @@ func humanevalRow() Row {
 
 func mbppRow() Row {
 	return Row{"source_file": "Benchmark Questions Verification V2.ipynb", "task_id": int64(2),
-		"prompt": "Write a function to find the shared elements from the given two lists.",
-		"code":   "def similar_elements(a, b):\n    return tuple(set(a) & set(b))",
+		"prompt":       "Write a function to find the shared elements from the given two lists.",
+		"code":         "def similar_elements(a, b):\n    return tuple(set(a) & set(b))",
 		"test_imports": []any{},
 		"test_list": []any{"assert set(similar_elements((3, 4), (4, 5))) == set((4,))",
 			"assert set(similar_elements((1, 2), (2, 3))) == set((2,))"}}
@@ -45,7 +45,7 @@ func ifevalKwargs(set map[string]any) map[string]any {
 func ifevalRow() Row {
 	return Row{"key": int64(1000), "prompt": "Write a short poem about the sea. Do not use any commas.",
 		"instruction_id_list": []any{"punctuation:no_comma", "length_constraints:number_words"},
-		"kwargs": []any{ifevalKwargs(nil), ifevalKwargs(map[string]any{"relation": "less than", "num_words": int64(50)})}}
+		"kwargs":              []any{ifevalKwargs(nil), ifevalKwargs(map[string]any{"relation": "less than", "num_words": int64(50)})}}
 }
 
 func TestCodeItems(t *testing.T) {
