@@ -143,7 +143,16 @@ func codeVerdict(r *result.Record, o outcome) {
 	case o.code != nil:
 		rec := *o.code
 		r.OK, r.Reason, r.Code = rec.OK, rec.Reason, &rec
-		r.Extracted = rec.FailedTest
+		// What compare's agreement holds against the reference's: the verdict and
+		// the test that failed.
+		switch {
+		case rec.OK:
+			r.Extracted = "pass"
+		case rec.FailedTest != "":
+			r.Extracted = rec.FailedTest
+		default:
+			r.Extracted = rec.Reason
+		}
 	default:
 		// The item's check is unusable: a data problem, not the server's.
 		r.OK, r.Reason = false, score.ReasonBadItem

@@ -132,7 +132,7 @@ func TestCodeTasks(t *testing.T) {
 				}
 				if r.OK {
 					passed++
-					if r.Code.ExitStatus != 0 || !strings.Contains(r.Code.Program, "def ") {
+					if r.Code.ExitStatus != 0 || !strings.Contains(r.Code.Program, "def ") || r.Extracted != "pass" {
 						t.Errorf("%s: passed with %+v", r.ID, r.Code)
 					}
 				}
@@ -150,7 +150,7 @@ func TestCodeTasks(t *testing.T) {
 					t.Errorf("wrong solution: failed test %q stderr %q", c.FailedTest, c.Stderr)
 				}
 			case "mbpp":
-				if c := recs["mbpp-3"]; c.FailedTest != "assert double(5) == 10" {
+				if c := recs["mbpp-3"]; c.FailedTest != "assert double(5) == 10" || f.Items[1].Extracted != c.FailedTest {
 					t.Errorf("failed test %q, want the second assert", c.FailedTest)
 				}
 				if c := recs["mbpp-5"]; c.Program != "" || c.ExitStatus != -1 {

@@ -30,8 +30,12 @@ func ifevalFailed(it *evalset.Item, reason string) Outcome {
 }
 
 // failedList names the instructions not followed (strict), for the record's
-// extracted field.
+// extracted field; "all followed" when none failed, so that two replies that follow
+// everything agree in compare.
 func failedList(r ifeval.Result) string {
+	if r.PromptStrict {
+		return "all followed"
+	}
 	out := ""
 	for i, id := range r.Failed() {
 		if i > 0 {

@@ -22,8 +22,8 @@ func TestScoreIFEval(t *testing.T) {
 		strict, loose      []bool // per instruction; nil: no instructions recorded
 		extracted          string
 	}{
-		{"followed", lowerNoComma, "the sea is wide", true, "", []bool{true, true}, []bool{true, true}, ""},
-		{"think removed first", lowerNoComma, "<think>Upper, Case</think>the sea is wide", true, "", []bool{true, true}, []bool{true, true}, ""},
+		{"followed", lowerNoComma, "the sea is wide", true, "", []bool{true, true}, []bool{true, true}, "all followed"},
+		{"think removed first", lowerNoComma, "<think>Upper, Case</think>the sea is wide", true, "", []bool{true, true}, []bool{true, true}, "all followed"},
 		{"one broken", lowerNoComma, "the sea, wide", false, ifeval.ReasonNotFollowed, []bool{true, false}, []bool{true, false}, "punctuation:no_comma"},
 		{"loose only", lowerNoComma, "Sure Here It Is\nthe sea is wide", false, ifeval.ReasonNotFollowed, []bool{false, true}, []bool{true, true}, "change_case:english_lowercase"},
 		{"thinking never closed", lowerNoComma, "<think>the sea is", false, ReasonTruncatedThinking, []bool{false, false}, []bool{false, false}, ""},
