@@ -119,6 +119,18 @@ func (c *Comparison) taskTables(limit int) []titledTable {
 	return append(out, c.ifevalTables(limit)...)
 }
 
+// withTasks writes the task sections, when there are any, before next: a section
+// of its own would add a blank line to every report without them.
+func withTasks(next func(c *Comparison, w *errWriter)) func(c *Comparison, w *errWriter) {
+	return func(c *Comparison, w *errWriter) {
+		if len(c.taskTables(MaxMarkdownInstructions)) > 0 {
+			mdTasks(c, w)
+			w.printf("\n")
+		}
+		next(c, w)
+	}
+}
+
 // mdTasks writes the task sections as Markdown.
 func mdTasks(c *Comparison, w *errWriter) {
 	for i, tt := range c.taskTables(MaxMarkdownInstructions) {

@@ -15,8 +15,7 @@ var markdownSections = []func(c *Comparison, w *errWriter){
 	mdSummary,
 	mdVerdicts,
 	mdConsistency,
-	mdTasks,
-	mdExplain,
+	withTasks(mdExplain),
 	mdByType,
 	mdByCategory,
 }
