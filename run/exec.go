@@ -22,7 +22,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/quanteval/quanteval/codetask"
 	"github.com/quanteval/quanteval/evalset"
@@ -91,29 +90,27 @@ func (ex *executor) stage(ctx context.Context, items []evalset.Item, in <-chan o
 	pool := sandbox.NewPool(ctx, ex.workers, len(items))
 	go func() {
 		defer close(out)
-		var wg sync.WaitGroup
 		for o := range in {
 			it := &items[o.index]
 			if it.Type != score.TypeCode || o.err != nil {
 				out <- o
 				continue
 			}
-			wg.Add(1)
 			job := func(ctx context.Context) {
-				defer wg.Done()
 				o.code, o.codeErr = ex.score(ctx, it, o)
 				if o.codeErr != nil && ctx.Err() != nil {
 					o.err = o.codeErr // cut off by a stop: not finished
 				}
 				out <- o
 			}
-			// Never blocks (the queue holds every item) nor fails (its context never ends).
+			// The queue holds every item, so this never blocks the requests; its
+			// context never ends, so it never fails.
 			if err := pool.Submit(context.WithoutCancel(ctx), job); err != nil {
-				wg.Done()
+				o.err = err
+				out <- o
 			}
 		}
-		pool.Close()
-		wg.Wait()
+		pool.Close() // waits for every program queued
 	}()
 	return out
 }
