@@ -374,3 +374,54 @@ func TestIFEvalRun(t *testing.T) {
 		t.Errorf("metrics %+v", m)
 	}
 }
+
+// startRunner calls started as each program starts.
+type startRunner struct {
+	watchRunner
+	started func()
+}
+
+func (s *startRunner) Run(ctx context.Context, p sandbox.Program) sandbox.Result {
+	s.started()
+	return s.watchRunner.Run(ctx, p)
+}
+
+// A stop while a program runs leaves its item unfinished: not journaled, and asked
+// and run again by --resume.
+func TestStopDuringProgram(t *testing.T) {
+	needSandbox(t)
+	set := taskSet(t, "mbpp", []task.Row{mbppRow(2, "Square.", "assert square(3) == 9")})
+	var asked atomic.Int64
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: func(vllmtest.ChatRequest) vllmtest.Reply {
+		if asked.Add(1) == 1 {
+			return vllmtest.Reply{Content: vllmtest.Text(fenced("import time\ntime.sleep(30)"))}
+		}
+		return vllmtest.Reply{Content: vllmtest.Text(fenced("def square(x):\n    return x * x"))}
+	}})
+	sb, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	r := &startRunner{watchRunner: watchRunner{inner: sb}, started: stop}
+	out := filepath.Join(t.TempDir(), "r.json")
+	cfg := config(hs.URL, out)
+	cfg.runner, cfg.Grace = r, 50*time.Millisecond
+	f, err := Evaluate(ctx, cfg, set)
+	if !errors.Is(err, context.Canceled) || f == nil || len(f.Items) != 0 || f.Complete {
+		t.Fatalf("stopped run: err %v, result %+v", err, f)
+	}
+	if ids := journalIDs(t, JournalPath(out)); len(ids) != 0 {
+		t.Errorf("journal holds %v", ids)
+	}
+	r.started = func() {}
+	cfg.Resume = true
+	f, err = Evaluate(context.Background(), cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.runs.Load() != 2 || asked.Load() != 2 || !f.Complete || !f.Items[0].OK {
+		t.Errorf("resumed: %d programs, %d requests, items %+v", r.runs.Load(), asked.Load(), f.Items)
+	}
+}
