@@ -81,11 +81,11 @@ func passAtK(sum result.Summary) map[string]float64 {
 }
 
 // unsafeWarnings name the variants whose programs ran without a sandbox.
-func unsafeWarnings(inputs []Input, labels []Variant) []string {
+func unsafeWarnings(inputs []Input, variants []Variant) []string {
 	var out []string
 	for i, in := range inputs {
 		if in.File.Params.UnsafeExec {
-			out = append(out, fmt.Sprintf("%s: code ran WITHOUT a sandbox (--unsafe-exec)", labels[i].Label))
+			out = append(out, fmt.Sprintf("%s: code ran WITHOUT a sandbox (--unsafe-exec)", variants[i].Label))
 		}
 	}
 	return out
