@@ -51,6 +51,7 @@ type Options struct {
 	TopK            *int64
 	MinP            *float64
 	PresencePenalty *float64
+	UnsafeExec      *bool // nil: code items run in the sandbox
 	// Standard data sets.
 	Task        string
 	Sample      int

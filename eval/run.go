@@ -82,7 +82,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):
 		return f, fmt.Errorf("interrupted: %w (partial result in %s; continue with --resume)", err, cfg.Out)
-	case errors.Is(err, run.ErrJournalMismatch), errors.As(err, new(*run.LockedError)):
+	case errors.Is(err, run.ErrJournalMismatch), errors.As(err, new(*run.LockedError)), errors.Is(err, run.ErrNoSandbox):
 		return f, inputError(err)
 	}
 	return f, err
@@ -130,6 +130,7 @@ func (o Options) config(set *evalset.Set) run.Config {
 		Logprobs:    o.Logprobs,
 		NoStream:    o.Stream != nil && !*o.Stream,
 		TopP:        o.TopP, TopK: o.TopK, MinP: o.MinP, PresencePenalty: o.PresencePenalty,
+		UnsafeExec: o.UnsafeExec != nil && *o.UnsafeExec,
 	}
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = DefaultMaxTokens

@@ -70,6 +70,8 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.Logprobs }, check: between(0, 20)},
 	{Flag: "stream", Help: "stream replies (SSE) and record each item's timing (TTFT, TPOT); --stream=false for a server that cannot", DefaultText: "true",
 		field: func(o *Options) any { return &o.Stream }},
+	{Flag: "unsafe-exec", Help: "run code items' programs WITHOUT the bwrap sandbox (they see your files and network); the result and the report say so", DefaultText: "false",
+		field: func(o *Options) any { return &o.UnsafeExec }},
 	{Flag: "task", Arg: "TASK", Help: "gsm8k or mmlu: the schema of an hf: repo or a local file",
 		field: func(o *Options) any { return &o.Task }},
 	{Flag: "sample", Arg: "N", Help: "a reproducible random subset of N items (stratified by subject for MMLU)",

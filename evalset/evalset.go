@@ -10,6 +10,7 @@ package evalset
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 )
 
@@ -54,6 +55,10 @@ type Item struct {
 	Category  string    `json:"category,omitempty"`
 	System    string    `json:"system,omitempty"`
 	Options   []string  `json:"-"`
+	// Check is what a code or ifeval item's scorer checks the reply against
+	// (score.CodeCheck, score.IFEvalCheck); absent for every other type, so their
+	// set hashes do not change.
+	Check json.RawMessage `json:"check,omitempty"`
 }
 
 // Chat returns the conversation to send for the item: its own messages, or its

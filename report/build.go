@@ -41,10 +41,13 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 	c.ByType = c.slices(inputs, byID[ref], ref, func(r *result.Record) string { return r.Type })
 	c.ByCategory = c.slices(inputs, byID[ref], ref, func(r *result.Record) string { return r.Category })
 	c.categoryMacro()
+	c.Code = c.codeSummary(inputs)
+	c.IFEval = c.ifevalSummary(inputs, ref)
 	c.Items = buildItems(inputs, byID, ref)
 	c.cellConsistency()
 	c.Warnings = append(c.Warnings, warnings(c, inputs, byID, ref)...)
 	c.Warnings = append(c.Warnings, lpWarnings...)
+	c.Warnings = append(c.Warnings, unsafeWarnings(inputs, c.Variants)...)
 	return c, nil
 }
 

@@ -15,7 +15,7 @@ var markdownSections = []func(c *Comparison, w *errWriter){
 	mdSummary,
 	mdVerdicts,
 	mdConsistencyThinking,
-	mdExplain,
+	withTasks(mdExplain),
 	mdByType,
 	mdByCategory,
 }

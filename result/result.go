@@ -19,6 +19,9 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/quanteval/quanteval/codetask"
+	"github.com/quanteval/quanteval/ifeval"
 )
 
 // Schema is the value of the "schema" field of every result file.
@@ -80,6 +83,8 @@ type Params struct {
 	TopK            *int64   `json:"top_k,omitempty"`
 	MinP            *float64 `json:"min_p,omitempty"`
 	PresencePenalty *float64 `json:"presence_penalty,omitempty"`
+	// UnsafeExec: the code items' programs ran without a sandbox (--unsafe-exec).
+	UnsafeExec bool `json:"unsafe_exec,omitempty"`
 }
 
 // Usage counts tokens as the server reported them.
@@ -124,6 +129,11 @@ type Record struct {
 	Attempts     int             `json:"attempts"`
 	// Timing is the streamed reply's timing; absent when the run did not stream.
 	Timing *Timing `json:"timing,omitempty"`
+	// Code is what became of a code item's program: the program read from the
+	// reply, its exit status, the test that failed, the end of its stderr.
+	Code *codetask.Record `json:"code,omitempty"`
+	// Instructions are an ifeval item's verdicts per instruction, strict and loose.
+	Instructions []ifeval.InstructionResult `json:"instructions,omitempty"`
 }
 
 // Timing is how one streamed reply arrived, in vLLM's definitions
@@ -207,12 +217,13 @@ func Summarize(records []Record) Summary {
 			s.ByCategory[r.Category] = c
 		}
 		for name, ok := range r.Scores {
-			if s.Metrics == nil {
-				s.Metrics = map[string]Tally{}
-			}
-			m := s.Metrics[name]
-			m.add(ok)
-			s.Metrics[name] = m
+			s.addMetric(name, ok)
+		}
+		// IFEval's instruction-level accuracies pool every instruction of every
+		// prompt, as lm-eval's do.
+		for _, in := range r.Instructions {
+			s.addMetric(ifeval.ScoreInstStrict, in.Strict)
+			s.addMetric(ifeval.ScoreInstLoose, in.Loose)
 		}
 		if r.FinishReason != "" {
 			s.FinishReasons[r.FinishReason]++
@@ -231,6 +242,15 @@ func Summarize(records []Record) Summary {
 	}
 	s.Timing = summarizeTiming(records)
 	return s
+}
+
+func (s *Summary) addMetric(name string, ok bool) {
+	if s.Metrics == nil {
+		s.Metrics = map[string]Tally{}
+	}
+	m := s.Metrics[name]
+	m.add(ok)
+	s.Metrics[name] = m
 }
 
 // summarizeTiming is nil when no record has a timing.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/redact"
+	"github.com/quanteval/quanteval/sandbox"
 )
 
 // DefaultSystem is the system message sent before every prompt unless replaced: the
@@ -37,6 +38,12 @@ type Config struct {
 	TopK            *int64
 	MinP            *float64
 	PresencePenalty *float64
+	// UnsafeExec runs code items' programs without a sandbox (--unsafe-exec).
+	UnsafeExec bool
+	// Sandbox configures the sandbox of code items' programs (zero: its defaults).
+	Sandbox sandbox.Options
+	// runner, in tests, runs the programs instead of a sandbox.
+	runner sandbox.Runner
 
 	Out    string // result path; "-" writes the result to Stdout
 	Resume bool   // continue from the journal beside Out

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/client"
+	"github.com/quanteval/quanteval/codetask"
 	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
@@ -93,6 +94,9 @@ type outcome struct {
 	timing *client.Timing // of a streamed reply
 	err    error
 	lat    time.Duration
+
+	code    *codetask.Record // a code item's program, judged (exec.go)
+	codeErr error            // why it could not be judged
 }
 
 // EvaluateWith runs set through chat. serverVersion is recorded as given. set itself
@@ -108,6 +112,10 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	limited := *set
 	limited.Limit(cfg.Limit)
 	set = &limited
+	ex, err := newExecutor(cfg, set.Items)
+	if err != nil {
+		return nil, err
+	}
 
 	lock, err := lockOutput(cfg) // one writer per output, until the result is written
 	if err != nil {
@@ -115,6 +123,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	}
 	defer func() { err = errors.Join(err, lock.Release()) }()
 	f := newFile(cfg, set, serverVersion)
+	ex.note(f)
 	st := newState(set.Items)
 	jr, side, err := openFiles(cfg, set, st, f)
 	if err != nil {
@@ -128,7 +137,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 
 	reqCtx, cancelReqs := requestContext(ctx, cfg)
 	defer cancelReqs()
-	out := startPool(ctx, reqCtx, cfg, chat, st.items, todo)
+	out := ex.stage(reqCtx, st.items, startPool(ctx, reqCtx, cfg, chat, st.items, todo))
 	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency, rd: cfg.secrets()}
 	c.consume(ctx, out, cancelReqs)
 
@@ -532,9 +541,16 @@ func record(it *evalset.Item, o outcome) result.Record {
 		content = *resp.Content
 	}
 	r.Output = content
+	if it.Type == score.TypeCode {
+		codeVerdict(&r, o)
+		return r
+	}
 	v := score.ScoreOptions(it, it.Options, content)
 	r.OK, r.Extracted, r.Reason, r.Scores = v.OK, v.Extracted, v.Reason, v.Scores
 	r.Normalized, r.NormalizedExpected = v.Normalized, v.NormalizedExpected
+	if v.IFEval != nil {
+		r.Instructions = v.IFEval.Instructions
+	}
 	return r
 }
 

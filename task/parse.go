@@ -21,12 +21,12 @@ import (
 type Error = yamltree.Error
 
 // Scorers a spec may name.
-var Scorers = append(slices.Clone(evalset.Types), score.TypeMath, score.TypeAIME)
+var Scorers = append(slices.Clone(evalset.Types), score.TypeMath, score.TypeAIME, score.TypeCode, score.TypeIFEval)
 
 var (
 	topKeys      = []string{"name", "source", "id", "prompt", "system", "answer", "category", "filter", "scorer", "fewshot", "choices", "defaults"}
 	sourceKeys   = []string{"hub", "config", "split", "revision", "file"}
-	scorerKeys   = []string{"name", "tolerance"}
+	scorerKeys   = []string{"name", "tolerance", "kind"}
 	fewshotKeys  = []string{"split", "k", "match", "reply"}
 	choicesKeys  = []string{"column", "columns", "labels", "shuffle", "seed"}
 	defaultsKeys = []string{"max_tokens", "temperature", "top_p", "top_k", "min_p", "presence_penalty", "repeats"}
@@ -158,6 +158,8 @@ func (d *decoder) scorer(sp *Spec, n *yaml.Node) {
 					d.Fail(v, "scorer.tolerance", "negative")
 				}
 				sp.Tolerance = &t
+			case "kind":
+				sp.Kind = d.Str(v, "scorer.kind")
 			}
 		})
 	}
@@ -166,6 +168,12 @@ func (d *decoder) scorer(sp *Spec, n *yaml.Node) {
 	}
 	if sp.Tolerance != nil && sp.Scorer != evalset.TypeNumber && sp.Scorer != evalset.TypeGSM8K {
 		d.Fail(n, "scorer.tolerance", "only for number and gsm8k")
+	}
+	switch {
+	case sp.Scorer == score.TypeCode && !slices.Contains(CodeKinds, sp.Kind):
+		d.Fail(n, "scorer.kind", "scorer code needs kind %s, not %q", strings.Join(CodeKinds, " or "), sp.Kind)
+	case sp.Scorer != score.TypeCode && sp.Kind != "":
+		d.Fail(n, "scorer.kind", "only for scorer code")
 	}
 }
 
