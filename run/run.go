@@ -108,8 +108,13 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	limited := *set
 	limited.Limit(cfg.Limit)
 	set = &limited
+	whole := len(set.Items)
+	set, sh := selectShard(cfg, set)
 
 	f := newFile(cfg, set, serverVersion)
+	if sh != nil {
+		f.Evalset.Count, f.Shard = whole, sh
+	}
 	st := newState(set.Items)
 	jr, side, err := openFiles(cfg, set, st, f)
 	if err != nil {
@@ -225,7 +230,8 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *jou
 		return nil, nil, err
 	}
 	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
-		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.ExtraBody, Logprobs: cfg.Logprobs}
+		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.ExtraBody, Logprobs: cfg.Logprobs,
+		Shard: shardText(cfg.Shard)}
 	jpath := JournalPath(cfg.Out)
 	if cfg.Resume {
 		var prev []result.Record
