@@ -38,12 +38,15 @@ import (
 // Plan is a checked test plan, with every variant's server settings complete.
 type Plan struct {
 	Name     string    `json:"name"`
-	Output   string    `json:"output"`           // results/NAME unless given
-	Server   Server    `json:"server"`           // the defaults, filled in
-	Variants []Variant `json:"variants"`         // in the order they run
-	Evals    []Eval    `json:"evals"`            // run on every variant, in order
-	File     string    `json:"file,omitempty"`   // the file the plan was read from
-	SHA256   string    `json:"sha256,omitempty"` // of that file's bytes
+	Output   string    `json:"output"`   // results/NAME unless given
+	Server   Server    `json:"server"`   // the defaults, filled in
+	Variants []Variant `json:"variants"` // in the order they run
+	Evals    []Eval    `json:"evals"`    // run on every variant, in order
+	// QuantevalImage and Kubernetes are for --emit kubernetes (cluster.go).
+	QuantevalImage string      `json:"quanteval_image,omitempty"`
+	Kubernetes     *Kubernetes `json:"kubernetes,omitempty"`
+	File           string      `json:"file,omitempty"`   // the file the plan was read from
+	SHA256         string      `json:"sha256,omitempty"` // of that file's bytes
 }
 
 // Server is how a variant's server is started. In Plan.Server the zero values have
@@ -58,6 +61,7 @@ type Server struct {
 	BaseURL      string            `json:"base_url,omitempty"`      // external only
 	ReadyTimeout Duration          `json:"ready_timeout,omitempty"` // 30m
 	StopGrace    Duration          `json:"stop_grace,omitempty"`    // 15s
+	Image        string            `json:"image,omitempty"`         // the container image (--emit kubernetes)
 }
 
 // Variant is one precision (one model) to evaluate.
@@ -65,6 +69,7 @@ type Variant struct {
 	Name      string    `json:"name"`
 	Model     string    `json:"model"`
 	Reference bool      `json:"reference,omitempty"`
+	GPUs      int       `json:"gpus,omitempty"`    // GPUs the server needs (0: not given)
 	Server    Server    `json:"server"`            // the defaults with this variant's overrides
 	Prepare   []Command `json:"prepare,omitempty"` // run after the server is ready, before the evals
 	Line      int       `json:"-"`
