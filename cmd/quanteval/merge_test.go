@@ -183,3 +183,24 @@ func firstLineDiff(a, b []byte) string {
 	}
 	return fmt.Sprintf("%d and %d lines", len(la), len(lb))
 }
+
+// A bad --shard is bad usage, exit 2, before any request.
+func TestRunShardUsage(t *testing.T) {
+	t.Setenv("JOB_COMPLETION_INDEX", "")
+	os.Unsetenv("JOB_COMPLETION_INDEX")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--shard", "8/8"}, "I must be 0 to 7"},
+		{[]string{"--shard", "auto"}, "neither JOB_COMPLETION_INDEX"},
+		{[]string{"--shard", "1/4", "--shard-count", "8"}, "disagree"},
+		{[]string{"--shard-count", "8"}, "without --shard"},
+	} {
+		args := append([]string{"run", "--base-url", "http://127.0.0.1:1", "--model", "m", "--out", filepath.Join(t.TempDir(), "r.json")}, tc.args...)
+		code, _, stderr := invoke(t, args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 with %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
