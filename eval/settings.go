@@ -424,6 +424,8 @@ func shardValue(v any) error {
 	if text == "" || text == "auto" {
 		return nil
 	}
-	_, err := shard.Parse(text, 0, func(string) (string, bool) { return "", false })
-	return err
+	if _, err := shard.Parse(text, 0, func(string) (string, bool) { return "", false }); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "--shard ")) // Check names the flag
+	}
+	return nil
 }

@@ -70,6 +70,8 @@ func TestShardFlagChecked(t *testing.T) {
 		err := o.Check()
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want+":") {
 			t.Errorf("%q/%d: err = %v, want one naming %s", tc.shard, tc.count, err, tc.want)
+		} else if tc.want == "--shard" && strings.Count(err.Error(), "--shard") != 1 {
+			t.Errorf("%q: %v names the flag more than once", tc.shard, err)
 		}
 	}
 	o := Defaults()

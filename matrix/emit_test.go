@@ -270,14 +270,20 @@ func TestEmitKubernetesRefuses(t *testing.T) {
 			t.Errorf("%s: a refused plan wrote %d files", tc.name, len(entries))
 		}
 	}
-	// An api_key_env an eval gives is taken from the Secret by the Jobs.
-	p, err := plan.Parse("p.yaml", []byte("variants: [{name: A, model: m}]\nevals: [{evalset: gsm8k, api_key_env: MY_KEY}]\n"))
+	// An api_key_env an eval gives is taken from the Secret by the Jobs; every
+	// setting given becomes a run flag as the flag takes it.
+	p, err := plan.Parse("p.yaml", []byte("variants: [{name: A, model: m}]\n"+
+		"evals: [{evalset: gsm8k, api_key_env: MY_KEY, stream: false, timeout: 20m, extra_body: {top_k: 1}, system: \"\"}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	in, err := KubeInput(p, nil)
 	if err != nil || !slices.Equal(in.JobSecretEnv, []string{"MY_KEY"}) {
 		t.Errorf("job secret env: %v, %q", err, in.JobSecretEnv)
+	}
+	want := []string{"--evalset", "gsm8k", "--timeout", "1200", "--system", "", "--extra-body", `{"top_k":1}`, "--api-key-env", "MY_KEY", "--stream=false"}
+	if err == nil && !slices.Equal(in.Evals[0].Args, want) {
+		t.Errorf("eval args %q, want %q", in.Evals[0].Args, want)
 	}
 }
 
