@@ -60,7 +60,7 @@ func KubeInput(p *plan.Plan, only []string) (kube.Input, error) {
 	for i := range variants {
 		v, err := kubeVariant(&variants[i], k.SecretEnv)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: variant %s (line %d): %w", p.File, variants[i].Name, variants[i].Line, err))
+			errs = append(errs, fmt.Errorf("%s:%d: variant %s: %w", p.File, variants[i].Line, variants[i].Name, err))
 			continue
 		}
 		in.Variants = append(in.Variants, v)
@@ -71,7 +71,7 @@ func KubeInput(p *plan.Plan, only []string) (kube.Input, error) {
 	for _, e := range p.Evals {
 		ke, err := kubeEval(e)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: eval %s (line %d): %w", p.File, e.Name, e.Line, err))
+			errs = append(errs, fmt.Errorf("%s:%d: eval %s: %w", p.File, e.Line, e.Name, err))
 			continue
 		}
 		in.Evals = append(in.Evals, ke)
@@ -82,14 +82,24 @@ func KubeInput(p *plan.Plan, only []string) (kube.Input, error) {
 	return in, errors.Join(errs...)
 }
 
-// EmitKubernetes builds the manifests of plan p (see KubeInput) and writes them
-// under dir; it returns the files written.
-func EmitKubernetes(p *plan.Plan, only []string, dir string) ([]kube.File, error) {
+// BuildKubernetes builds the manifests of plan p (see KubeInput); errors name the
+// plan's file.
+func BuildKubernetes(p *plan.Plan, only []string) ([]kube.File, error) {
 	in, err := KubeInput(p, only)
 	if err != nil {
 		return nil, err
 	}
 	files, err := kube.Build(in)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.File, err)
+	}
+	return files, nil
+}
+
+// EmitKubernetes builds the manifests of plan p (BuildKubernetes) and writes them
+// under dir; it returns the files written.
+func EmitKubernetes(p *plan.Plan, only []string, dir string) ([]kube.File, error) {
+	files, err := BuildKubernetes(p, only)
 	if err != nil {
 		return nil, err
 	}

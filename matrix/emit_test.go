@@ -247,10 +247,10 @@ func TestEmitKubernetesSeedPlan(t *testing.T) {
 
 func TestEmitKubernetesRefuses(t *testing.T) {
 	for _, tc := range []struct{ name, variants, evals, want string }{
-		{"external", "[{name: A, model: m, kind: external, base_url: \"http://x:1\"}]", "[{evalset: gsm8k}]", "variant A (line 2): kind external"},
-		{"prepare", "[{name: A, model: m, prepare: [\"echo hi\"]}]", "[{evalset: gsm8k}]", "variant A (line 2): prepare commands"},
-		{"relative set", "[{name: A, model: m}]", "[{evalset: sets/mine.jsonl}]", "eval mine (line 3): evalset sets/mine.jsonl: a relative path"},
-		{"loopback arg", "[{name: A, model: m, args: [--host, 127.0.0.1]}]", "[{evalset: gsm8k}]", "--host 127.0.0.1"},
+		{"external", "[{name: A, model: m, kind: external, base_url: \"http://x:1\"}]", "[{evalset: gsm8k}]", "p.yaml:2: variant A: kind external"},
+		{"prepare", "[{name: A, model: m, prepare: [\"echo hi\"]}]", "[{evalset: gsm8k}]", "p.yaml:2: variant A: prepare commands"},
+		{"relative set", "[{name: A, model: m}]", "[{evalset: sets/mine.jsonl}]", "p.yaml:3: eval mine: evalset sets/mine.jsonl: a relative path"},
+		{"loopback arg", "[{name: A, model: m, args: [--host, 127.0.0.1]}]", "[{evalset: gsm8k}]", "p.yaml: kube: variants[0] (A): --host 127.0.0.1"},
 		{"secret arg", "[{name: A, model: m, args: [--api-key, sk-123456789]}]", "[{evalset: gsm8k}]", "carries a secret"},
 	} {
 		src := "name: p\nvariants: " + tc.variants + "\nevals: " + tc.evals + "\n"

@@ -5,7 +5,6 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/quanteval/quanteval/kube"
 	"github.com/quanteval/quanteval/matrix"
 	"github.com/quanteval/quanteval/plan"
 )
@@ -20,11 +19,7 @@ func emitPlan(stdout, stderr io.Writer, p *plan.Plan, only []string, target, out
 		return usagef("matrix: --emit kubernetes needs --out-dir DIR (or --dry-run to print the manifests)")
 	}
 	if dryRun {
-		in, err := matrix.KubeInput(p, only)
-		if err != nil {
-			return usageError{err}
-		}
-		files, err := kube.Build(in)
+		files, err := matrix.BuildKubernetes(p, only)
 		if err != nil {
 			return usageError{err}
 		}
