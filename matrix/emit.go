@@ -10,6 +10,7 @@ import (
 	"github.com/quanteval/quanteval/eval"
 	"github.com/quanteval/quanteval/kube"
 	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -24,6 +25,9 @@ import (
 //     plugin gives the container its GPUs (gpus:, default one for vllm and
 //     sglang), numbered from 0. Ollama's OLLAMA_MODELS (a folder of this machine)
 //     is dropped too.
+//   - A variable whose value is a secret by its form (a URL with a password, a
+//     bearer token: redact's rules) is taken from the Secret, like one whose name
+//     is a secret (package kube): its value is never written.
 //   - What cannot run in a cluster is refused, naming the variant or eval: kind
 //     external (no server to run), prepare commands (they run beside a local
 //     server), and a relative path to an eval set or few-shot file (it is not in
@@ -129,6 +133,16 @@ func kubeVariant(v *plan.Variant, secretEnv []string) (kube.Variant, error) {
 	if s.Kind == server.KindOllama {
 		delete(env, "OLLAMA_MODELS")
 	}
+	// A value that is a secret by its form (a URL's password, a bearer token)
+	// under a plain name comes from the Secret too, as a secret name's does.
+	secretEnv = slices.Clone(secretEnv)
+	red := redact.Env(env)
+	for name, val := range env {
+		if red[name] != val && !slices.Contains(secretEnv, name) {
+			secretEnv = append(secretEnv, name)
+		}
+	}
+	slices.Sort(secretEnv)
 	gpus := v.GPUs
 	if gpus == 0 && (s.Kind == server.KindVLLM || s.Kind == server.KindSGLang) {
 		gpus = 1

@@ -94,7 +94,8 @@ func examplePlan(t *testing.T) *plan.Plan {
 		t.Fatal(err)
 	}
 	src := strings.Replace(string(data), "env: {VLLM_ATTENTION_BACKEND: TRITON_ATTN}",
-		"env: {VLLM_ATTENTION_BACKEND: TRITON_ATTN, HF_TOKEN: "+secretValue+", CUDA_VISIBLE_DEVICES: \"3\"}", 1)
+		"env: {VLLM_ATTENTION_BACKEND: TRITON_ATTN, HF_TOKEN: "+secretValue+", CUDA_VISIBLE_DEVICES: \"3\", "+
+			"MIRROR: \"https://me:"+secretValue+"@mirror.local/hf\"}", 1)
 	if src == string(data) {
 		t.Fatal("the example's server env is not where the test expects it")
 	}
@@ -135,15 +136,20 @@ func TestEmitKubernetesExample(t *testing.T) {
 		if q := c.Resources.Limits[kube.GPUResource]; q.Value() != gpus[v.Name] {
 			t.Errorf("%s: %v GPUs, want %d", d.Name, q.Value(), gpus[v.Name])
 		}
-		var sawToken bool
+		var sawToken, sawMirror bool
 		for _, env := range c.Env {
 			switch env.Name {
+			case "MIRROR":
+				sawMirror = env.ValueFrom != nil && env.ValueFrom.SecretKeyRef != nil && env.ValueFrom.SecretKeyRef.Key == "MIRROR"
 			case "CUDA_VISIBLE_DEVICES":
 				t.Errorf("%s: CUDA_VISIBLE_DEVICES is kept: the device plugin gives the GPUs", d.Name)
 			case "HF_TOKEN":
 				sawToken = env.Value == "" && env.ValueFrom != nil && env.ValueFrom.SecretKeyRef != nil &&
 					env.ValueFrom.SecretKeyRef.Name == "quanteval-secrets" && env.ValueFrom.SecretKeyRef.Key == "HF_TOKEN"
 			}
+		}
+		if !sawMirror {
+			t.Errorf("%s: MIRROR (a URL with a password) is not a reference to the Secret: %+v", d.Name, c.Env)
 		}
 		if !sawToken {
 			t.Errorf("%s: HF_TOKEN is not a reference to the Secret: %+v", d.Name, c.Env)
