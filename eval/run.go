@@ -47,6 +47,10 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	if err := checkOutput(o, out.Path); err != nil { // before any request, a download too
 		return nil, err
 	}
+	sh, err := o.ShardSpec(os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
 	if limit, known := client.OpenFileLimit(); known {
 		if err := checkOpenFiles(o.Concurrency, limit); err != nil {
 			return nil, err
@@ -57,6 +61,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 		return nil, err
 	}
 	cfg := o.config(set)
+	cfg.Shard = sh
 	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: cfg.Concurrency})
 	if err != nil {
 		return nil, inputError(err)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quanteval/quanteval/shard"
 )
 
 // Setting is one option of an evaluation: a `run` flag and, with _ for -, a key of a
@@ -66,6 +68,12 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.APIKeyEnv }},
 	{Flag: "limit", Arg: "N", Help: "the first N items", DefaultText: "all",
 		field: func(o *Options) any { return &o.Limit }, check: atLeast(0)},
+	{Flag: "shard", Arg: "I/N", Help: "evaluate only shard I of N (0 to N-1): the items whose id hashes to it; auto reads JOB_COMPLETION_INDEX (Kubernetes, with --shard-count) or SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT; quanteval merge joins the shards",
+		DefaultText: "none", NotInPlan: "a plan runs each eval whole; --emit kubernetes shards it (kubernetes.shards)",
+		field: func(o *Options) any { return &o.Shard }, check: shardValue},
+	{Flag: "shard-count", Arg: "N", Help: "the number of shards of --shard auto under Kubernetes, which does not export it (the Job's completions)",
+		NotInPlan: "a plan runs each eval whole; --emit kubernetes shards it (kubernetes.shards)",
+		field:     func(o *Options) any { return &o.ShardCount }, check: atLeastAtMost(0, shard.MaxCount)},
 	{Flag: "logprobs", Arg: "K", Help: "keep each generated token's top-K log-probabilities in a side file",
 		field: func(o *Options) any { return &o.Logprobs }, check: between(0, 20)},
 	{Flag: "stream", Help: "stream replies (SSE) and record each item's timing (TTFT, TPOT); --stream=false for a server that cannot", DefaultText: "true",
@@ -458,4 +466,17 @@ func shortDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh", d/time.Hour)
 	}
 	return d.String()
+}
+
+// shardValue checks the syntax of --shard: I/N or auto (whose index is read from
+// the environment when the run starts: ShardSpec).
+func shardValue(v any) error {
+	text := strings.TrimSpace(v.(string))
+	if text == "" || text == "auto" {
+		return nil
+	}
+	if _, err := shard.Parse(text, 0, func(string) (string, bool) { return "", false }); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "--shard ")) // Check names the flag
+	}
+	return nil
 }

@@ -17,11 +17,12 @@ import (
 )
 
 // serverKeys are the keys of `server:`, which a variant may also give.
-var serverKeys = []string{"kind", "command", "host", "port", "args", "env", "base_url", "ready_timeout", "stop_grace", "kill_strays"}
+var serverKeys = []string{"kind", "command", "host", "port", "args", "env", "base_url", "ready_timeout", "stop_grace", "kill_strays", "image"}
 
 // rawServer holds the server keys given in one mapping; nil or absent means not given.
 type rawServer struct {
 	kind, host, baseURL     *string
+	image                   *string
 	command, args           []string
 	hasCommand, hasArgs     bool
 	port                    *int
@@ -96,6 +97,9 @@ func (d *decoder) serverKey(r *rawServer, key, k string, kn, v *yaml.Node) {
 	case "kill_strays":
 		b := d.Boolean(v, full)
 		r.killStrays = &b
+	case "image":
+		x := d.image(v, full)
+		r.image = &x
 	}
 }
 
@@ -141,6 +145,9 @@ func (r *rawServer) merge(base Server) Server {
 	if r.killStrays != nil {
 		s.KillStrays = *r.killStrays
 	}
+	if r.image != nil {
+		s.Image = *r.image
+	}
 	return s
 }
 
@@ -171,8 +178,8 @@ func fillDefaults(s Server) Server {
 }
 
 var (
-	topKeys     = []string{"name", "output", "server", "variants", "evals"}
-	variantKeys = append([]string{"name", "model", "reference", "prepare"}, serverKeys...)
+	topKeys     = []string{"name", "output", "server", "variants", "evals", "quanteval_image", "kubernetes"}
+	variantKeys = append([]string{"name", "model", "reference", "prepare", "gpus"}, serverKeys...)
 	evalKeys    = append([]string{"name"}, eval.PlanKeys()...)
 )
 
@@ -209,6 +216,10 @@ func Parse(file string, data []byte) (*Plan, error) {
 			variantsNode = v
 		case "evals":
 			evalsNode = v
+		case "quanteval_image":
+			p.QuantevalImage = d.image(v, k)
+		case "kubernetes":
+			p.Kubernetes = d.kubernetes(v, k)
 		}
 	})
 	if root.Kind != yaml.MappingNode {
@@ -271,6 +282,8 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 				v.Reference = d.Boolean(val, full)
 			case "prepare":
 				v.Prepare = d.prepare(val, full)
+			case "gpus":
+				v.GPUs = d.Integer(val, full, 1)
 			default:
 				d.serverKey(&raw, key, k, kn, val)
 			}

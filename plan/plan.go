@@ -38,12 +38,15 @@ import (
 // Plan is a checked test plan, with every variant's server settings complete.
 type Plan struct {
 	Name     string    `json:"name"`
-	Output   string    `json:"output"`           // results/NAME unless given
-	Server   Server    `json:"server"`           // the defaults, filled in
-	Variants []Variant `json:"variants"`         // in the order they run
-	Evals    []Eval    `json:"evals"`            // run on every variant, in order
-	File     string    `json:"file,omitempty"`   // the file the plan was read from
-	SHA256   string    `json:"sha256,omitempty"` // of that file's bytes
+	Output   string    `json:"output"`   // results/NAME unless given
+	Server   Server    `json:"server"`   // the defaults, filled in
+	Variants []Variant `json:"variants"` // in the order they run
+	Evals    []Eval    `json:"evals"`    // run on every variant, in order
+	// QuantevalImage and Kubernetes are for --emit kubernetes (cluster.go).
+	QuantevalImage string      `json:"quanteval_image,omitempty"`
+	Kubernetes     *Kubernetes `json:"kubernetes,omitempty"`
+	File           string      `json:"file,omitempty"`   // the file the plan was read from
+	SHA256         string      `json:"sha256,omitempty"` // of that file's bytes
 }
 
 // Server is how a variant's server is started. In Plan.Server the zero values have
@@ -60,7 +63,8 @@ type Server struct {
 	StopGrace    Duration          `json:"stop_grace,omitempty"`    // 15s
 	// KillStrays lets the stop kill the processes outside the server's process
 	// group that still hold its port or GPU memory it took (server.Spec.KillStrays).
-	KillStrays bool `json:"kill_strays,omitempty"` // false
+	KillStrays bool   `json:"kill_strays,omitempty"` // false
+	Image      string `json:"image,omitempty"`       // the container image (--emit kubernetes)
 }
 
 // Variant is one precision (one model) to evaluate.
@@ -68,6 +72,7 @@ type Variant struct {
 	Name      string    `json:"name"`
 	Model     string    `json:"model"`
 	Reference bool      `json:"reference,omitempty"`
+	GPUs      int       `json:"gpus,omitempty"`    // GPUs the server needs (0: not given)
 	Server    Server    `json:"server"`            // the defaults with this variant's overrides
 	Prepare   []Command `json:"prepare,omitempty"` // run after the server is ready, before the evals
 	Line      int       `json:"-"`

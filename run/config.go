@@ -8,6 +8,7 @@ import (
 
 	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/sandbox"
+	"github.com/quanteval/quanteval/shard"
 )
 
 // DefaultSystem is the system message sent before every prompt unless replaced: the
@@ -29,6 +30,7 @@ type Config struct {
 	ExtraBody   json.RawMessage // a JSON object merged into every request body
 	Limit       int             // first N items (0: all)
 	Logprobs    int             // top-K log-probabilities to ask for (0: none)
+	Shard       *shard.Spec     // evaluate only this shard of the (limited) set (nil: all)
 	APIKey      string          // never written anywhere: hidden where a server echoes it
 	// NoStream sends plain chat completions; by default a Chatter that is also a
 	// Streamer streams, and each record gets the reply's timing.

@@ -112,6 +112,8 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	limited := *set
 	limited.Limit(cfg.Limit)
 	set = &limited
+	whole := len(set.Items)
+	set, sh := selectShard(cfg, set)
 	ex, err := newExecutor(cfg, set.Items)
 	if err != nil {
 		return nil, err
@@ -124,6 +126,9 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	defer func() { err = errors.Join(err, lock.Release()) }()
 	f := newFile(cfg, set, serverVersion)
 	ex.note(f)
+	if sh != nil {
+		f.Evalset.Count, f.Shard = whole, sh
+	}
 	st := newState(set.Items)
 	jr, side, err := openFiles(cfg, set, st, f)
 	if err != nil {
@@ -239,7 +244,8 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *jou
 		return nil, nil, err
 	}
 	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
-		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.samplingBody(), Logprobs: cfg.Logprobs}
+		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.samplingBody(), Logprobs: cfg.Logprobs,
+		Shard: shardText(cfg.Shard)}
 	jpath := JournalPath(cfg.Out)
 	if cfg.Resume {
 		var prev []result.Record
