@@ -1,13 +1,13 @@
 package plan
 
 import (
-	"github.com/quanteval/quanteval/internal/yamltree"
 	"path"
 	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/quanteval/quanteval/internal/yamltree"
 	"github.com/quanteval/quanteval/shard"
 )
 
