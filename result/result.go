@@ -69,6 +69,8 @@ type Params struct {
 	ExtraBody   json.RawMessage `json:"extra_body"`
 	Limit       int             `json:"limit,omitempty"`
 	Logprobs    int             `json:"logprobs,omitempty"`
+	// Repeats is how many times each item was asked (run --repeats); absent: once.
+	Repeats int `json:"repeats,omitempty"`
 }
 
 // Usage counts tokens as the server reported them.
@@ -79,7 +81,10 @@ type Usage struct {
 
 // Record is one item's outcome.
 type Record struct {
-	ID       string `json:"id"`
+	ID string `json:"id"`
+	// Sample is which of the item's repeated samples this is, 0 to N-1 (run
+	// --repeats N); absent for sample 0, so a run of one sample is as it always was.
+	Sample   int    `json:"sample,omitempty"`
 	Type     string `json:"type"`
 	Category string `json:"category,omitempty"`
 	Prompt   string `json:"prompt"`
@@ -126,6 +131,11 @@ type Summary struct {
 	Metrics       map[string]Tally `json:"metrics,omitempty"` // secondary scores by name
 	FinishReasons map[string]int   `json:"finish_reasons"`
 	Usage         Usage            `json:"usage"`
+	// The statistics of repeated samples (repeats.go); absent with one sample.
+	Samples int                `json:"samples,omitempty"` // the most samples of an item
+	AvgAtN  *AvgAtN            `json:"avg_at_n,omitempty"`
+	PassAtK map[string]float64 `json:"pass_at_k,omitempty"`
+	MajAtN  *float64           `json:"maj_at_n,omitempty"`
 }
 
 // Summarize computes the summary of records. accuracy = ok / count, as in the seed;
@@ -165,6 +175,7 @@ func Summarize(records []Record) Summary {
 	if s.Count > 0 {
 		s.Accuracy = float64(s.OK) / float64(s.Count)
 	}
+	s.addRepeats(records)
 	return s
 }
 
@@ -185,15 +196,21 @@ func Read(path string) (*File, error) {
 		}
 		return nil, fmt.Errorf("%s: schema %q, want %q", path, f.Schema, Schema)
 	}
-	ids := make(map[string]bool, len(f.Items))
+	ids := make(map[SampleKey]bool, len(f.Items))
 	for i, r := range f.Items {
 		if r.ID == "" {
 			return nil, fmt.Errorf("%s: items[%d]: field \"id\": missing", path, i)
 		}
-		if ids[r.ID] {
+		if r.Sample < 0 {
+			return nil, fmt.Errorf("%s: items[%d]: field \"sample\": %d", path, i, r.Sample)
+		}
+		if ids[r.Key()] {
+			if r.Sample > 0 {
+				return nil, fmt.Errorf("%s: items[%d]: field \"sample\": duplicate sample %d of %q", path, i, r.Sample, r.ID)
+			}
 			return nil, fmt.Errorf("%s: items[%d]: field \"id\": duplicate %q", path, i, r.ID)
 		}
-		ids[r.ID] = true
+		ids[r.Key()] = true
 	}
 	return &f, nil
 }
