@@ -28,6 +28,7 @@ type Config struct {
 	ExtraBody   json.RawMessage // a JSON object merged into every request body
 	Limit       int             // first N items (0: all)
 	Logprobs    int             // top-K log-probabilities to ask for (0: none)
+	Repeats     int             // 1: samples of each item (0 is 1; see samples.go)
 	APIKey      string          // never written anywhere: hidden where a server echoes it
 
 	Out    string // result path; "-" writes the result to Stdout

@@ -90,7 +90,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	set = &limited
 
 	f := newFile(cfg, set, serverVersion)
-	st := newState(set.Items)
+	st := newState(set.Items, cfg.samples())
 	jr, side, err := openFiles(cfg, set, st, f)
 	if err != nil {
 		return nil, err
@@ -98,12 +98,12 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	defer func() { err = errors.Join(err, jr.close(), side.close()) }()
 
 	todo := st.todo()
-	prog := newProgress(cfg.Progress, len(st.items), len(st.items)-len(todo), st.countOK(), progressEvery)
+	prog := newProgress(cfg.Progress, len(st.records), len(st.records)-len(todo), st.countOK(), progressEvery)
 	defer prog.finish()
 
 	reqCtx, cancelReqs := requestContext(ctx, cfg)
 	defer cancelReqs()
-	out := startPool(ctx, reqCtx, cfg, chat, st.items, todo)
+	out := startPool(ctx, reqCtx, cfg, chat, st, todo)
 	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency, rd: cfg.secrets()}
 	c.consume(ctx, out, cancelReqs)
 
@@ -122,6 +122,9 @@ func check(cfg *Config) error {
 	if cfg.Out == "-" && (cfg.Resume || cfg.Logprobs > 0) {
 		return errors.New("run: --resume and --logprobs need a result file: give --out PATH")
 	}
+	if err := checkRepeats(cfg); err != nil {
+		return err
+	}
 	extra, err := normaliseExtra(cfg.ExtraBody)
 	if err != nil {
 		return err
@@ -130,19 +133,23 @@ func check(cfg *Config) error {
 	return nil
 }
 
-// state is what the run knows of each item: its record, and whether it is done.
+// state is what the run knows of each sample of each item (a slot; see samples.go):
+// its record, and whether it is done.
 type state struct {
 	items   []evalset.Item
+	n       int // samples per item
 	records []result.Record
 	done    []bool
-	index   map[string]int
+	index   map[result.SampleKey]int
 }
 
-func newState(items []evalset.Item) *state {
-	st := &state{items: items, records: make([]result.Record, len(items)), done: make([]bool, len(items)),
-		index: make(map[string]int, len(items))}
+func newState(items []evalset.Item, n int) *state {
+	st := &state{items: items, n: n, records: make([]result.Record, len(items)*n), done: make([]bool, len(items)*n),
+		index: make(map[result.SampleKey]int, len(items)*n)}
 	for i, it := range items {
-		st.index[it.ID] = i
+		for s := range n {
+			st.index[result.SampleKey{ID: it.ID, Sample: s}] = i*n + s
+		}
 	}
 	return st
 }
@@ -151,9 +158,9 @@ func newState(items []evalset.Item) *state {
 // wins; an item that ended in an error (the server was down, say) is asked again.
 func (st *state) resumeFrom(prev []result.Record) {
 	for _, r := range prev {
-		i, ok := st.index[r.ID]
+		i, ok := st.index[r.Key()]
 		if !ok {
-			continue // an item a wider --limit had: kept in the journal, not in this result
+			continue // an item a wider --limit (or sample a larger --repeats) had: kept in the journal, not in this result
 		}
 		st.records[i], st.done[i] = r, r.Error == ""
 	}
@@ -162,7 +169,7 @@ func (st *state) resumeFrom(prev []result.Record) {
 // todo lists the items still to ask, in order.
 func (st *state) todo() []int {
 	var todo []int
-	for i := range st.items {
+	for i := range st.records {
 		if !st.done[i] {
 			todo = append(todo, i)
 		}
@@ -252,7 +259,7 @@ func requestContext(ctx context.Context, cfg Config) (context.Context, context.C
 
 // startPool starts the feed and cfg.Concurrency workers; the returned channel carries
 // every answer and is closed once the feed has ended and every worker is done.
-func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []evalset.Item, todo []int) <-chan outcome {
+func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, st *state, todo []int) <-chan outcome {
 	feed := make(chan int)
 	out := make(chan outcome, cfg.Concurrency)
 	go func() {
@@ -271,7 +278,7 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []ev
 	for range min(cfg.Concurrency, max(len(todo), 1)) {
 		wg.Go(func() {
 			for i := range feed {
-				req := request(cfg, &items[i])
+				req := st.request(cfg, i)
 				start := time.Now()
 				resp, err := chat.Chat(reqCtx, req)
 				out <- outcome{index: i, resp: resp, err: err, lat: time.Since(start)}
@@ -304,8 +311,9 @@ type consumer struct {
 // consume reads out until it is closed.
 func (c *consumer) consume(ctx context.Context, out <-chan outcome, cancelReqs context.CancelFunc) {
 	for o := range out {
-		it := &c.st.items[o.index]
+		it := c.st.item(o.index)
 		rec := record(it, o)
+		rec.Sample = c.st.sample(o.index)
 		rec.Error = c.rd.String(rec.Error)
 		if o.err != nil && errors.Is(o.err, context.Canceled) && (ctx.Err() != nil || c.stopped) {
 			continue // cut off by a stop: not finished, so not recorded
@@ -338,7 +346,7 @@ func finish(ctx context.Context, f *result.File, st *state, c *consumer) error {
 	final := st.final()
 	f.Items = final
 	f.Summary = result.Summarize(final)
-	f.Complete = len(final) == len(st.items)
+	f.Complete = len(final) == len(st.records)
 	f.FinishedAt = time.Now().UTC()
 	f.DurationS = f.FinishedAt.Sub(f.StartedAt).Seconds()
 
@@ -346,11 +354,11 @@ func finish(ctx context.Context, f *result.File, st *state, c *consumer) error {
 	case c.writeErr != nil:
 		return c.writeErr
 	case !f.Complete && ctx.Err() != nil:
-		return fmt.Errorf("interrupted after %d of %d items: %w", len(final), len(st.items), ctx.Err())
+		return fmt.Errorf("interrupted after %d of %d items: %w", len(final), len(st.records), ctx.Err())
 	case c.succeeded == 0 && c.failedInARow > 0 && !f.Complete:
 		return fmt.Errorf("%w: the first %d requests all failed, last: %s", ErrUnreachable, c.failedInARow, lastError(final))
 	case !f.Complete:
-		return fmt.Errorf("run stopped after %d of %d items", len(final), len(st.items))
+		return fmt.Errorf("run stopped after %d of %d items", len(final), len(st.records))
 	case f.Summary.Count > 0 && f.Summary.Errors == f.Summary.Count:
 		// Nothing was evaluated: an accuracy of 0 here would be a lie.
 		return fmt.Errorf("%w: every request failed, last: %s", ErrAllFailed, lastError(final))
@@ -368,7 +376,7 @@ func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
 		Evalset: result.Evalset{Name: set.Name, Path: set.Path, SHA256: set.SHA256, Count: len(set.Items)},
 		Params: result.Params{Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Concurrency: cfg.Concurrency,
 			TimeoutS: cfg.Timeout.Seconds(), Retries: cfg.Retries, Seed: cfg.Seed, System: cfg.system(),
-			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs},
+			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs, Repeats: cfg.paramRepeats()},
 		StartedAt: time.Now().UTC(),
 	}
 	if set.Source != nil {
