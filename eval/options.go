@@ -44,6 +44,7 @@ type Options struct {
 	APIKeyEnv   string
 	Limit       int // 0: all
 	Logprobs    int
+	Repeats     int // samples of each item; 0: the eval set's own default, else 1
 	// Standard data sets.
 	Task        string
 	Sample      int

@@ -97,6 +97,7 @@ func (o Options) config(set *evalset.Set) run.Config {
 		ExtraBody:   o.ExtraBody,
 		Limit:       o.Limit,
 		Logprobs:    o.Logprobs,
+		Repeats:     o.Repeats,
 	}
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = DefaultMaxTokens

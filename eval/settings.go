@@ -58,6 +58,8 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.Limit }, check: atLeast(0)},
 	{Flag: "logprobs", Arg: "K", Help: "keep each generated token's top-K log-probabilities in a side file",
 		field: func(o *Options) any { return &o.Logprobs }, check: between(0, 20)},
+	{Flag: "repeats", Arg: "N", Help: "ask each item N times and keep every sample (with --seed, sample i is sent seed+i); the summary adds avg_at_n, pass_at_k and maj_at_n", DefaultText: "1",
+		field: func(o *Options) any { return &o.Repeats }, check: atLeast(0)},
 	{Flag: "task", Arg: "TASK", Help: "gsm8k or mmlu: the schema of an hf: repo or a local file",
 		field: func(o *Options) any { return &o.Task }},
 	{Flag: "sample", Arg: "N", Help: "a reproducible random subset of N items (stratified by subject for MMLU)",
