@@ -54,6 +54,7 @@ type htmlView struct {
 	GridCols                int
 	Slices                  []htmlSlices
 	Consistency             *textTable  // nil: no section
+	Repeated                *textTable  // nil: no section (paired.go)
 	Data                    template.JS // the grid's texts and indexes (see htmldata.go)
 }
 
@@ -73,6 +74,8 @@ func (c *Comparison) htmlTemplate() (*template.Template, error) {
 		},
 		// numcol tells the number columns of a textTable from its leading text ones.
 		"numcol": func(t *textTable, col int) bool { return col >= t.Left },
+		// verdictskey names the verdicts' test: McNemar, or per-item rates (paired.go).
+		"verdictskey": c.verdictsKey,
 		"verdict": func(p any) (string, error) {
 			switch p := p.(type) {
 			case *Paired:
@@ -113,6 +116,7 @@ func (c *Comparison) HTML(w io.Writer) error {
 		ChartHeight: ChartHeight,
 		GridCols:    3 + len(c.Variants),
 		Consistency: c.consistencyTable(),
+		Repeated:    c.repeatedTable(),
 		Slices: []htmlSlices{
 			{ID: "by-type", Title: c.T("bytype"), Key: c.T("type"), Slices: c.ByType},
 			{ID: "by-category", Title: c.T("bycategory"), Key: c.T("category"), Slices: c.ByCategory},
