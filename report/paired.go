@@ -101,6 +101,8 @@ func (c *Comparison) repeatedStats(inputs []Input, ref int) {
 	for i, in := range inputs {
 		all[i] = ratesOf(in.File)
 		samples[i] = result.MaxSamples(result.GroupByItem(in.File.Items))
+	}
+	for i, in := range inputs {
 		v := &c.Variants[i]
 		s := result.Summarize(in.File.Items)
 		if s.AvgAtN != nil {
