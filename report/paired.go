@@ -220,6 +220,14 @@ func (c *Comparison) sigfootKey() string {
 	return "sigfoot"
 }
 
+// chartTerms name the chart's interval and test (its labels are English only).
+func (c *Comparison) chartTerms() [2]string {
+	if c.repeated() {
+		return [2]string{"avg@n t", "paired sign-flip test on per-item pass rates"}
+	}
+	return [2]string{"Wilson", "exact McNemar"}
+}
+
 // passKs are the k of pass@k some variant has, in order.
 func (c *Comparison) passKs() []int {
 	var ks []int
