@@ -35,7 +35,8 @@ import (
 //     set's count, source and limit must agree. Concurrency, timeout and retries may
 //     differ, as they may between resumed sessions.
 //   - With repeated samples (params.repeats N), a shard holds every sample of its
-//     items, and its positions hold the item's position once per record; the
+//     items, and its positions hold each item's position once (in the order of the
+//     items' first records) or once per record; the
 //     merged items are in set order, then sample order, and a complete merge has
 //     count x N records. Shards must agree on N.
 //   - Overlap is refused (the same index twice, an item or a position in two
@@ -268,11 +269,12 @@ func gather(shards []*File, byIndex []int, setCount int, opts MergeOptions) ([]R
 			continue
 		}
 		f, name := shards[k], opts.name(k)
-		if len(f.Shard.Positions) != len(f.Items) {
+		positions, ok := recordPositions(f)
+		if !ok {
 			return nil, fmt.Errorf("merge: %s: field \"shard.positions\": %d positions for %d items", name, len(f.Shard.Positions), len(f.Items))
 		}
 		for n := range f.Items {
-			r, p := &f.Items[n], f.Shard.Positions[n]
+			r, p := &f.Items[n], positions[n]
 			if p < 0 || p >= setCount {
 				return nil, fmt.Errorf("merge: %s: shard.positions[%d]: %d is outside the set of %d items", name, n, p, setCount)
 			}
@@ -305,6 +307,30 @@ func gather(shards []*File, byIndex []int, setCount int, opts MergeOptions) ([]R
 		items[n] = *pl.rec
 	}
 	return items, nil
+}
+
+// recordPositions is the set position of each record of f: shard.positions as
+// given, one per record, or, with repeated samples, one per item (in the order of
+// the items' first records) given to each of its samples. false: neither fits.
+func recordPositions(f *File) ([]int, bool) {
+	pos := f.Shard.Positions
+	if len(pos) == len(f.Items) {
+		return pos, true
+	}
+	at := map[string]int{}
+	for _, r := range f.Items {
+		if _, seen := at[r.ID]; !seen {
+			at[r.ID] = len(at)
+		}
+	}
+	if len(at) != len(pos) {
+		return nil, false
+	}
+	out := make([]int, len(f.Items))
+	for n, r := range f.Items {
+		out[n] = pos[at[r.ID]]
+	}
+	return out, true
 }
 
 // MergeLogprobs writes the log-probability side file of a merged result: the lines
