@@ -52,7 +52,7 @@ const sampleSep = " #"
 func isRepeated(inputs []Input) bool {
 	for _, in := range inputs {
 		for _, r := range in.File.Items {
-			if r.Sample > 0 {
+			if r.SampleIndex() > 0 {
 				return true
 			}
 		}
@@ -71,7 +71,7 @@ func keyBySample(inputs []Input) []Input {
 		f := *in.File
 		f.Items = slices.Clone(f.Items)
 		for j := range f.Items {
-			f.Items[j].ID += sampleSep + strconv.Itoa(f.Items[j].Sample)
+			f.Items[j].ID += sampleSep + strconv.Itoa(f.Items[j].SampleIndex())
 		}
 		out[i] = Input{Path: in.Path, File: &f}
 	}

@@ -39,7 +39,7 @@ func repeatedFixture() []Input {
 				if !ok {
 					ans = fmt.Sprintf("%d", s) // wrong answers differ by sample
 				}
-				r := result.Record{ID: fmt.Sprintf("p%02d", i), Sample: s, Type: typ, Category: cat, Prompt: fmt.Sprintf("problem %d", i),
+				r := result.Record{ID: fmt.Sprintf("p%02d", i), Sample: result.SampleNo(s), Type: typ, Category: cat, Prompt: fmt.Sprintf("problem %d", i),
 					Expected: fmt.Sprintf("%d", 100+i), Output: "\\boxed{" + ans + "}", Extracted: ans, OK: ok,
 					FinishReason: "stop", Usage: result.Usage{CompletionTokens: 100 + s}, LatencyMS: 1000}
 				f.Items = append(f.Items, r)

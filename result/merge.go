@@ -285,7 +285,7 @@ func gather(shards []*File, byIndex []int, setCount int, opts MergeOptions) ([]R
 				return nil, fmt.Errorf("merge: %w: item %q is in %s and %s", ErrShardMismatch, r.ID, opts.name(j), name)
 			}
 			if seen[r.Key()] {
-				return nil, fmt.Errorf("merge: %w: %s: item %q sample %d is there twice", ErrShardMismatch, name, r.ID, r.Sample)
+				return nil, fmt.Errorf("merge: %w: %s: item %q sample %d is there twice", ErrShardMismatch, name, r.ID, r.SampleIndex())
 			}
 			// The samples of one item share its position; two items never do.
 			if id, dup := posOwner[p]; dup && id != r.ID {
@@ -300,7 +300,7 @@ func gather(shards []*File, byIndex []int, setCount int, opts MergeOptions) ([]R
 		if all[a].pos != all[b].pos {
 			return all[a].pos < all[b].pos
 		}
-		return all[a].rec.Sample < all[b].rec.Sample
+		return all[a].rec.SampleIndex() < all[b].rec.SampleIndex()
 	})
 	items := make([]Record, len(all))
 	for n, pl := range all {

@@ -33,7 +33,18 @@ type SampleKey struct {
 }
 
 // Key is r's item and sample.
-func (r *Record) Key() SampleKey { return SampleKey{r.ID, r.Sample} }
+func (r *Record) Key() SampleKey { return SampleKey{r.ID, r.SampleIndex()} }
+
+// SampleIndex is r's sample, 0 when it has none (a run of one sample).
+func (r *Record) SampleIndex() int {
+	if r.Sample == nil {
+		return 0
+	}
+	return *r.Sample
+}
+
+// SampleNo is a record's Sample field for sample s.
+func SampleNo(s int) *int { return &s }
 
 // AvgAtN is the mean of the per-item pass rates with its interval over items.
 type AvgAtN struct {
@@ -69,7 +80,7 @@ func GroupByItem(records []Record) []ItemSamples {
 		out[k].Records = append(out[k].Records, r)
 	}
 	for _, g := range out {
-		slices.SortStableFunc(g.Records, func(a, b *Record) int { return a.Sample - b.Sample })
+		slices.SortStableFunc(g.Records, func(a, b *Record) int { return a.SampleIndex() - b.SampleIndex() })
 	}
 	return out
 }

@@ -18,9 +18,9 @@ import (
 func samples(id string, answers ...string) []Record {
 	var out []Record
 	for s, a := range answers {
-		r := Record{ID: id, Sample: s, Type: "number", Extracted: strings.TrimSuffix(a, "!"), OK: strings.HasSuffix(a, "!")}
+		r := Record{ID: id, Sample: SampleNo(s), Type: "number", Extracted: strings.TrimSuffix(a, "!"), OK: strings.HasSuffix(a, "!")}
 		if a == "ERR" {
-			r = Record{ID: id, Sample: s, Type: "number", Error: "HTTP 500", Reason: "error"}
+			r = Record{ID: id, Sample: SampleNo(s), Type: "number", Error: "HTTP 500", Reason: "error"}
 		}
 		out = append(out, r)
 	}
@@ -80,7 +80,7 @@ func TestReadRefusesDuplicateSample(t *testing.T) {
 		want  string
 	}{
 		"ok":         {append(samples("a", "1", "2"), samples("b", "1", "2")...), ""},
-		"dup sample": {append(samples("a", "1", "2"), Record{ID: "a", Sample: 1}), `duplicate sample 1 of "a"`},
+		"dup sample": {append(samples("a", "1", "2"), Record{ID: "a", Sample: SampleNo(1)}), `duplicate sample 1 of "a"`},
 		"dup id":     {[]Record{{ID: "a"}, {ID: "a"}}, `duplicate "a"`},
 	} {
 		path := filepath.Join(dir, name+".json")
@@ -111,7 +111,7 @@ func TestMergeSamples(t *testing.T) {
 		for _, p := range spec.Select(ids) {
 			// Samples written out of order, as a pool may finish them.
 			for _, s := range []int{2, 0, 1} {
-				f.Items = append(f.Items, Record{ID: ids[p], Sample: s, OK: (p+s)%2 == 0})
+				f.Items = append(f.Items, Record{ID: ids[p], Sample: SampleNo(s), OK: (p+s)%2 == 0})
 				f.Shard.Positions = append(f.Shard.Positions, p)
 			}
 		}
@@ -125,8 +125,8 @@ func TestMergeSamples(t *testing.T) {
 		t.Fatalf("merged: complete %v, %d items, %d samples", m.Complete, len(m.Items), m.Summary.Samples)
 	}
 	for k, r := range m.Items {
-		if r.ID != ids[k/reps] || r.Sample != k%reps {
-			t.Fatalf("items[%d] = %s sample %d, want %s sample %d", k, r.ID, r.Sample, ids[k/reps], k%reps)
+		if r.ID != ids[k/reps] || r.SampleIndex() != k%reps {
+			t.Fatalf("items[%d] = %s sample %d, want %s sample %d", k, r.ID, r.SampleIndex(), ids[k/reps], k%reps)
 		}
 	}
 	// The same sample twice is refused; so is another N.

@@ -82,9 +82,10 @@ type Usage struct {
 // Record is one item's outcome.
 type Record struct {
 	ID string `json:"id"`
-	// Sample is which of the item's repeated samples this is, 0 to N-1 (run
-	// --repeats N); absent for sample 0, so a run of one sample is as it always was.
-	Sample   int    `json:"sample,omitempty"`
+	// Sample is which of the item's repeated samples this is, 0 to N-1, in a run of
+	// N > 1 samples (run --repeats N); nil (absent) with one sample, so such a run
+	// writes what it always did. SampleIndex reads it.
+	Sample   *int   `json:"sample,omitempty"`
 	Type     string `json:"type"`
 	Category string `json:"category,omitempty"`
 	Prompt   string `json:"prompt"`
@@ -201,12 +202,12 @@ func Read(path string) (*File, error) {
 		if r.ID == "" {
 			return nil, fmt.Errorf("%s: items[%d]: field \"id\": missing", path, i)
 		}
-		if r.Sample < 0 {
-			return nil, fmt.Errorf("%s: items[%d]: field \"sample\": %d", path, i, r.Sample)
+		if r.SampleIndex() < 0 {
+			return nil, fmt.Errorf("%s: items[%d]: field \"sample\": %d", path, i, r.SampleIndex())
 		}
 		if ids[r.Key()] {
-			if r.Sample > 0 {
-				return nil, fmt.Errorf("%s: items[%d]: field \"sample\": duplicate sample %d of %q", path, i, r.Sample, r.ID)
+			if r.Sample != nil {
+				return nil, fmt.Errorf("%s: items[%d]: field \"sample\": duplicate sample %d of %q", path, i, r.SampleIndex(), r.ID)
 			}
 			return nil, fmt.Errorf("%s: items[%d]: field \"id\": duplicate %q", path, i, r.ID)
 		}

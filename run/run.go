@@ -313,7 +313,7 @@ func (c *consumer) consume(ctx context.Context, out <-chan outcome, cancelReqs c
 	for o := range out {
 		it := c.st.item(o.index)
 		rec := record(it, o)
-		rec.Sample = c.st.sample(o.index)
+		rec.Sample = c.st.sampleField(o.index)
 		rec.Error = c.rd.String(rec.Error)
 		if o.err != nil && errors.Is(o.err, context.Canceled) && (ctx.Err() != nil || c.stopped) {
 			continue // cut off by a stop: not finished, so not recorded

@@ -5,6 +5,7 @@ import (
 
 	"github.com/quanteval/quanteval/client"
 	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/result"
 )
 
 // Repeated samples (Config.Repeats N): each item is asked N times.
@@ -47,6 +48,14 @@ func (st *state) item(slot int) *evalset.Item { return &st.items[slot/st.n] }
 
 // sample is the sample index of a slot.
 func (st *state) sample(slot int) int { return slot % st.n }
+
+// sampleField is a slot's record's sample: nil with one sample per item.
+func (st *state) sampleField(slot int) *int {
+	if st.n == 1 {
+		return nil
+	}
+	return result.SampleNo(st.sample(slot))
+}
 
 // request is the request of a slot: its item's, with the seed moved by its sample.
 func (st *state) request(cfg Config, slot int) client.Request {

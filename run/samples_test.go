@@ -87,8 +87,8 @@ func TestRepeats(t *testing.T) {
 		t.Fatalf("complete %v, %d records, repeats %d", f.Complete, len(f.Items), f.Params.Repeats)
 	}
 	for k, r := range f.Items {
-		if r.ID != fmt.Sprintf("q%d", k/4) || r.Sample != k%4 {
-			t.Fatalf("items[%d] = %s sample %d: want item order, then sample order", k, r.ID, r.Sample)
+		if r.ID != fmt.Sprintf("q%d", k/4) || r.Sample == nil || *r.Sample != k%4 {
+			t.Fatalf("items[%d] = %s sample %d: want item order, then sample order", k, r.ID, r.SampleIndex())
 		}
 	}
 	for i := range 10 {
