@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,5 +135,46 @@ func TestRepeatedReproducible(t *testing.T) {
 	}
 	if stats.BootstrapResamples != 10000 {
 		t.Errorf("resamples %d: the README says 10,000", stats.BootstrapResamples)
+	}
+}
+
+// A reference of one sample against a variant of four: pairs on rates (the
+// reference's 0 or 1), and warns that the samples differ.
+func TestRepeatedAgainstOneSample(t *testing.T) {
+	in := repeatedFixture()
+	one := *in[2].File
+	one.Items = nil
+	one.Params.Repeats = 0
+	for _, r := range in[2].File.Items {
+		if r.SampleIndex() == 0 {
+			r.Sample = nil
+			one.Items = append(one.Items, r)
+		}
+	}
+	c, err := Build([]Input{in[0], {Path: "one.json", File: &one}}, Options{Labels: []string{"LOW", "ONE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(c.Warnings, "LOW: 4 samples per item, reference ONE has 1") {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+	// ONE is right on the 19 items whose reference had a right sample 0; LOW's rates
+	// there are (r-1)/4 for r = right(i): mean over items of LOW - ONE.
+	p := c.Variants[0].VsRef
+	if p.Test != TestSignFlip || p.Common != 24 || c.Variants[1].Repeated != nil {
+		t.Fatalf("%+v", p.Paired)
+	}
+	want := 0.0
+	for i := range 24 {
+		r := i % 5
+		low := float64(max(0, r-1)) / 4
+		ref := 0.0
+		if r > 0 {
+			ref = 1
+		}
+		want += low - ref
+	}
+	if want /= 24; math.Abs(p.Diff-want) > 1e-12 || p.Verdict != VerdictLower {
+		t.Errorf("diff %v, want %v; verdict %s", p.Diff, want, p.Verdict)
 	}
 }
