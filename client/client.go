@@ -42,7 +42,12 @@ type Options struct {
 	APIKey  string        // sent as "Authorization: Bearer"; never logged
 	Timeout time.Duration // per attempt (default 1200s)
 	Retries int           // further attempts after the first; 0: none
-	HTTP    *http.Client  // default: a client sized for many requests in flight
+	// MaxConns bounds the connections open at once, idle ones included (0: 1024
+	// idle, no bound on the rest). A run gives its concurrency: each connection is a
+	// file descriptor, and one more than the requests in flight can need is one the
+	// result file may not get.
+	MaxConns int
+	HTTP     *http.Client // default: a client sized for many requests in flight
 }
 
 // New returns a client for baseURL, given with or without a trailing /v1.
@@ -56,15 +61,28 @@ func New(baseURL string, opt Options) (*Client, error) {
 		c.timeout = 1200 * time.Second
 	}
 	if c.http == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		// The default keeps 2 idle connections per host: at concurrency 64 every
-		// other request would dial anew.
-		t.MaxIdleConnsPerHost = 1024
-		t.MaxIdleConns = 1024
-		c.http = &http.Client{Transport: t}
+		c.http = &http.Client{Transport: transport(opt.MaxConns)}
 	}
 	return c, nil
 }
+
+// transport is the default transport with room for maxConns requests in flight, and
+// no more connections than that (maxConns 0: 1024 idle, the rest unbounded).
+func transport(maxConns int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// The default keeps 2 idle connections per host: at concurrency 64 every other
+	// request would dial anew.
+	t.MaxIdleConnsPerHost = 1024
+	t.MaxIdleConns = 1024
+	if maxConns > 0 {
+		t.MaxIdleConnsPerHost, t.MaxIdleConns, t.MaxConnsPerHost = maxConns, maxConns, maxConns
+	}
+	return t
+}
+
+// CloseIdleConnections closes the connections no request is using, giving their
+// file descriptors back (a run does it before writing its result).
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // parseBaseURL normalises a server address to its /v1 root.
 func parseBaseURL(s string) (*url.URL, error) {
@@ -109,6 +127,12 @@ type Request struct {
 	MaxTokens   int
 	Seed        *int64
 	TopLogprobs int // > 0 asks for logprobs with this many alternatives
+	// Sampling parameters, each sent only when set: top_p, top_k (vLLM: -1 is all
+	// tokens), min_p (vLLM) and presence_penalty.
+	TopP            *float64
+	TopK            *int64
+	MinP            *float64
+	PresencePenalty *float64
 	// Extra is a JSON object merged into the body last: its keys win.
 	Extra json.RawMessage
 }
@@ -138,8 +162,11 @@ type Response struct {
 	Reasoning    string  // "reasoning" or, from older vLLM, "reasoning_content"
 	FinishReason string
 	Usage        Usage
-	Logprobs     []TokenLogprob
-	Attempts     int // how many requests it took
+	// ReasoningTokens is usage.completion_tokens_details.reasoning_tokens, when the
+	// server gives it (nil otherwise).
+	ReasoningTokens *int
+	Logprobs        []TokenLogprob
+	Attempts        int // how many requests it took
 }
 
 // StatusError is an HTTP error answer, with the server's own message.
@@ -210,6 +237,14 @@ func chatBody(req Request) ([]byte, error) {
 	if req.Seed != nil {
 		body["seed"] = *req.Seed
 	}
+	for key, v := range map[string]any{"top_p": req.TopP, "min_p": req.MinP, "presence_penalty": req.PresencePenalty} {
+		if p := v.(*float64); p != nil {
+			body[key] = *p
+		}
+	}
+	if req.TopK != nil {
+		body["top_k"] = *req.TopK
+	}
 	if req.TopLogprobs > 0 {
 		body["logprobs"] = true
 		body["top_logprobs"] = req.TopLogprobs
@@ -239,7 +274,15 @@ type completion struct {
 		} `json:"logprobs"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *Usage `json:"usage"`
+	Usage *wireUsage `json:"usage"`
+}
+
+// wireUsage is usage as servers send it, with the details Usage leaves out.
+type wireUsage struct {
+	Usage
+	CompletionTokensDetails *struct {
+		ReasoningTokens *int `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
 }
 
 func (c *Client) chatOnce(ctx context.Context, body []byte) (*Response, error) {
@@ -268,7 +311,10 @@ func (c *Client) chatOnce(ctx context.Context, body []byte) (*Response, error) {
 		r.FinishReason = *ch.FinishReason
 	}
 	if cmp.Usage != nil {
-		r.Usage = *cmp.Usage
+		r.Usage = cmp.Usage.Usage
+		if d := cmp.Usage.CompletionTokensDetails; d != nil {
+			r.ReasoningTokens = d.ReasoningTokens
+		}
 	}
 	if ch.Logprobs != nil {
 		r.Logprobs = ch.Logprobs.Content
@@ -370,12 +416,19 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// ResolveModel returns model when given, else the single model the server lists.
+// ResolveModel returns the model to ask for: model when the server lists it, else the
+// single model the server lists. A model the server's list does not have is an
+// *UnknownModelError, found before any request is sent; when the list cannot be had
+// (the server has no /v1/models, or refuses it) or is empty, a given model is
+// taken as it is.
 func (c *Client) ResolveModel(ctx context.Context, model string) (string, error) {
-	if model != "" {
-		return model, nil
-	}
 	ids, err := c.Models(ctx)
+	if model != "" {
+		if err != nil || len(ids) == 0 || Listed(ids, model) {
+			return model, nil
+		}
+		return "", &UnknownModelError{Model: model, Listed: ids}
+	}
 	if err != nil {
 		return "", err
 	}
@@ -386,6 +439,47 @@ func (c *Client) ResolveModel(ctx context.Context, model string) (string, error)
 		return ids[0], nil
 	}
 	return "", fmt.Errorf("the server lists %d models (%s): choose one with --model", len(ids), strings.Join(ids, ", "))
+}
+
+// Listed reports whether the server's list ids has model. Ollama lists "llama3:latest"
+// and answers to "llama3", so a name without a tag matches its ":latest".
+func Listed(ids []string, model string) bool {
+	for _, id := range ids {
+		if id == model || !strings.Contains(model, ":") && id == model+":latest" {
+			return true
+		}
+	}
+	return false
+}
+
+// UnknownModelError is a model the server's GET /v1/models does not list: every
+// request for it would be a 404.
+type UnknownModelError struct {
+	Model  string
+	Listed []string // what the server lists
+}
+
+// maxListed is the most model names an UnknownModelError names.
+const maxListed = 20
+
+func (e *UnknownModelError) Error() string {
+	names := e.Listed
+	more := ""
+	if len(names) > maxListed {
+		names, more = names[:maxListed], fmt.Sprintf(" and %d more", len(e.Listed)-maxListed)
+	}
+	return fmt.Sprintf("the server does not serve model %q: it lists %s%s; choose one with --model",
+		e.Model, strings.Join(names, ", "), more)
+}
+
+// RefusedKey reports whether err is the server refusing the request's credentials
+// (HTTP 401 or 403), and which of the two.
+func RefusedKey(err error) (status int, ok bool) {
+	var se *StatusError
+	if errors.As(err, &se) && (se.StatusCode == http.StatusUnauthorized || se.StatusCode == http.StatusForbidden) {
+		return se.StatusCode, true
+	}
+	return 0, false
 }
 
 // Version returns what GET /version says (vLLM: {"version": "..."}), or "" when the

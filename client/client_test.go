@@ -1,9 +1,11 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -252,19 +254,35 @@ func TestChatTimeoutIsRetriedThenFails(t *testing.T) {
 }
 
 func TestModelsAndResolve(t *testing.T) {
+	var many strings.Builder
+	many.WriteString(`{"data":[`)
+	for i := range 25 {
+		fmt.Fprintf(&many, `%s{"id":"m%02d"}`, map[bool]string{true: "", false: ","}[i == 0], i)
+	}
+	many.WriteString(`]}`)
 	for _, tc := range []struct {
 		name, body, given, want, wantErr string
+		status                           int // of GET /v1/models; 0: 200
 	}{
-		{"one", `{"object":"list","data":[{"id":"Qwen/Qwen3-32B","object":"model"}]}`, "", "Qwen/Qwen3-32B", ""},
-		{"given wins", `{"data":[{"id":"a"},{"id":"b"}]}`, "b", "b", ""},
-		{"several", `{"data":[{"id":"a"},{"id":"b"}]}`, "", "", "the server lists 2 models (a, b): choose one with --model"},
-		{"none (ollama says null)", `{"object":"list","data":null}`, "", "", "the server lists no model: give --model"},
+		{"one", `{"object":"list","data":[{"id":"Qwen/Qwen3-32B","object":"model"}]}`, "", "Qwen/Qwen3-32B", "", 0},
+		{"given and listed", `{"data":[{"id":"a"},{"id":"b"}]}`, "b", "b", "", 0},
+		{"given, not listed", `{"data":[{"id":"a"},{"id":"b"}]}`, "Qwen/Qwen3-32B", "", `the server does not serve model "Qwen/Qwen3-32B": it lists a, b; choose one with --model`, 0},
+		{"given, a listed model's prefix", `{"data":[{"id":"org/model-FP8"}]}`, "org/model", "", `does not serve model "org/model": it lists org/model-FP8`, 0},
+		{"given, ollama's :latest", `{"data":[{"id":"llama3:latest"}]}`, "llama3", "llama3", "", 0},
+		{"given with another tag", `{"data":[{"id":"llama3:latest"}]}`, "llama3:8b", "", `does not serve model "llama3:8b"`, 0},
+		{"given, many listed", many.String(), "x", "", "it lists m00, m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19 and 5 more; choose", 0},
+		{"given, the list empty", `{"data":[]}`, "x", "x", "", 0},
+		{"given, no /v1/models", `{"detail":"Not Found"}`, "x", "x", "", 404},
+		{"given, /v1/models refused", `{"error":"no key"}`, "x", "x", "", 401},
+		{"given, /v1/models not JSON", `<html>`, "x", "x", "", 0},
+		{"several", `{"data":[{"id":"a"},{"id":"b"}]}`, "", "", "the server lists 2 models (a, b): choose one with --model", 0},
+		{"none (ollama says null)", `{"object":"list","data":null}`, "", "", "the server lists no model: give --model", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _ := serve(t, body(200, tc.body))
+			c, _ := serve(t, body(cmp.Or(tc.status, 200), tc.body))
 			got, err := c.ResolveModel(context.Background(), tc.given)
 			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
 				}
 				return
@@ -322,5 +340,24 @@ func TestExportedPolicy(t *testing.T) {
 	cancel()
 	if err := Sleep(ctx, time.Hour); err != context.Canceled {
 		t.Errorf("Sleep on a cancelled context = %v", err)
+	}
+}
+
+func TestRefusedKey(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		status int
+	}{
+		{&AttemptError{Attempts: 1, Err: &StatusError{StatusCode: 401, Message: "invalid api key"}}, 401},
+		{fmt.Errorf("wrapped: %w", &StatusError{StatusCode: 403}), 403},
+		{&StatusError{StatusCode: 404}, 0},
+		{&StatusError{StatusCode: 500}, 0},
+		{errors.New("HTTP 401"), 0}, // text is not a status
+		{nil, 0},
+	} {
+		status, ok := RefusedKey(tc.err)
+		if status != tc.status || ok != (tc.status != 0) {
+			t.Errorf("RefusedKey(%v) = %d, %v; want %d", tc.err, status, ok, tc.status)
+		}
 	}
 }

@@ -25,6 +25,9 @@ func (f flagValue) String() string {
 	return f.s.Format(*f.o)
 }
 
+// IsBoolFlag lets a boolean setting be given as --stream or --stream=false.
+func (f flagValue) IsBoolFlag() bool { return f.s != nil && f.s.Kind() == Bool }
+
 func (f flagValue) Set(text string) error {
 	v, err := f.s.Parse(text)
 	if err != nil {

@@ -76,3 +76,16 @@ func TestRunRepeats(t *testing.T) {
 		t.Errorf("maj@n = %v, want 4/6", s.MajAtN)
 	}
 }
+
+// A set's own repeats (a task spec's defaults) apply unless --repeats is given.
+func TestSetRepeatsDefault(t *testing.T) {
+	set := &evalset.Set{Sampling: &evalset.Sampling{Repeats: 16}}
+	o := Defaults()
+	if got := o.config(set).Repeats; got != 16 {
+		t.Errorf("the set's repeats: %d, want 16", got)
+	}
+	o.Repeats = 2
+	if got := o.config(set).Repeats; got != 2 {
+		t.Errorf("--repeats 2 over the set's 16: %d", got)
+	}
+}

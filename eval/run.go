@@ -35,7 +35,8 @@ type Output struct {
 // names the result file and runs the evaluation. The result is returned, and
 // written, even when the run failed or was interrupted.
 //
-// Errors in the options or the input are *InputError; an interruption wraps
+// Errors in the options or the input are *InputError (an output that is also an input,
+// an output another run is writing among them); an interruption wraps
 // context.Canceled. The secrets it knows (the key, the base URL's password, those of
 // the environment: redact.Known) are hidden in the error.
 func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error) {
@@ -43,28 +44,45 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
+	if err := checkOutput(o, out.Path); err != nil { // before any request, a download too
+		return nil, err
+	}
+	if limit, known := client.OpenFileLimit(); known {
+		if err := checkOpenFiles(o.Concurrency, limit); err != nil {
+			return nil, err
+		}
+	}
 	set, err := OpenSet(ctx, o, out.Progress)
 	if err != nil {
 		return nil, err
 	}
 	cfg := o.config(set)
-	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries})
+	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: cfg.Concurrency})
 	if err != nil {
 		return nil, inputError(err)
 	}
 	if cfg.Model, err = c.ResolveModel(ctx, cfg.Model); err != nil {
+		if errors.As(err, new(*client.UnknownModelError)) {
+			return nil, inputError(fmt.Errorf("--model: %w", err))
+		}
+		if code, ok := client.RefusedKey(err); ok {
+			return nil, fmt.Errorf("%w (HTTP %d): set it with --api-key-env / OPENAI_API_KEY; %v", run.ErrKeyRefused, code, err)
+		}
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	cfg.Out = out.Path
 	if cfg.Out == "" {
 		cfg.Out = ResultPath(set.Name, cfg.Model)
+		if err := checkOutput(o, cfg.Out); err != nil {
+			return nil, err
+		}
 	}
 	cfg.Resume, cfg.Stdout, cfg.Progress, cfg.Tool, cfg.StopNow = out.Resume, out.Stdout, out.Progress, out.Tool, out.StopNow
 	f, err := run.EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):
 		return f, fmt.Errorf("interrupted: %w (partial result in %s; continue with --resume)", err, cfg.Out)
-	case errors.Is(err, run.ErrJournalMismatch):
+	case errors.Is(err, run.ErrJournalMismatch), errors.As(err, new(*run.LockedError)):
 		return f, inputError(err)
 	}
 	return f, err
@@ -77,6 +95,19 @@ func (o Options) secrets() *redact.Redactor {
 		key = os.Getenv(o.APIKeyEnv)
 	}
 	return redact.Known(os.Environ(), o.BaseURL, key)
+}
+
+// checkOutput refuses an output that is also an input of the run (the eval set, a
+// local data-set file, the few-shot file), compared by file identity: writing the
+// result, its journal, lock or side file would destroy the input.
+func checkOutput(o Options, out string) error {
+	if out == "" || out == "-" {
+		return nil
+	}
+	if err := result.CheckClash(run.OutputFiles(out, o.Logprobs), []string{o.Evalset, o.FewshotFile}); err != nil {
+		return inputError(fmt.Errorf("--out %s: %w", out, err))
+	}
+	return nil
 }
 
 // config is the runner's configuration of o on set: the set's own max_tokens and
@@ -98,12 +129,18 @@ func (o Options) config(set *evalset.Set) run.Config {
 		Limit:       o.Limit,
 		Logprobs:    o.Logprobs,
 		Repeats:     o.Repeats,
+		NoStream:    o.Stream != nil && !*o.Stream,
+		TopP:        o.TopP, TopK: o.TopK, MinP: o.MinP, PresencePenalty: o.PresencePenalty,
 	}
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = DefaultMaxTokens
 		if set.MaxTokens > 0 {
 			cfg.MaxTokens = set.MaxTokens
 		}
+	}
+	o.applySampling(&cfg, set.Sampling)
+	if cfg.Repeats == 0 && set.Sampling != nil {
+		cfg.Repeats = set.Sampling.Repeats // a task spec's defaults.repeats
 	}
 	if cfg.System == nil && set.System != nil {
 		cfg.System = set.System

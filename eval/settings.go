@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,24 +36,32 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.BaseURL }},
 	{Flag: "model", Arg: "NAME", Help: "the model name; an error names them when the server lists several", DefaultText: "the single model `GET /v1/models` lists", NotInPlan: "the variant gives it",
 		field: func(o *Options) any { return &o.Model }},
-	{Flag: "evalset", Arg: "SPEC", Help: "a JSONL path, builtin:NAME, gsm8k, mmlu, mmlu:SUBJECT,..., hf:ORG/NAME or a .parquet file (with --task)",
+	{Flag: "evalset", Arg: "SPEC", Help: "a JSONL path, builtin:NAME, a built-in task (gsm8k, mmlu, mmlu:SUBJECT,..., math500, aime24, ...: see quanteval evalset list), task:PATH.yaml, hf:ORG/NAME or a .parquet file (with --task)",
 		field: func(o *Options) any { return &o.Evalset }},
-	{Flag: "concurrency", Arg: "N", Help: "requests in flight",
-		field: func(o *Options) any { return &o.Concurrency }, check: atLeast(1)},
-	{Flag: "max-tokens", Arg: "N", Help: "max_tokens of every request", DefaultText: "256 (GSM8K 1024, MMLU 512)",
+	{Flag: "concurrency", Arg: "N", Help: fmt.Sprintf("requests in flight, at most %d", MaxConcurrency),
+		field: func(o *Options) any { return &o.Concurrency }, check: atLeastAtMost(1, MaxConcurrency)},
+	{Flag: "max-tokens", Arg: "N", Help: "max_tokens of every request", DefaultText: "256, or the eval set's own (GSM8K 1024, MMLU 512, MATH-500/AIME/GPQA/MMLU-Pro 32768)",
 		field: func(o *Options) any { return &o.MaxTokens }, check: atLeast(0)},
-	{Flag: "temperature", Arg: "T", Help: "sampling temperature",
-		field: func(o *Options) any { return &o.Temperature }},
-	{Flag: "timeout", Arg: "SECONDS", Help: "seconds per request attempt (in a plan also a duration such as 20m)",
-		field: func(o *Options) any { return &o.Timeout }, check: positive},
-	{Flag: "retries", Arg: "N", Help: "further attempts after a 429, a 5xx, a dropped connection, a timeout or a cut-off body; 0: none",
-		field: func(o *Options) any { return &o.Retries }, check: atLeast(0)},
+	{Flag: "temperature", Arg: "T", Help: "sampling temperature, 0 or more; 0 takes a task spec's own default",
+		field: func(o *Options) any { return &o.Temperature }, check: notNegative},
+	{Flag: "top-p", Arg: "P", Help: "top_p of every request (nucleus sampling), sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.TopP }, check: floatBetween(0, 1)},
+	{Flag: "top-k", Arg: "K", Help: "top_k of every request (vLLM; -1: all tokens), sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.TopK }}, // the server checks it: vLLM's meaning of 0 and -1 has changed between versions
+	{Flag: "min-p", Arg: "P", Help: "min_p of every request (vLLM), sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.MinP }, check: floatBetween(0, 1)},
+	{Flag: "presence-penalty", Arg: "X", Help: "presence_penalty of every request, sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.PresencePenalty }, check: floatBetween(-2, 2)},
+	{Flag: "timeout", Arg: "SECONDS", Help: fmt.Sprintf("seconds per request attempt, at most %d (%s; in a plan also a duration such as 20m)", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout)),
+		field: func(o *Options) any { return &o.Timeout }, check: timeout},
+	{Flag: "retries", Arg: "N", Help: fmt.Sprintf("further attempts after a 429, a 5xx, a dropped connection, a timeout or a cut-off body, at most %d; 0: none", MaxRetries),
+		field: func(o *Options) any { return &o.Retries }, check: atLeastAtMost(0, MaxRetries)},
 	{Flag: "seed", Arg: "N", Help: "sent as seed with every request", DefaultText: "none",
 		field: func(o *Options) any { return &o.Seed }},
 	{Flag: "system", Arg: "TEXT", Help: `replaces the system message; "" sends none (standard data sets send none by default)`, DefaultText: defaultSystemText,
 		field: func(o *Options) any { return &o.System }},
-	{Flag: "extra-body", Arg: "JSON", Help: "a JSON object merged into every request body",
-		field: func(o *Options) any { return &o.ExtraBody }, check: jsonObject},
+	{Flag: "extra-body", Arg: "JSON", Help: "a JSON object merged into every request body; it may not set what quanteval sets (model, messages, max_tokens, ...)",
+		field: func(o *Options) any { return &o.ExtraBody }, check: extraBody},
 	{Flag: "api-key-env", Arg: "VAR", Help: "the environment variable holding the API key, sent as Authorization: Bearer",
 		field: func(o *Options) any { return &o.APIKeyEnv }},
 	{Flag: "limit", Arg: "N", Help: "the first N items", DefaultText: "all",
@@ -60,6 +70,8 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.Logprobs }, check: between(0, 20)},
 	{Flag: "repeats", Arg: "N", Help: "ask each item N times and keep every sample (with --seed, sample i is sent seed+i); the summary adds avg_at_n, pass_at_k and maj_at_n", DefaultText: "1",
 		field: func(o *Options) any { return &o.Repeats }, check: atLeast(0)},
+	{Flag: "stream", Help: "stream replies (SSE) and record each item's timing (TTFT, TPOT); --stream=false for a server that cannot", DefaultText: "true",
+		field: func(o *Options) any { return &o.Stream }},
 	{Flag: "task", Arg: "TASK", Help: "gsm8k or mmlu: the schema of an hf: repo or a local file",
 		field: func(o *Options) any { return &o.Task }},
 	{Flag: "sample", Arg: "N", Help: "a reproducible random subset of N items (stratified by subject for MMLU)",
@@ -110,9 +122,10 @@ const (
 	OptionalString             // string; not given differs from "" (--system "")
 	Int                        // int64
 	OptionalInt                // int64; not given differs from 0 (--seed)
-	Float                      // float64
+	Float                      // float64; a *float64 field is optional: not given differs from 0 (--top-p)
 	Seconds                    // time.Duration: seconds on the command line; a plan also takes "20m"
 	JSONObject                 // json.RawMessage holding an object
+	Bool                       // bool; not given means the setting's DefaultText
 )
 
 // Kind is the setting's kind.
@@ -124,24 +137,49 @@ func (s *Setting) Kind() Kind {
 		return Int
 	case **int64:
 		return OptionalInt
-	case *float64:
+	case *float64, **float64:
 		return Float
 	case *time.Duration:
 		return Seconds
 	case *json.RawMessage:
 		return JSONObject
+	case **bool:
+		return Bool
 	}
 	return String
 }
 
-// Set checks v (of the Go type of the setting's Kind) and stores it in o.
+// optional reports whether the setting's number may be not given (a pointer field).
+func (s *Setting) optional() bool {
+	switch s.field(&Options{}).(type) {
+	case **int64, **float64:
+		return true
+	}
+	return false
+}
+
+// Set checks v (of the Go type of the setting's Kind) and stores it in o. An
+// optional number (--seed, --top-p) also takes "": not given.
 func (s *Setting) Set(o *Options, v any) error {
-	if s.check != nil {
-		if err := s.check(v); err != nil {
-			return err
-		}
+	if v == "" && s.optional() {
+		s.store(o, v)
+		return nil
+	}
+	if err := s.checkValue(v); err != nil {
+		return err
 	}
 	s.store(o, v)
+	return nil
+}
+
+// checkValue checks v: every number is finite, then the setting's own check.
+func (s *Setting) checkValue(v any) error {
+	if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		return fmt.Errorf("want a finite number (got %v)", f)
+	}
+	if s.check != nil {
+		return s.check(v)
+	}
 	return nil
 }
 
@@ -157,14 +195,26 @@ func (s *Setting) store(o *Options, v any) {
 	case *int64:
 		*p = v.(int64)
 	case **int64:
-		x := v.(int64)
-		*p = &x
+		if x, ok := v.(int64); ok {
+			*p = &x
+		} else {
+			*p = nil // "": not given
+		}
 	case *float64:
 		*p = v.(float64)
+	case **float64:
+		if x, ok := v.(float64); ok {
+			*p = &x
+		} else {
+			*p = nil
+		}
 	case *time.Duration:
 		*p = v.(time.Duration)
 	case *json.RawMessage:
 		*p = v.(json.RawMessage)
+	case **bool:
+		x := v.(bool)
+		*p = &x
 	}
 }
 
@@ -190,16 +240,30 @@ func (s *Setting) Value(o Options) any {
 		return **p
 	case *float64:
 		return *p
+	case **float64:
+		if *p == nil {
+			return nil
+		}
+		return **p
 	case *time.Duration:
 		return *p
 	case *json.RawMessage:
 		return *p
+	case **bool:
+		if *p == nil {
+			return nil
+		}
+		return **p
 	}
 	return nil
 }
 
-// Parse reads a value written as the flag takes it.
+// Parse reads a value written as the flag takes it; "" for an optional number
+// reads as "" (not given).
 func (s *Setting) Parse(text string) (any, error) {
+	if strings.TrimSpace(text) == "" && s.optional() {
+		return "", nil
+	}
 	switch s.Kind() {
 	case Int, OptionalInt:
 		n, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
@@ -215,8 +279,12 @@ func (s *Setting) Parse(text string) (any, error) {
 		return f, nil
 	case Seconds:
 		f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, errors.New("want a number of seconds")
+		}
+		if f > MaxTimeout.Seconds() {
+			// Checked here, before the conversion: a time.Duration overflows past 292 years.
+			return nil, fmt.Errorf("must be at most %d seconds (%s), got %s", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout), strings.TrimSpace(text))
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	case JSONObject:
@@ -224,19 +292,60 @@ func (s *Setting) Parse(text string) (any, error) {
 			return json.RawMessage(nil), nil
 		}
 		return json.RawMessage(text), nil
+	case Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(text))
+		if err != nil {
+			return nil, errors.New("want true or false")
+		}
+		return b, nil
 	}
 	return text, nil
 }
 
-// jsonObject checks that a json.RawMessage is a JSON object (or nothing).
-func jsonObject(v any) error {
+// ReservedBodyKeys are the request body's keys that quanteval sets itself, each with
+// the flag that sets it ("" when no flag does): --extra-body may not set them, since
+// the result would record one value while the server used another.
+var ReservedBodyKeys = map[string]string{
+	"model":                 "--model",
+	"messages":              "",
+	"prompt":                "",
+	"stream":                "",
+	"stream_options":        "",
+	"max_tokens":            "--max-tokens",
+	"max_completion_tokens": "--max-tokens",
+	"temperature":           "--temperature",
+	"seed":                  "--seed",
+	"logprobs":              "--logprobs",
+	"top_logprobs":          "--logprobs",
+	"n":                     "",
+	"best_of":               "",
+}
+
+// extraBody checks that a json.RawMessage is a JSON object (or nothing) that sets no
+// key of ReservedBodyKeys.
+func extraBody(v any) error {
 	raw := v.(json.RawMessage)
-	if len(raw) == 0 {
+	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	var m map[string]any
+	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return fmt.Errorf("want a JSON object: %v", err)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		flag, reserved := ReservedBodyKeys[k]
+		switch {
+		case !reserved:
+		case flag != "":
+			return fmt.Errorf("%q is set by quanteval: use %s instead", k, flag)
+		default:
+			return fmt.Errorf("%q is set by quanteval and cannot be changed", k)
+		}
 	}
 	return nil
 }
@@ -257,6 +366,8 @@ func (s *Setting) Format(o Options) string {
 		return strconv.FormatFloat(v.Seconds(), 'g', -1, 64)
 	case json.RawMessage:
 		return string(v)
+	case bool:
+		return strconv.FormatBool(v)
 	}
 	return ""
 }
@@ -265,11 +376,8 @@ func (s *Setting) Format(o Options) string {
 func (o Options) Check() error {
 	for i := range Settings {
 		s := &Settings[i]
-		if s.check == nil {
-			continue
-		}
 		if v := s.Value(o); v != nil {
-			if err := s.check(v); err != nil {
+			if err := s.checkValue(v); err != nil {
 				return &InputError{fmt.Errorf("--%s: %v", s.Flag, err)}
 			}
 		}
@@ -286,6 +394,16 @@ func atLeast(min int64) func(any) error {
 	}
 }
 
+// atLeastAtMost is atLeast(min) with a bound that typos and absurd values pass.
+func atLeastAtMost(min, max int64) func(any) error {
+	return func(v any) error {
+		if n := v.(int64); n > max {
+			return fmt.Errorf("must be at most %d (got %d)", max, n)
+		}
+		return atLeast(min)(v)
+	}
+}
+
 func between(min, max int64) func(any) error {
 	return func(v any) error {
 		if n := v.(int64); n < min || n > max {
@@ -295,9 +413,49 @@ func between(min, max int64) func(any) error {
 	}
 }
 
-func positive(v any) error {
-	if d := v.(time.Duration); d <= 0 {
+func floatBetween(min, max float64) func(any) error {
+	return func(v any) error {
+		if x := v.(float64); !(x >= min && x <= max) {
+			return fmt.Errorf("must be between %g and %g (got %g)", min, max, x)
+		}
+		return nil
+	}
+}
+
+// The largest values of settings that have one: beyond them a value is a typo (an
+// extra 0) or would exhaust the machine, not a wish.
+const (
+	// MaxConcurrency bounds --concurrency: each request in flight holds a
+	// connection, a file descriptor and a goroutine, and no single server serves
+	// more at once.
+	MaxConcurrency = 4096
+	// MaxTimeout bounds --timeout, per request attempt.
+	MaxTimeout = 24 * time.Hour
+	// MaxRetries bounds --retries.
+	MaxRetries = 100
+)
+
+func timeout(v any) error {
+	switch d := v.(time.Duration); {
+	case d <= 0:
 		return fmt.Errorf("must be positive (got %s)", d)
+	case d > MaxTimeout:
+		return fmt.Errorf("must be at most %d seconds (%s), got %s", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout), d)
 	}
 	return nil
+}
+
+func notNegative(v any) error {
+	if f := v.(float64); f < 0 {
+		return fmt.Errorf("must be 0 or more (got %v)", f)
+	}
+	return nil
+}
+
+// shortDuration writes whole hours as "24h" rather than "24h0m0s".
+func shortDuration(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
 }

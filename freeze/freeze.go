@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -139,4 +140,17 @@ func FirstSentence(s string) string {
 		}
 	}
 	return s
+}
+
+// CheckOutput refuses to freeze into a file that is one of the inputs: the result
+// being frozen (src, read into f), its log-probability side file, or the eval set the
+// reference ran on. Files are compared by identity (symbolic and hard links, ./ forms
+// count); the error is a *result.ClashError naming both. "-" (standard output) is no
+// file.
+func CheckOutput(out, src string, f *result.File) error {
+	inputs := []string{src, f.Evalset.Path}
+	if f.Logprobs != "" {
+		inputs = append(inputs, filepath.Join(filepath.Dir(src), f.Logprobs))
+	}
+	return result.CheckClash([]string{out}, inputs)
 }

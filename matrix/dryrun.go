@@ -33,16 +33,16 @@ func DryRun(w io.Writer, p *plan.Plan, only []string) error {
 		}
 		ew.printf("\n[%d/%d] %s: %s (%s%s)\n", i+1, len(variants), v.Name, v.Model, spec.Kind, ref)
 		if spec.Managed() {
-			ew.printf("  env:     %s\n", strings.Join(plan.SortedEnv(server.RedactEnv(spec.AddedEnv())), " "))
-			ew.printf("  command: %s\n", server.Quote(server.RedactArgs(argv)))
+			ew.printf("  env:     %s\n", strings.Join(plan.SortedEnv(redact.Env(spec.AddedEnv())), " "))
+			ew.printf("  command: %s\n", server.Quote(redact.Args(argv)))
 			ew.printf("  log:     %s\n", spec.Log)
 			ew.printf("  ready:   %s, within %s\n", spec.Readiness(), spec.ReadyTimeout)
 		} else {
-			ew.printf("  endpoint: %s (external: nothing is started)\n", server.RedactURL(spec.URL()))
+			ew.printf("  endpoint: %s (external: nothing is started)\n", redact.URL(spec.URL()))
 			ew.printf("  ready:   %s, within %s\n", spec.Readiness(), spec.ReadyTimeout)
 		}
 		for _, c := range v.Prepare {
-			ew.printf("  prepare: %s\n", server.Quote(server.RedactArgs(c)))
+			ew.printf("  prepare: %s\n", server.Quote(redact.Args(c)))
 		}
 		for _, e := range p.Evals {
 			ew.printf("  eval:    %s -> %s\n", strings.Join(EvalFlags(e), " "), resultPath(p, v.Name, e.Name))
@@ -73,6 +73,10 @@ func EvalFlags(e plan.Eval) []string {
 		}
 		text := s.Format(e.Options)
 		if !slices.Contains(e.Given, s.Flag) && (text == "" || text == "0" && s.Kind() != eval.Float) {
+			continue
+		}
+		if s.Kind() == eval.Bool {
+			out = append(out, "--"+s.Flag+"="+text) // a boolean flag takes its value after =
 			continue
 		}
 		out = append(out, "--"+s.Flag+" "+server.Quote([]string{text}))

@@ -58,6 +58,9 @@ type Server struct {
 	BaseURL      string            `json:"base_url,omitempty"`      // external only
 	ReadyTimeout Duration          `json:"ready_timeout,omitempty"` // 30m
 	StopGrace    Duration          `json:"stop_grace,omitempty"`    // 15s
+	// KillStrays lets the stop kill the processes outside the server's process
+	// group that still hold its port or GPU memory it took (server.Spec.KillStrays).
+	KillStrays bool `json:"kill_strays,omitempty"` // false
 }
 
 // Variant is one precision (one model) to evaluate.
@@ -152,6 +155,8 @@ func setJSON(o *eval.Options, s *eval.Setting, raw json.RawMessage) error {
 		v = new(float64)
 	case eval.Seconds:
 		v = new(Duration)
+	case eval.Bool:
+		v = new(bool)
 	case eval.JSONObject:
 		if string(raw) == "null" {
 			raw = nil
@@ -170,6 +175,8 @@ func setJSON(o *eval.Options, s *eval.Setting, raw json.RawMessage) error {
 		return s.Set(o, *p)
 	case *Duration:
 		return s.Set(o, p.D())
+	case *bool:
+		return s.Set(o, *p)
 	}
 	return nil
 }
@@ -217,6 +224,7 @@ func (v *Variant) Spec(logFile string) server.Spec {
 		Log:          logFile,
 		ReadyTimeout: s.ReadyTimeout.D(),
 		StopGrace:    s.StopGrace.D(),
+		KillStrays:   s.KillStrays,
 	}
 }
 

@@ -34,6 +34,9 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 	for i := range c.Variants {
 		if i != ref {
 			c.againstReference(&c.Variants[i], inputs, byID[ref], ref, i, lps)
+			if c.Variants[i].VsRef.Common == 0 {
+				return nil, noCommonItems(inputs, labels, ref, i)
+			}
 		}
 	}
 
@@ -57,13 +60,13 @@ func check(inputs []Input, opt *Options) (labels []string, ref int, err error) {
 	if opt.Alpha == 0 {
 		opt.Alpha = DefaultAlpha
 	}
-	if opt.Alpha <= 0 || opt.Alpha >= 1 {
+	if !(opt.Alpha > 0 && opt.Alpha < 1) { // NaN too
 		return nil, 0, fmt.Errorf("alpha %v: want a level between 0 and 1", opt.Alpha)
 	}
 	if opt.Power == 0 {
 		opt.Power = DefaultPower
 	}
-	if opt.Power <= 0 || opt.Power >= 1 {
+	if !(opt.Power > 0 && opt.Power < 1) {
 		return nil, 0, fmt.Errorf("power %v: want a value between 0 and 1", opt.Power)
 	}
 	switch opt.Lang {
@@ -87,6 +90,15 @@ func check(inputs []Input, opt *Options) (labels []string, ref int, err error) {
 		return nil, 0, err
 	}
 	return labels, ref, nil
+}
+
+// noCommonItems is the error of a variant i that shares no item with the reference:
+// the same eval set, but other items (another --sample, --sample-seed or --limit, or
+// a run that kept nothing). No verdict can be drawn from nothing.
+func noCommonItems(inputs []Input, labels []string, ref, i int) error {
+	return fmt.Errorf("no items in common: %s (%s, %d %s) and the reference %s (%s, %d %s) share no item id; nothing to compare (were they sampled or limited differently?)",
+		labels[i], inputs[i].Path, len(inputs[i].File.Items), plural(len(inputs[i].File.Items), "item", "items"),
+		labels[ref], inputs[ref].Path, len(inputs[ref].File.Items), plural(len(inputs[ref].File.Items), "item", "items"))
 }
 
 // newComparison is the comparison's header, taken from the reference's file rf.
@@ -155,6 +167,7 @@ func (c *Comparison) variant(in Input, label string, isRef bool) Variant {
 	v.Score = newScore(ok, len(f.Items))
 	v.MeanCompletionTokens = stats.Mean(tokens)
 	v.MedianLatencyMS = stats.Median(latency)
+	v.Thinking = thinkingOf(f.Items)
 	for _, name := range c.Metrics {
 		var n, k int
 		for _, r := range f.Items {

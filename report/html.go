@@ -55,6 +55,7 @@ type htmlView struct {
 	Slices                  []htmlSlices
 	Consistency             *textTable  // nil: no section
 	Repeated                *textTable  // nil: no section (paired.go)
+	Thinking                *textTable  // nil: no section
 	Data                    template.JS // the grid's texts and indexes (see htmldata.go)
 }
 
@@ -117,6 +118,7 @@ func (c *Comparison) HTML(w io.Writer) error {
 		GridCols:    3 + len(c.Variants),
 		Consistency: c.consistencyTable(),
 		Repeated:    c.repeatedTable(),
+		Thinking:    c.thinkingTable(),
 		Slices: []htmlSlices{
 			{ID: "by-type", Title: c.T("bytype"), Key: c.T("type"), Slices: c.ByType},
 			{ID: "by-category", Title: c.T("bycategory"), Key: c.T("category"), Slices: c.ByCategory},

@@ -14,7 +14,7 @@ var markdownSections = []func(c *Comparison, w *errWriter){
 	mdWarnings,
 	mdSummary, // and the table of repeated samples, when there is one
 	mdVerdicts,
-	mdConsistency,
+	mdConsistencyThinking,
 	mdExplain,
 	mdByType,
 	mdByCategory,

@@ -127,7 +127,15 @@ const (
 	VerdictSame   = "no_difference"
 	VerdictLower  = "lower"
 	VerdictHigher = "higher"
+	// VerdictTooFew: fewer than MinCommon items in common, no verdict.
+	VerdictTooFew = "too_few"
 )
+
+// MinCommon is the fewest items in common on which a variant gets a verdict. Below
+// it the exact test can only reject when every flip goes one way (6 of 6 at α =
+// 0.05), and a "no significant difference" over 4 items would read as evidence of
+// none; the report says "too few for a verdict" instead, and keeps the figures.
+const MinCommon = 10
 
 // Paired is a variant against the reference over the items both have.
 type Paired struct {
@@ -144,7 +152,7 @@ type Paired struct {
 	// P is the two-sided exact McNemar p-value.
 	P           float64 `json:"p"`
 	Significant bool    `json:"significant"` // P < alpha
-	Verdict     string  `json:"verdict"`     // VerdictSame, VerdictLower or VerdictHigher
+	Verdict     string  `json:"verdict"`     // VerdictSame, VerdictLower, VerdictHigher or VerdictTooFew
 	// MDD is the smallest difference (a proportion) detectable at alpha with the
 	// comparison's power, from Common and the observed discordance.
 	MDD float64 `json:"mdd"`
@@ -172,8 +180,10 @@ func newPaired(t stats.Table2x2, alpha, power float64) *Paired {
 		psi = float64(t.Lost+t.Gained) / float64(n)
 	}
 	p.MDD = stats.MDD(n, psi, alpha, power)
-	p.Significant = p.P < alpha
+	p.Significant = p.P < alpha && n >= MinCommon
 	switch {
+	case n < MinCommon:
+		p.Verdict = VerdictTooFew
 	case !p.Significant:
 		p.Verdict = VerdictSame
 	case t.Gained > t.Lost:
@@ -227,6 +237,9 @@ type Variant struct {
 	// Repeated holds avg@n, pass@k and maj@n of a result with repeated samples
 	// (paired.go); nil with one sample per item.
 	Repeated *Repeated `json:"repeated,omitempty"`
+	// Thinking is how the variant reasoned (truncated thinking, mean reasoning and
+	// answer lengths); nil when no reply reasoned.
+	Thinking *Thinking `json:"thinking,omitempty"`
 }
 
 // MetricScore is one secondary metric of a variant.

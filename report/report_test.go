@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"html"
 	"image/png"
@@ -204,6 +205,12 @@ func TestBuildErrors(t *testing.T) {
 	other := fixture()
 	other[1].File.Evalset.SHA256 = "fff999"
 	other[1].File.Evalset.Name = "other_v1"
+	disjoint := fixture()
+	for j := range disjoint[0].File.Items {
+		disjoint[0].File.Items[j].ID = "other-" + disjoint[0].File.Items[j].ID
+	}
+	empty := fixture()
+	empty[1].File.Items = nil
 	tests := []struct {
 		name   string
 		inputs []Input
@@ -211,11 +218,17 @@ func TestBuildErrors(t *testing.T) {
 		want   string
 	}{
 		{"none", nil, Options{}, "no result files"},
+		{"no common items", disjoint, Options{}, "no items in common: Model-NVFP4 (low.json, 20 items) and the reference Model (ref.json, 20 items) share no item id"},
+		{"no common items, other reference", disjoint, Options{Ref: "Model-FP8"}, "no items in common: Model-NVFP4 (low.json, 20 items) and the reference Model-FP8 (near.json, 19 items)"},
+		{"an empty result", empty, Options{}, "no items in common: Model-FP8 (near.json, 0 items)"},
 		{"other set", other, Options{}, "results over different eval sets: near.json has other_v1 (sha256 fff999), ref.json has fixture_v1 (sha256 abc123)"},
 		{"unknown ref", fixture(), Options{Ref: "FP4"}, `reference "FP4": no such label (labels: Model-NVFP4, Model-FP8, Model)`},
 		{"labels count", fixture(), Options{Labels: []string{"a", "b"}}, "2 labels for 3 result files"},
 		{"labels twice", fixture(), Options{Labels: []string{"a", "b", "a"}}, `label "a" given twice`},
 		{"alpha", fixture(), Options{Alpha: 1.5}, "alpha 1.5"},
+		{"alpha NaN", fixture(), Options{Alpha: math.NaN()}, "alpha NaN: want a level between 0 and 1"},
+		{"alpha infinite", fixture(), Options{Alpha: math.Inf(1)}, "alpha +Inf"},
+		{"power NaN", fixture(), Options{Power: math.NaN()}, "power NaN"},
 		{"lang", fixture(), Options{Lang: "fr"}, `language "fr"`},
 	}
 	for _, tt := range tests {
@@ -225,6 +238,63 @@ func TestBuildErrors(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestTooFewInCommon: below MinCommon items in common the verdict says so instead of
+// a p-value verdict, in every renderer; at MinCommon the test speaks again.
+func TestTooFewInCommon(t *testing.T) {
+	for _, tc := range []struct {
+		common int
+		want   string // the verdict code
+		text   string
+	}{
+		{4, VerdictTooFew, "only 4 items in common: too few for a verdict"},
+		{1, VerdictTooFew, "only 1 item in common: too few for a verdict"},
+		{MinCommon - 1, VerdictTooFew, "only 9 items in common: too few for a verdict"},
+		{MinCommon, VerdictLower, "significantly lower (p = 0.002)"},
+	} {
+		t.Run(fmt.Sprint(tc.common), func(t *testing.T) {
+			// The reference gets all right; the variant gets every common item wrong,
+			// which over 4 items would be "no significant difference (p = 0.12)".
+			var ref, low []result.Record
+			for i := range 20 {
+				ref = append(ref, rec(fmt.Sprintf("i%02d", i), "exact", "", true))
+				id := fmt.Sprintf("i%02d", i)
+				if i >= tc.common {
+					id = fmt.Sprintf("x%02d", i)
+				}
+				low = append(low, rec(id, "exact", "", false))
+			}
+			c, err := Build([]Input{{Path: "low.json", File: file("org/M-FP4", low)}, {Path: "ref.json", File: file("org/M", ref)}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := c.Variants[0].VsRef
+			if p.Common != tc.common || p.Verdict != tc.want || p.Significant != (tc.want != VerdictTooFew) {
+				t.Errorf("common %d verdict %q significant %v; want %d %q", p.Common, p.Verdict, p.Significant, tc.common, tc.want)
+			}
+			var md, js, cs bytes.Buffer
+			if err := errors.Join(c.Markdown(&md), c.JSON(&js), c.CSV(&cs)); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(md.String(), "M-FP4 vs M: "+tc.text+";") {
+				t.Errorf("Markdown verdict: want %q in\n%s", tc.text, md.String())
+			}
+			if tc.want == VerdictTooFew && (strings.Contains(md.String(), "no significant difference") || strings.Contains(md.String(), "significantly")) {
+				t.Errorf("Markdown gives a verdict over %d items:\n%s", tc.common, md.String())
+			}
+			if !strings.Contains(js.String(), `"verdict": "`+tc.want+`"`) || !strings.Contains(cs.String(), ","+tc.want+",") {
+				t.Errorf("JSON or CSV verdict is not %q:\n%s\n%s", tc.want, js.String(), cs.String())
+			}
+			if got := barColor(&c.Variants[0]); tc.want == VerdictTooFew && got == barColor(&Variant{VsRef: &VsRef{Paired: Paired{Verdict: VerdictLower}}}) {
+				t.Error("the chart colours a variant without a verdict as lower")
+			}
+		})
+	}
+	c := &Comparison{Lang: "zh"}
+	if got := c.VerdictText(&Paired{Common: 3, Verdict: VerdictTooFew}); got != "共同题目仅 3 道：太少，无法得出结论" {
+		t.Errorf("zh: %q", got)
 	}
 }
 

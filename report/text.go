@@ -23,6 +23,7 @@ var texts = map[string]map[string]string{
 		"same":         "no significant difference (%s)",
 		"lower":        "significantly lower (%s)",
 		"higher":       "significantly higher (%s)",
+		"toofew":       "only %d %s in common: too few for a verdict",
 		"verdictline":  "%s vs %s: %s; %s points over %d items; %d lost%s, %d gained%s; this set detects differences of %s points or more (%d%% power).",
 		"metricline":   "%s: %s, %s points",
 		"explain":      "What may explain a difference",
@@ -63,6 +64,13 @@ var texts = map[string]map[string]string{
 		"klmean":       "KL mean (nats)",
 		"klp95":        "KL P95 (nats)",
 		"top1":         "top-1 agreement (positions)",
+		"thinking":     "Reasoning",
+		"truncthink":   "truncated thinking",
+		"reasonchars":  "reasoning, mean (chars)",
+		"answerchars":  "answer, mean (chars)",
+		"reasontokens": "reasoning, mean (tokens)",
+		"answertokens": "answer, mean (tokens)",
+		"thinknote":    "Truncated thinking: replies cut off inside their thinking, with no answer written (out of the replies without an error). Lengths are means over those replies; tokens where the server's usage gives reasoning_tokens.",
 		"consnote":     "Outputs compared byte for byte over the items both answered without an error; the first divergence is the common prefix of the outputs that differ.",
 		"klnote":       "KL(reference ‖ variant) in nats over the token positions whose preceding text both generated alike (the common prefix and the first divergent token), from the top-K lists with the mass outside them as one cell.",
 		"sameoutput":   "same output as the reference",
@@ -90,6 +98,7 @@ var texts = map[string]map[string]string{
 		"same":         "无显著差异 (%s)",
 		"lower":        "显著更低 (%s)",
 		"higher":       "显著更高 (%s)",
+		"toofew":       "共同题目仅 %d 道%s：太少，无法得出结论",
 		"verdictline":  "%s 对比 %s：%s；差值 %s 个百分点，共 %d 题；失分 %d%s，得分 %d%s；本评测集可检测的最小差异为 %s 个百分点（功效 %d%%）。",
 		"metricline":   "%s：%s，%s 个百分点",
 		"explain":      "可能解释差异的因素",
@@ -130,6 +139,13 @@ var texts = map[string]map[string]string{
 		"klmean":       "KL 均值（nats）",
 		"klp95":        "KL P95（nats）",
 		"top1":         "top-1 一致率（位置）",
+		"thinking":     "推理",
+		"truncthink":   "思考被截断",
+		"reasonchars":  "推理长度均值（字符）",
+		"answerchars":  "回答长度均值（字符）",
+		"reasontokens": "推理长度均值（token）",
+		"answertokens": "回答长度均值（token）",
+		"thinknote":    "思考被截断：在思考中被截断、未写出答案的回复数（占无错误回复）。长度为这些回复的均值；服务器 usage 给出 reasoning_tokens 时另列 token 数。",
 		"consnote":     "在双方均无错误的题目上逐字节比较输出；首次分歧位置即不同输出的共同前缀长度。",
 		"klnote":       "KL(基准 ‖ 变体)，单位 nats，仅计算双方此前生成文本相同的 token 位置（共同前缀及第一个分歧 token），由 top-K 列表计算，其外的概率合并为一项。",
 		"sameoutput":   "与基准输出相同",
@@ -160,6 +176,13 @@ func (c *Comparison) Tf(key string, args ...any) string { return fmt.Sprintf(c.T
 // VerdictText is the one-line verdict of p in the comparison's language, e.g.
 // "no significant difference (p = 1.00)".
 func (c *Comparison) VerdictText(p *Paired) string {
+	if p.Verdict == VerdictTooFew {
+		items := plural(p.Common, "item", "items")
+		if c.Lang == "zh" {
+			items = ""
+		}
+		return c.Tf("toofew", p.Common, items)
+	}
 	return c.Tf(p.verdictKey(), PEquals(p.P))
 }
 

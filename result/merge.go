@@ -178,10 +178,12 @@ func Merge(shards []*File, opts MergeOptions) (*File, error) {
 		return nil, fmt.Errorf("merge: %w: every shard is complete but they hold %d items of %d", ErrShardMismatch, len(items), want)
 	}
 	out.StartedAt, out.FinishedAt = first.StartedAt, first.FinishedAt
+	out.Warnings = nil
 	for _, k := range byIndex {
 		if k < 0 {
 			continue
 		}
+		out.Warnings = append(out.Warnings, shards[k].Warnings...) // each names its journal
 		if s := shards[k]; s.StartedAt.Before(out.StartedAt) {
 			out.StartedAt = s.StartedAt
 		}

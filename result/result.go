@@ -2,7 +2,9 @@
 // JSON document with the run's parameters, its summary and every item's record.
 //
 // Other tools and later commands (compare, matrix) read it, so field names are stable.
-// Files are written atomically: a reader never sees half a result.
+// Files are written atomically: a reader never sees half a result, and the temporary
+// file of a write killed midway is removed by the next write of the same file. Read
+// takes regular files of at most MaxFileBytes only.
 package result
 
 import (
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -39,8 +42,11 @@ type File struct {
 	// log-probabilities, when the run asked for them.
 	Logprobs string `json:"logprobs_file,omitempty"`
 	// Shard is set by the run of one shard of the set (run --shard I/N); see merge.go.
-	Shard *Shard   `json:"shard,omitempty"`
-	Items []Record `json:"items"`
+	Shard *Shard `json:"shard,omitempty"`
+	// Warnings are what the run noticed that a reader should know, such as journal
+	// lines that were damaged and skipped on resume (their items were asked again).
+	Warnings []string `json:"warnings,omitempty"`
+	Items    []Record `json:"items"`
 }
 
 // ServerInfo is what the server said of itself.
@@ -71,12 +77,25 @@ type Params struct {
 	Logprobs    int             `json:"logprobs,omitempty"`
 	// Repeats is how many times each item was asked (run --repeats); absent: once.
 	Repeats int `json:"repeats,omitempty"`
+	// Sampling parameters sent with every request; absent when not sent.
+	TopP            *float64 `json:"top_p,omitempty"`
+	TopK            *int64   `json:"top_k,omitempty"`
+	MinP            *float64 `json:"min_p,omitempty"`
+	PresencePenalty *float64 `json:"presence_penalty,omitempty"`
 }
 
 // Usage counts tokens as the server reported them.
 type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
+	// CompletionTokensDetails holds the reasoning tokens among the completion
+	// tokens, when the server gives them (usage.completion_tokens_details).
+	CompletionTokensDetails *TokensDetails `json:"completion_tokens_details,omitempty"`
+}
+
+// TokensDetails splits a token count.
+type TokensDetails struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
 // Record is one item's outcome.
@@ -94,9 +113,14 @@ type Record struct {
 	// Reasoning is what the server returned apart from the answer; never scored.
 	Reasoning string `json:"reasoning,omitempty"`
 	Extracted string `json:"extracted"`
-	OK        bool   `json:"ok"`
-	Reason    string `json:"reason"`
-	Error     string `json:"error"`
+	// Normalized and NormalizedExpected are the two forms a math or aime item
+	// compared (the reply's answer and the expected one, normalised); absent for
+	// other types.
+	Normalized         string `json:"normalized,omitempty"`
+	NormalizedExpected string `json:"normalized_expected,omitempty"`
+	OK                 bool   `json:"ok"`
+	Reason             string `json:"reason"`
+	Error              string `json:"error"`
 	// Scores holds secondary metrics by name (e.g. gsm8k "flexible"); the primary
 	// one is OK.
 	Scores       map[string]bool `json:"scores,omitempty"`
@@ -104,6 +128,39 @@ type Record struct {
 	Usage        Usage           `json:"usage"`
 	LatencyMS    int64           `json:"latency_ms"`
 	Attempts     int             `json:"attempts"`
+	// Timing is the streamed reply's timing; absent when the run did not stream.
+	Timing *Timing `json:"timing,omitempty"`
+}
+
+// Timing is how one streamed reply arrived, in vLLM's definitions
+// (vllm/benchmarks/serve.py), in milliseconds from the moment the request was sent
+// (of the attempt that succeeded).
+type Timing struct {
+	TTFTMs       float64 `json:"ttft_ms"` // to the first chunk with choices
+	E2ELMs       float64 `json:"e2el_ms"` // to the last chunk with choices
+	OutputTokens int     `json:"output_tokens"`
+	// OutputTokensEstimated: the server sent no usage; OutputTokens counts the
+	// chunks that carried text.
+	OutputTokensEstimated bool    `json:"output_tokens_estimated,omitempty"`
+	TPOTMs                float64 `json:"tpot_ms"`     // (E2EL - TTFT) / (OutputTokens - 1); 0 for one token
+	MeanITLMs             float64 `json:"mean_itl_ms"` // mean gap between chunks
+}
+
+// TimingSummary summarises the timings of a run's streamed replies.
+type TimingSummary struct {
+	Items int         `json:"items"` // records with a timing
+	TTFT  Percentiles `json:"ttft_ms"`
+	TPOT  Percentiles `json:"tpot_ms"` // over replies of more than one token
+	E2EL  Percentiles `json:"e2el_ms"`
+}
+
+// Percentiles are the mean and percentiles of one latency (linear interpolation, as
+// numpy's default).
+type Percentiles struct {
+	N    int     `json:"n"`
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
 }
 
 // Tally is ok out of count.
@@ -137,6 +194,7 @@ type Summary struct {
 	AvgAtN  *AvgAtN            `json:"avg_at_n,omitempty"`
 	PassAtK map[string]float64 `json:"pass_at_k,omitempty"`
 	MajAtN  *float64           `json:"maj_at_n,omitempty"`
+	Timing  *TimingSummary     `json:"timing,omitempty"` // when the run streamed
 }
 
 // Summarize computes the summary of records. accuracy = ok / count, as in the seed;
@@ -172,17 +230,63 @@ func Summarize(records []Record) Summary {
 		}
 		s.Usage.PromptTokens += r.Usage.PromptTokens
 		s.Usage.CompletionTokens += r.Usage.CompletionTokens
+		if d := r.Usage.CompletionTokensDetails; d != nil {
+			if s.Usage.CompletionTokensDetails == nil {
+				s.Usage.CompletionTokensDetails = &TokensDetails{}
+			}
+			s.Usage.CompletionTokensDetails.ReasoningTokens += d.ReasoningTokens
+		}
 	}
 	if s.Count > 0 {
 		s.Accuracy = float64(s.OK) / float64(s.Count)
 	}
 	s.addRepeats(records)
+	s.Timing = summarizeTiming(records)
 	return s
 }
 
-// Read reads and checks a result file.
+// summarizeTiming is nil when no record has a timing.
+func summarizeTiming(records []Record) *TimingSummary {
+	var ttft, tpot, e2el []float64
+	for _, r := range records {
+		if t := r.Timing; t != nil && r.Error == "" {
+			ttft = append(ttft, t.TTFTMs)
+			e2el = append(e2el, t.E2ELMs)
+			if t.OutputTokens > 1 {
+				tpot = append(tpot, t.TPOTMs)
+			}
+		}
+	}
+	if len(ttft) == 0 {
+		return nil
+	}
+	return &TimingSummary{Items: len(ttft), TTFT: percentiles(ttft), TPOT: percentiles(tpot), E2EL: percentiles(e2el)}
+}
+
+func percentiles(v []float64) Percentiles {
+	if len(v) == 0 {
+		return Percentiles{}
+	}
+	sort.Float64s(v)
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	at := func(p float64) float64 {
+		pos := p / 100 * float64(len(v)-1)
+		lo := int(pos)
+		hi := min(lo+1, len(v)-1)
+		return round3(v[lo] + (v[hi]-v[lo])*(pos-float64(lo)))
+	}
+	return Percentiles{N: len(v), Mean: round3(sum / float64(len(v))), P50: at(50), P90: at(90)}
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// Read reads and checks a result file. What is not a regular file, or is larger than
+// MaxFileBytes, is refused with a *RefusedError.
 func Read(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +369,8 @@ func Encode(w io.Writer, f *File) error {
 }
 
 // Write writes f to path atomically: a temporary file in the same folder, synced,
-// then renamed over path.
+// then renamed over path. The temporary files an earlier write of path left when it
+// was killed midway are removed first (see removeStaleTemps).
 func Write(path string, f *File) error {
 	return writeAtomic(path, func(w io.Writer) error { return Encode(w, f) })
 }
@@ -283,7 +388,9 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	// The litter of an earlier write of path that was killed midway goes first.
+	removeStaleTemps(path)
+	tmp, err := createTemp(path)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,12 @@ import (
 // BenchmarkEvaluate measures items per second at concurrency 64 with the journal on,
 // against a double that answers at once. Target on 2 cores: >= 2,000 items/s.
 // Peak memory of a 100,000-item run is measured by bench/run-throughput.
-func BenchmarkEvaluate(b *testing.B) {
+func BenchmarkEvaluate(b *testing.B) { benchEvaluate(b, false) }
+
+// BenchmarkEvaluatePlain is the same with --stream=false.
+func BenchmarkEvaluatePlain(b *testing.B) { benchEvaluate(b, true) }
+
+func benchEvaluate(b *testing.B, noStream bool) {
 	const n = 5000
 	set := &evalset.Set{Name: "bench", SHA256: "x"}
 	for i := range n {
@@ -31,7 +36,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	start := time.Now()
 	for b.Loop() {
 		s := *set
-		cfg := Config{BaseURL: hs.URL, Model: "test-model", Out: out, Concurrency: 64}
+		cfg := Config{BaseURL: hs.URL, Model: "test-model", Out: out, Concurrency: 64, NoStream: noStream}
 		if _, err := Evaluate(context.Background(), cfg, &s); err != nil {
 			b.Fatal(err)
 		}

@@ -30,6 +30,14 @@ type Config struct {
 	Logprobs    int             // top-K log-probabilities to ask for (0: none)
 	Repeats     int             // 1: samples of each item (0 is 1; see samples.go)
 	APIKey      string          // never written anywhere: hidden where a server echoes it
+	// NoStream sends plain chat completions; by default a Chatter that is also a
+	// Streamer streams, and each record gets the reply's timing.
+	NoStream bool
+	// Sampling parameters, each sent only when set (nil: the server's default).
+	TopP            *float64
+	TopK            *int64
+	MinP            *float64
+	PresencePenalty *float64
 
 	Out    string // result path; "-" writes the result to Stdout
 	Resume bool   // continue from the journal beside Out

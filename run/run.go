@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quanteval/quanteval/client"
@@ -23,13 +25,30 @@ type Chatter interface {
 	Chat(ctx context.Context, req client.Request) (*client.Response, error)
 }
 
-var _ Chatter = (*client.Client)(nil)
+// Streamer sends one chat completion as a stream and times it; *client.Client is
+// one. A Chatter that is also a Streamer is streamed to unless Config.NoStream.
+//
+// The answer of a streamed reply is assembled by the client so that it scores as the
+// same reply sent whole would (client/stream.go); log-probabilities come in the
+// chunks and are kept alike, so the side file does not change.
+type Streamer interface {
+	ChatStream(ctx context.Context, req client.Request) (*client.StreamReply, error)
+}
+
+var (
+	_ Chatter  = (*client.Client)(nil)
+	_ Streamer = (*client.Client)(nil)
+)
 
 // ErrUnreachable ends a run whose every request so far failed to reach the server.
 var ErrUnreachable = errors.New("the server did not answer")
 
 // ErrAllFailed ends a run in which every item failed with an error.
 var ErrAllFailed = errors.New("the run evaluated nothing")
+
+// ErrKeyRefused ends a run whose every request the server refused with a 401 or 403:
+// the server answered, but not to this key.
+var ErrKeyRefused = errors.New("the server refused the API key")
 
 // Defaults fills in the zero fields of cfg.
 func (cfg *Config) Defaults() {
@@ -69,10 +88,11 @@ func Evaluate(ctx context.Context, cfg Config, set *evalset.Set) (*result.File, 
 
 // outcome is what a worker hands the consumer.
 type outcome struct {
-	index int
-	resp  *client.Response
-	err   error
-	lat   time.Duration
+	index  int
+	resp   *client.Response
+	timing *client.Timing // of a streamed reply
+	err    error
+	lat    time.Duration
 }
 
 // EvaluateWith runs set through chat. serverVersion is recorded as given. set itself
@@ -89,6 +109,11 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	limited.Limit(cfg.Limit)
 	set = &limited
 
+	lock, err := lockOutput(cfg) // one writer per output, until the result is written
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, lock.Release()) }()
 	f := newFile(cfg, set, serverVersion)
 	st := newState(set.Items, cfg.samples())
 	jr, side, err := openFiles(cfg, set, st, f)
@@ -108,6 +133,9 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	c.consume(ctx, out, cancelReqs)
 
 	runErr := finish(ctx, f, st, &c)
+	if ic, ok := chat.(interface{ CloseIdleConnections() }); ok {
+		ic.CloseIdleConnections() // their file descriptors may be what the write needs
+	}
 	if err := writeResult(cfg, f); err != nil {
 		return f, errors.Join(runErr, err)
 	}
@@ -209,13 +237,14 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *jou
 		return nil, nil, err
 	}
 	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
-		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.ExtraBody, Logprobs: cfg.Logprobs}
+		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.samplingBody(), Logprobs: cfg.Logprobs}
 	jpath := JournalPath(cfg.Out)
 	if cfg.Resume {
 		var prev []result.Record
 		if jr, prev, err = openJournal(jpath, fp); err != nil {
 			return nil, nil, err
 		}
+		jr.report(cfg.Progress, f)
 		st.resumeFrom(prev)
 	} else {
 		// A journal left by an earlier run is kept aside, not wiped: forgetting
@@ -275,13 +304,23 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, st *state,
 		}
 	}()
 	var wg sync.WaitGroup
+	var streaming atomic.Bool
+	streaming.Store(!cfg.NoStream)
+	var noteOnce sync.Once
+	note := func(msg string) {
+		noteOnce.Do(func() {
+			if cfg.Progress != nil {
+				fmt.Fprintln(cfg.Progress, "\nnote: "+msg)
+			}
+		})
+	}
 	for range min(cfg.Concurrency, max(len(todo), 1)) {
 		wg.Go(func() {
 			for i := range feed {
 				req := st.request(cfg, i)
 				start := time.Now()
-				resp, err := chat.Chat(reqCtx, req)
-				out <- outcome{index: i, resp: resp, err: err, lat: time.Since(start)}
+				resp, timing, err := ask(reqCtx, chat, req, &streaming, note)
+				out <- outcome{index: i, resp: resp, timing: timing, err: err, lat: time.Since(start)}
 			}
 		})
 	}
@@ -290,6 +329,33 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, st *state,
 		close(out)
 	}()
 	return out
+}
+
+// ask sends one request, streamed while streaming holds and chat can stream. Two
+// servers are then asked plainly, this request again and all later ones, with a
+// note: one that answers a streamed request with one JSON document (it does not
+// stream), and one whose stream carries no log-probabilities when they were asked
+// for and the reply has text (the side file must be what a plain run writes).
+func ask(ctx context.Context, chat Chatter, req client.Request, streaming *atomic.Bool, note func(string)) (*client.Response, *client.Timing, error) {
+	if s, ok := chat.(Streamer); ok && streaming.Load() {
+		rep, err := s.ChatStream(ctx, req)
+		switch {
+		case err == nil && req.TopLogprobs > 0 && len(rep.Logprobs) == 0 && rep.Content != nil && *rep.Content != "":
+			if streaming.CompareAndSwap(true, false) {
+				note("the server streams no log-probabilities: asking without streaming (no timings) from now on")
+			}
+		case err == nil:
+			return rep.Response, &rep.Timing, nil
+		case !errors.Is(err, client.ErrNotStreamed):
+			return nil, nil, err
+		default:
+			if streaming.CompareAndSwap(true, false) {
+				note("the server does not stream: asking without streaming (no timings) from now on; --stream=false says so at the start")
+			}
+		}
+	}
+	resp, err := chat.Chat(ctx, req)
+	return resp, nil, err
 }
 
 // consumer is the single reader of the pool's answers: it scores, journals and shows
@@ -305,6 +371,8 @@ type consumer struct {
 	writeErr     error
 	succeeded    int
 	failedInARow int
+	refused      int  // of failedInARow, the 401s and 403s
+	refusedCode  int  // the last one's status
 	stopped      bool // the consumer itself cut the run short
 }
 
@@ -329,9 +397,12 @@ func (c *consumer) consume(ctx context.Context, out <-chan outcome, cancelReqs c
 		c.prog.add(rec.OK, rec.Error != "")
 		if rec.Error == "" {
 			c.succeeded++
-			c.failedInARow = 0
+			c.failedInARow, c.refused = 0, 0
 		} else {
 			c.failedInARow++
+			if code, ok := client.RefusedKey(o.err); ok {
+				c.refused, c.refusedCode = c.refused+1, code
+			}
 		}
 		if c.writeErr != nil || (c.succeeded == 0 && c.failedInARow >= max(8, 2*c.concurrency)) {
 			c.stopped = true
@@ -355,6 +426,9 @@ func finish(ctx context.Context, f *result.File, st *state, c *consumer) error {
 		return c.writeErr
 	case !f.Complete && ctx.Err() != nil:
 		return fmt.Errorf("interrupted after %d of %d items: %w", len(final), len(st.records), ctx.Err())
+	case c.succeeded == 0 && c.refused > 0 && c.refused == c.failedInARow:
+		return fmt.Errorf("%w (HTTP %d): set it with --api-key-env / OPENAI_API_KEY; the first %d requests were all refused, last: %s",
+			ErrKeyRefused, c.refusedCode, c.refused, lastError(final))
 	case c.succeeded == 0 && c.failedInARow > 0 && !f.Complete:
 		return fmt.Errorf("%w: the first %d requests all failed, last: %s", ErrUnreachable, c.failedInARow, lastError(final))
 	case !f.Complete:
@@ -376,7 +450,8 @@ func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
 		Evalset: result.Evalset{Name: set.Name, Path: set.Path, SHA256: set.SHA256, Count: len(set.Items)},
 		Params: result.Params{Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Concurrency: cfg.Concurrency,
 			TimeoutS: cfg.Timeout.Seconds(), Retries: cfg.Retries, Seed: cfg.Seed, System: cfg.system(),
-			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs, Repeats: cfg.paramRepeats()},
+			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs, Repeats: cfg.paramRepeats(),
+			TopP: cfg.TopP, TopK: cfg.TopK, MinP: cfg.MinP, PresencePenalty: cfg.PresencePenalty},
 		StartedAt: time.Now().UTC(),
 	}
 	if set.Source != nil {
@@ -416,6 +491,10 @@ func normaliseExtra(b json.RawMessage) (json.RawMessage, error) {
 	return out, err
 }
 
+// Request is the chat request a run under cfg sends for it: a load test of an eval
+// set's prompts sends the same.
+func Request(cfg Config, it *evalset.Item) client.Request { return request(cfg, it) }
+
 func request(cfg Config, it *evalset.Item) client.Request {
 	sys := cfg.system()
 	if it.System != "" {
@@ -430,7 +509,8 @@ func request(cfg Config, it *evalset.Item) client.Request {
 		msgs = append(msgs, client.Message{Role: m.Role, Content: m.Content})
 	}
 	return client.Request{Model: cfg.Model, Messages: msgs, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
-		Seed: cfg.Seed, TopLogprobs: cfg.Logprobs, Extra: cfg.ExtraBody}
+		Seed: cfg.Seed, TopLogprobs: cfg.Logprobs, Extra: cfg.ExtraBody,
+		TopP: cfg.TopP, TopK: cfg.TopK, MinP: cfg.MinP, PresencePenalty: cfg.PresencePenalty}
 }
 
 // record scores one outcome.
@@ -448,13 +528,21 @@ func record(it *evalset.Item, o outcome) result.Record {
 	r.Reasoning = resp.Reasoning
 	r.FinishReason = resp.FinishReason
 	r.Usage = result.Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	if t := o.timing; t != nil {
+		r.Timing = &result.Timing{TTFTMs: roundMs(t.TTFTMs), E2ELMs: roundMs(t.E2ELMs), OutputTokens: t.OutputTokens,
+			OutputTokensEstimated: t.OutputTokensEstimated, TPOTMs: roundMs(t.TPOTMs), MeanITLMs: roundMs(t.MeanITLMs)}
+	}
+	if n := resp.ReasoningTokens; n != nil {
+		r.Usage.CompletionTokensDetails = &result.TokensDetails{ReasoningTokens: *n}
+	}
 	content := ""
 	if resp.Content != nil {
 		content = *resp.Content
 	}
 	r.Output = content
-	v := score.Score(it, content)
+	v := score.ScoreOptions(it, it.Options, content)
 	r.OK, r.Extracted, r.Reason, r.Scores = v.OK, v.Extracted, v.Reason, v.Scores
+	r.Normalized, r.NormalizedExpected = v.Normalized, v.NormalizedExpected
 	return r
 }
 
@@ -471,6 +559,9 @@ func promptText(it *evalset.Item) string {
 	}
 	return ""
 }
+
+// roundMs keeps a duration in milliseconds to the microsecond.
+func roundMs(ms float64) float64 { return math.Round(ms*1000) / 1000 }
 
 func attemptsOf(err error) int {
 	var ae *client.AttemptError

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -425,5 +428,54 @@ func TestLimitLeavesTheSetAlone(t *testing.T) {
 	}
 	if len(set.Items) != n || set.Items[0].ID != first {
 		t.Fatalf("the caller's set has %d items, want %d", len(set.Items), n)
+	}
+}
+
+// TestKeyRefused: a run whose every request is refused (401, 403) says the server
+// refused the key, whether it stopped early or asked every item; a refusal mixed with
+// other failures is not called one.
+func TestKeyRefused(t *testing.T) {
+	_, keyed := vllmtest.Start(t, vllmtest.Options{APIKey: "sk-right"})
+	var n atomic.Int32
+	forbidden := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `{"error":{"message":"forbidden"}}`)
+	}))
+	defer forbidden.Close()
+	mixed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 0 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer mixed.Close()
+	for _, tc := range []struct {
+		name  string
+		url   string
+		limit int
+		want  error
+		text  string
+	}{
+		{"401, stopped early", keyed.URL, 0, ErrKeyRefused, "the server refused the API key (HTTP 401): set it with --api-key-env / OPENAI_API_KEY"},
+		{"401, every item asked", keyed.URL, 3, ErrKeyRefused, "the server refused the API key (HTTP 401): set it with --api-key-env"},
+		{"403", forbidden.URL, 0, ErrKeyRefused, "the server refused the API key (HTTP 403)"},
+		{"401 and 500", mixed.URL, 0, ErrUnreachable, "did not answer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := suite(t)
+			cfg := config(tc.url, filepath.Join(t.TempDir(), "r.json"))
+			cfg.APIKey, cfg.Retries, cfg.Limit = "sk-wrong", 0, tc.limit
+			f, err := Evaluate(context.Background(), cfg, set)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
+				t.Fatalf("err = %v, want %v: %q", err, tc.want, tc.text)
+			}
+			if tc.want == ErrKeyRefused && strings.Contains(err.Error(), "did not answer") {
+				t.Errorf("err = %v: the server did answer", err)
+			}
+			if f == nil || len(f.Items) == 0 {
+				t.Error("the result must still be written, with the refusals")
+			}
+		})
 	}
 }

@@ -1,12 +1,10 @@
 package run
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -19,37 +17,35 @@ func LogprobsPath(out string) string {
 	return strings.TrimSuffix(out, ".json") + ".logprobs.jsonl"
 }
 
-// sideFile appends per-item token log-probabilities as they arrive, like the journal.
+// sideFile appends per-item token log-probabilities as they arrive, like the journal:
+// in append mode, one write of one whole line per item.
 type sideFile struct {
 	f *os.File
-	w *bufio.Writer
 }
 
 // openSideFile starts the side file, or on resume reopens it after its last whole
 // line (a line cut off by a crash is dropped; its item is asked again, since the
 // journal record, written after the side line, is missing too).
 func openSideFile(path string, resume bool) (*sideFile, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("logprobs file: %w", err)
-	}
-	var keep int64
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
 	if resume {
 		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Close()
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("logprobs file: %w", err)
 		}
-		keep = int64(bytes.LastIndexByte(data, '\n') + 1)
+		if err == nil {
+			if err := os.Truncate(path, int64(bytes.LastIndexByte(data, '\n')+1)); err != nil {
+				return nil, fmt.Errorf("logprobs file: %w", err)
+			}
+		}
+	} else {
+		flags |= os.O_TRUNC
 	}
-	if err := f.Truncate(keep); err == nil {
-		_, err = f.Seek(keep, io.SeekStart)
-	}
+	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
-		f.Close()
 		return nil, fmt.Errorf("logprobs file: %w", err)
 	}
-	return &sideFile{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+	return &sideFile{f: f}, nil
 }
 
 func (s *sideFile) append(id string, toks []client.TokenLogprob) error {
@@ -65,15 +61,15 @@ func (s *sideFile) append(id string, toks []client.TokenLogprob) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.w.Write(append(b, '\n')); err != nil {
+	if _, err := s.f.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("logprobs file: %w", err)
 	}
-	return s.w.Flush()
+	return nil
 }
 
 func (s *sideFile) close() error {
 	if s == nil {
 		return nil
 	}
-	return errors.Join(s.w.Flush(), s.f.Close())
+	return s.f.Close()
 }

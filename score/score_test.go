@@ -246,8 +246,7 @@ func TestEveryTypeScored(t *testing.T) {
 			t.Errorf("no scorer for type %q", typ)
 		}
 	}
-	// The math types are scored here before the eval-set format accepts them.
-	if want := len(evalset.Types) + 2; len(scorers) != want {
+	if want := len(evalset.Types); len(scorers) != want {
 		t.Errorf("%d scorers for %d types", len(scorers), want)
 	}
 }

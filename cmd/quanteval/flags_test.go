@@ -57,10 +57,14 @@ func TestPlanKeyIsFlag(t *testing.T) {
 			continue
 		}
 		text := map[eval.Kind]string{eval.String: "v1.x", eval.OptionalString: "be brief", eval.Int: "7",
-			eval.OptionalInt: "-7", eval.Float: "0.5", eval.Seconds: "30", eval.JSONObject: `{"top_k":1}`}[s.Kind()]
+			eval.OptionalInt: "-7", eval.Float: "0.5", eval.Seconds: "30", eval.JSONObject: `{"top_k":1}`, eval.Bool: "false"}[s.Kind()]
 		t.Run(s.Flag, func(t *testing.T) {
 			fs, o, _, _, _ := runFlags(io.Discard)
-			if err := fs.Parse([]string{"--evalset", "x.jsonl", "--" + s.Flag, text}); err != nil {
+			args := []string{"--evalset", "x.jsonl", "--" + s.Flag, text}
+			if s.Kind() == eval.Bool {
+				args = []string{"--evalset", "x.jsonl", "--" + s.Flag + "=" + text}
+			}
+			if err := fs.Parse(args); err != nil {
 				t.Fatal(err)
 			}
 			src := fmt.Sprintf("variants: [{name: A, model: a}]\nevals:\n  - evalset: x.jsonl\n    %s: '%s'\n", s.Key(), text)

@@ -22,6 +22,8 @@ type ChatRequest struct {
 	Seed        *int64
 	Logprobs    bool
 	TopLogprobs int
+	// Stream is "stream": true; IncludeUsage is stream_options.include_usage.
+	Stream, IncludeUsage bool
 	// Raw is the whole decoded body when Options.Capture is on, else nil.
 	Raw map[string]any
 }
@@ -95,9 +97,12 @@ const (
 	FaultStall             // no answer until the request is cancelled or Server.Close
 	Fault400               // vLLM's context-length error, in Options.ErrorShape
 	FaultOldError400       // the same in the flat shape of older vLLM, whatever ErrorShape
+	// FaultStreamError sends half a streamed reply, then vLLM's in-stream error
+	// `data: {"error": {..., "code": 500}}` and [DONE]; a plain request gets Fault500.
+	FaultStreamError
 )
 
-var faultNames = [...]string{"none", "429", "500", "drop", "truncated", "stall", "400", "old-error-400"}
+var faultNames = [...]string{"none", "429", "500", "drop", "truncated", "stall", "400", "old-error-400", "stream-error"}
 
 func (f Fault) String() string {
 	if f >= 0 && int(f) < len(faultNames) {
@@ -134,6 +139,9 @@ type wireRequest struct {
 	Logprobs            *bool         `json:"logprobs"`
 	TopLogprobs         *int          `json:"top_logprobs"`
 	Stream              bool          `json:"stream"`
+	StreamOptions       *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
 }
 
 type wireMessage struct {
@@ -177,31 +185,15 @@ var (
 	outPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 )
 
+// chat answers POST /v1/chat/completions: count the request, read it, inject the
+// fault Options.Faults picks, else answer.
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
-	n := s.requests.Add(1)
-	cur := s.inFlight.Add(1)
+	n := s.enter()
 	defer s.inFlight.Add(-1)
-	for m := s.maxInFlight.Load(); cur > m && !s.maxInFlight.CompareAndSwap(m, cur); m = s.maxInFlight.Load() {
-	}
-
-	in := inPool.Get().(*bytes.Buffer)
-	in.Reset()
-	defer inPool.Put(in)
-	if _, err := in.ReadFrom(r.Body); err != nil {
-		// The client went away mid-body: there is no one to answer.
+	req, ok := s.readChat(w, r)
+	if !ok {
 		return
 	}
-	req, err := s.decode(in.Bytes())
-	if err != nil {
-		s.writeError(w, s.opts.ErrorShape, http.StatusBadRequest, "BadRequestError", err.Error())
-		return
-	}
-	if !s.models[req.Model] {
-		s.writeError(w, s.opts.ErrorShape, http.StatusNotFound, "NotFoundError",
-			"The model `"+req.Model+"` does not exist.")
-		return
-	}
-
 	fault := FaultNone
 	if s.opts.Faults != nil {
 		fault = s.opts.Faults(int(n), req)
@@ -214,10 +206,50 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !s.hold(w, r) {
+	if !s.hold(w, r) || s.failChat(w, fault, req) {
 		return
 	}
+	s.answerChat(w, r, n, req, fault)
+}
 
+// enter counts a request and one more in flight (the caller takes it off again),
+// and keeps the highest number in flight; it returns the request's number.
+func (s *Server) enter() int64 {
+	n := s.requests.Add(1)
+	cur := s.inFlight.Add(1)
+	for m := s.maxInFlight.Load(); cur > m && !s.maxInFlight.CompareAndSwap(m, cur); m = s.maxInFlight.Load() {
+	}
+	return n
+}
+
+// readChat reads and decodes the request's body and checks that it names a served
+// model; when it does not, or the body is bad, it answers as vLLM does and reports
+// false.
+func (s *Server) readChat(w http.ResponseWriter, r *http.Request) (ChatRequest, bool) {
+	in := inPool.Get().(*bytes.Buffer)
+	in.Reset()
+	defer inPool.Put(in)
+	if _, err := in.ReadFrom(r.Body); err != nil {
+		// The client went away mid-body: there is no one to answer.
+		return ChatRequest{}, false
+	}
+	req, err := s.decode(in.Bytes())
+	if err != nil {
+		s.writeError(w, s.opts.ErrorShape, http.StatusBadRequest, "BadRequestError", err.Error())
+		return req, false
+	}
+	if !s.models[req.Model] {
+		s.writeError(w, s.opts.ErrorShape, http.StatusNotFound, "NotFoundError",
+			"The model `"+req.Model+"` does not exist.")
+		return req, false
+	}
+	return req, true
+}
+
+// failChat answers with the failure fault stands for, and reports whether it did
+// (false for FaultNone and FaultTruncated, which answer, and for FaultStreamError on
+// a streamed request, whose stream carries the error).
+func (s *Server) failChat(w http.ResponseWriter, fault Fault, req ChatRequest) bool {
 	switch fault {
 	case Fault429:
 		if s.opts.RetryAfter != "-" {
@@ -225,29 +257,41 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 		s.writeError(w, s.opts.ErrorShape, http.StatusTooManyRequests, "RateLimitError",
 			"Too many requests: the server is at capacity, retry later.")
-		return
-	case Fault500:
+	case Fault500, FaultStreamError:
+		if fault == FaultStreamError && req.Stream {
+			return false // streamed, then cut by the error
+		}
 		s.writeError(w, s.opts.ErrorShape, http.StatusInternalServerError, "InternalServerError",
 			"EngineCore encountered an issue. See stack trace (above) for the root cause.")
-		return
 	case FaultDrop:
 		drop(w)
-		return
 	case Fault400, FaultOldError400:
 		shape := s.opts.ErrorShape
 		if fault == FaultOldError400 {
 			shape = ErrorFlat
 		}
 		s.writeError(w, shape, http.StatusBadRequest, "BadRequestError", s.contextLengthMessage(req))
+	default:
+		return false
+	}
+	return true
+}
+
+// answerChat writes the chat completion for req (Options.Answer), streamed when
+// asked, cut in half for FaultTruncated.
+func (s *Server) answerChat(w http.ResponseWriter, r *http.Request, n int64, req ChatRequest, fault Fault) {
+	reply := s.opts.Answer(req)
+	if req.Stream {
+		s.stream(w, r, n, &req, &reply, fault)
 		return
 	}
-
-	reply := s.opts.Answer(req)
 	out := outPool.Get().(*[]byte)
 	body := appendChatResponse((*out)[:0], n, time.Now().Unix(), &req, &reply)
 	defer func() { *out = body[:0]; outPool.Put(out) }()
 	if fault == FaultTruncated {
 		body = body[:len(body)/2]
+	} else {
+		s.countTokens(usage(&req, &reply))
 	}
 	h := w.Header()
 	h["Content-Type"] = contentTypeJSON
@@ -324,12 +368,16 @@ func (s *Server) decode(body []byte) (ChatRequest, error) {
 	if wr.TopLogprobs != nil {
 		req.TopLogprobs = *wr.TopLogprobs
 	}
+	req.Stream = wr.Stream
+	req.IncludeUsage = wr.StreamOptions != nil && wr.StreamOptions.IncludeUsage
 	// The checks vLLM's request model makes that a client can trip over.
 	switch {
 	case len(wr.Messages) == 0:
 		return req, errors.New("messages: a chat request needs at least one message")
-	case wr.Stream:
+	case wr.Stream && s.opts.NoStream:
 		return req, errors.New("stream: the vllmtest double does not stream")
+	case wr.StreamOptions != nil && !wr.Stream:
+		return req, errors.New("Stream options can only be defined when `stream=True`.")
 	case req.MaxTokens < 0:
 		return req, fmt.Errorf("max_tokens must be at least 1, got %d.", req.MaxTokens)
 	case req.TopLogprobs < 0:
@@ -441,20 +489,25 @@ func appendChatResponse(b []byte, n int64, created int64, req *ChatRequest, rep 
 	} else {
 		b = append(b, "null"...)
 	}
-	finish := rep.FinishReason
-	if finish == "" {
-		finish = "stop"
-	}
+	finish := rep.finish()
 	b = append(b, `,"finish_reason":`...)
 	b = appendString(b, finish)
 	b = append(b, `,"stop_reason":null}],"service_tier":null,"system_fingerprint":null,"usage":{"prompt_tokens":`...)
-	prompt, completion := rep.PromptTokens, rep.CompletionTokens
+	b = appendUsage(b, req, rep)
+	b = append(b, `,"prompt_logprobs":null,"kv_transfer_params":null}`...)
+	return b
+}
+
+// usage is the prompt and completion token counts of a reply: the Reply's own, or
+// the defaults its comments give.
+func usage(req *ChatRequest, rep *Reply) (prompt, completion int) {
+	prompt, completion = rep.PromptTokens, rep.CompletionTokens
 	if prompt == 0 {
 		prompt = promptTokens(*req)
 	}
 	if completion == 0 {
 		switch {
-		case finish == "length" && req.MaxTokens > 0:
+		case rep.finish() == "length" && req.MaxTokens > 0:
 			completion = req.MaxTokens
 		case rep.Content != nil:
 			completion = countWords(*rep.Content) + countWords(rep.Reasoning)
@@ -462,13 +515,26 @@ func appendChatResponse(b []byte, n int64, created int64, req *ChatRequest, rep 
 			completion = countWords(rep.Reasoning)
 		}
 	}
+	return prompt, completion
+}
+
+// appendUsage appends the numbers of vLLM's UsageInfo after its opening
+// `"usage":{"prompt_tokens":`, and closes it.
+func appendUsage(b []byte, req *ChatRequest, rep *Reply) []byte {
+	prompt, completion := usage(req, rep)
 	b = strconv.AppendInt(b, int64(prompt), 10)
 	b = append(b, `,"total_tokens":`...)
 	b = strconv.AppendInt(b, int64(prompt+completion), 10)
 	b = append(b, `,"completion_tokens":`...)
 	b = strconv.AppendInt(b, int64(completion), 10)
-	b = append(b, `,"prompt_tokens_details":null},"prompt_logprobs":null,"kv_transfer_params":null}`...)
-	return b
+	return append(b, `,"prompt_tokens_details":null}`...)
+}
+
+func (rep *Reply) finish() string {
+	if rep.FinishReason == "" {
+		return "stop"
+	}
+	return rep.FinishReason
 }
 
 func appendReasoning(b []byte, key, val string) []byte {

@@ -278,7 +278,12 @@ func TestChatErrors(t *testing.T) {
 			404, true, "NotFoundError", "The model `nope` does not exist."},
 		{"invalid JSON", Options{}, `{"model":`, nil, 400, false, "BadRequestError", "invalid JSON body"},
 		{"no messages", Options{}, map[string]any{"model": "test-model", "messages": []any{}}, nil, 400, false, "BadRequestError", "at least one message"},
-		{"stream", Options{}, func() map[string]any { b := userMsg("x"); b["stream"] = true; return b }(), nil, 400, false, "BadRequestError", "does not stream"},
+		{"stream to a server that cannot", Options{NoStream: true}, func() map[string]any { b := userMsg("x"); b["stream"] = true; return b }(), nil, 400, false, "BadRequestError", "does not stream"},
+		{"stream_options without stream", Options{}, func() map[string]any {
+			b := userMsg("x")
+			b["stream_options"] = map[string]any{"include_usage": true}
+			return b
+		}(), nil, 400, false, "BadRequestError", "stream=True"},
 		{"top_logprobs without logprobs", Options{}, func() map[string]any { b := userMsg("x"); b["top_logprobs"] = 2; return b }(), nil,
 			400, false, "BadRequestError", "`logprobs` must be set to true"},
 		{"bad content", Options{}, map[string]any{"messages": []any{map[string]any{"role": "user", "content": 5}}}, nil,

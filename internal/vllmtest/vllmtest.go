@@ -1,6 +1,6 @@
 // Package vllmtest is a test double for a vLLM OpenAI-compatible server: an
 // http.Handler that speaks vLLM's JSON shapes (GET /health, /version, /v1/models and
-// non-streaming POST /v1/chat/completions), injects faults on chosen requests and
+// POST /v1/chat/completions, streamed as server-sent events or not), injects faults on chosen requests and
 // counts what it sees. The client, the runner, the matrix command's stand-in
 // `vllm serve` program and the benchmarks all serve this one handler, so that what
 // they are tested against is the same everywhere.
@@ -74,6 +74,19 @@ type Options struct {
 	// (closing Gate releases all): concurrency tests without timing.
 	Gate <-chan struct{}
 
+	// TokenDelay, for a streamed request, spaces its chunks: the first goes out
+	// after Delay, each further one TokenDelay after the one before (0).
+	TokenDelay time.Duration
+	// Metrics serves GET /metrics in Prometheus text with vLLM's names: token
+	// counters, requests running and waiting, KV-cache usage (off: 404, as a server
+	// without metrics).
+	Metrics bool
+	// NoStream refuses "stream": true with a 400, as a server that cannot stream.
+	NoStream bool
+	// UsageEveryChunk puts usage on every chunk of a stream that asked for it, as
+	// vLLM does with --enable-force-include-usage.
+	UsageEveryChunk bool
+
 	// Capture keeps the decoded bodies of chat requests for Bodies and fills
 	// ChatRequest.Raw (off: decoding twice costs time the benchmarks notice).
 	Capture bool
@@ -90,6 +103,8 @@ type Server struct {
 	created    int64
 
 	requests    atomic.Int64
+	genTokens   atomic.Int64
+	promptToks  atomic.Int64
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
 	lastAuth    atomic.Pointer[string]
@@ -170,6 +185,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/v1/models":
 		if allow(w, r, http.MethodGet) && s.authorized(w, r) {
 			writeJSON(w, http.StatusOK, s.modelsJSON)
+		}
+	case "/metrics":
+		if !s.opts.Metrics {
+			writeJSON(w, http.StatusNotFound, []byte(`{"detail":"Not Found"}`))
+		} else if allow(w, r, http.MethodGet) {
+			s.metrics(w)
 		}
 	case "/v1/chat/completions":
 		if allow(w, r, http.MethodPost) && s.authorized(w, r) {
@@ -331,4 +352,33 @@ func encodeModelList(models []string, maxLen int, created int64) []byte {
 		panic(fmt.Sprintf("vllmtest: encoding the model list: %v", err)) // plain structs cannot fail
 	}
 	return b
+}
+
+// countTokens adds a finished reply's tokens to the /metrics counters.
+func (s *Server) countTokens(prompt, completion int) {
+	s.promptToks.Add(int64(prompt))
+	s.genTokens.Add(int64(completion))
+}
+
+// metrics writes the counters in Prometheus text, named as vLLM's v1 engine names
+// them.
+func (s *Server) metrics(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	running := s.inFlight.Load()
+	fmt.Fprintf(w, `# HELP vllm:prompt_tokens_total Number of prefill tokens processed.
+# TYPE vllm:prompt_tokens_total counter
+vllm:prompt_tokens_total{engine="0",model_name="%[1]s"} %[2]d
+# HELP vllm:generation_tokens_total Number of generation tokens processed.
+# TYPE vllm:generation_tokens_total counter
+vllm:generation_tokens_total{engine="0",model_name="%[1]s"} %[3]d
+# HELP vllm:num_requests_running Number of requests in model execution batches.
+# TYPE vllm:num_requests_running gauge
+vllm:num_requests_running{engine="0",model_name="%[1]s"} %[4]d
+# HELP vllm:num_requests_waiting Number of requests waiting to be processed.
+# TYPE vllm:num_requests_waiting gauge
+vllm:num_requests_waiting{engine="0",model_name="%[1]s"} 0
+# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.
+# TYPE vllm:kv_cache_usage_perc gauge
+vllm:kv_cache_usage_perc{engine="0",model_name="%[1]s"} %[5]g
+`, s.opts.Models[0], s.promptToks.Load(), s.genTokens.Load(), running, float64(running)/1000)
 }
