@@ -47,6 +47,7 @@ type Options struct {
 	APIKeyEnv   string
 	Limit       int // 0: all
 	Logprobs    int
+	Repeats     int   // samples of each item; 0: the eval set's own default, else 1
 	Stream      *bool // nil: stream
 	// Sampling parameters: nil is not sent (the eval set's default, else the
 	// server's).

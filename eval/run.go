@@ -133,6 +133,7 @@ func (o Options) config(set *evalset.Set) run.Config {
 		ExtraBody:   o.ExtraBody,
 		Limit:       o.Limit,
 		Logprobs:    o.Logprobs,
+		Repeats:     o.Repeats,
 		NoStream:    o.Stream != nil && !*o.Stream,
 		TopP:        o.TopP, TopK: o.TopK, MinP: o.MinP, PresencePenalty: o.PresencePenalty,
 		UnsafeExec: o.UnsafeExec != nil && *o.UnsafeExec,
@@ -144,6 +145,9 @@ func (o Options) config(set *evalset.Set) run.Config {
 		}
 	}
 	o.applySampling(&cfg, set.Sampling)
+	if cfg.Repeats == 0 && set.Sampling != nil {
+		cfg.Repeats = set.Sampling.Repeats // a task spec's defaults.repeats
+	}
 	if cfg.System == nil && set.System != nil {
 		cfg.System = set.System
 	}

@@ -76,6 +76,8 @@ var Settings = []Setting{
 		field:     func(o *Options) any { return &o.ShardCount }, check: atLeastAtMost(0, shard.MaxCount)},
 	{Flag: "logprobs", Arg: "K", Help: "keep each generated token's top-K log-probabilities in a side file",
 		field: func(o *Options) any { return &o.Logprobs }, check: between(0, 20)},
+	{Flag: "repeats", Arg: "N", Help: "ask each item N times and keep every sample (with --seed, sample i is sent seed+i); the summary adds avg_at_n, pass_at_k and maj_at_n", DefaultText: "1, or a task spec's defaults.repeats",
+		field: func(o *Options) any { return &o.Repeats }, check: atLeast(0)},
 	{Flag: "stream", Help: "stream replies (SSE) and record each item's timing (TTFT, TPOT); --stream=false for a server that cannot", DefaultText: "true",
 		field: func(o *Options) any { return &o.Stream }},
 	{Flag: "unsafe-exec", Help: "run code items' programs WITHOUT the bwrap sandbox (they see your files and network); the result and the report say so", DefaultText: "false",

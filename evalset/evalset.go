@@ -108,8 +108,8 @@ type Sampling struct {
 	TopK            *int64
 	MinP            *float64
 	PresencePenalty *float64
-	// Repeats is how many samples of each item the set asks for (0: one). Nothing
-	// reads it yet: repeated samples (--repeats) come later.
+	// Repeats is how many samples of each item the set asks for (0: one), unless
+	// --repeats says.
 	Repeats int
 }
 

@@ -18,6 +18,8 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 		return nil, err
 	}
 	c := newComparison(inputs[ref].File, labels[ref], opt)
+	read := inputs
+	inputs = keyBySample(inputs) // repeated samples: records keyed "ID #s" (paired.go)
 	c.Metrics = metricNames(inputs)
 	byID := indexByID(inputs)
 	for i, in := range inputs {
@@ -48,6 +50,7 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 	c.Warnings = append(c.Warnings, warnings(c, inputs, byID, ref)...)
 	c.Warnings = append(c.Warnings, lpWarnings...)
 	c.Warnings = append(c.Warnings, unsafeWarnings(inputs, c.Variants)...)
+	c.repeatedStats(read, ref)
 	return c, nil
 }
 

@@ -40,12 +40,12 @@ var chartFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
 // Labels are in English: the plot's fonts have no CJK glyphs.
 func (c *Comparison) plot() (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s (%d items): accuracy with 95%% Wilson interval", c.Evalset.Name, c.Evalset.Count)
+	p.Title.Text = fmt.Sprintf("%s (%d items): accuracy with 95%% %s interval", c.Evalset.Name, c.Evalset.Count, c.chartTerms()[0])
 	p.Title.TextStyle.Font = font.From(chartFont, 15)
 	p.Title.Padding = vg.Points(8)
 	p.Y.Label.Text = "accuracy (%)"
-	p.X.Label.Text = fmt.Sprintf("grey: reference %s (dashed line); red / green: significantly lower / higher (exact McNemar, α = %s)",
-		c.Reference, formatAlpha(c.Alpha))
+	p.X.Label.Text = fmt.Sprintf("grey: reference %s (dashed line); red / green: significantly lower / higher (%s, α = %s)",
+		c.Reference, c.chartTerms()[1], formatAlpha(c.Alpha))
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font = font.From(chartFont, 11)
 		a.Tick.Label.Font = font.From(chartFont, 12)

@@ -61,6 +61,7 @@ func (c *Comparison) CSV(w io.Writer) error {
 		}
 		rows = append(rows, row)
 	}
+	rows = append(rows, c.csvRepeated()...)
 	for i := range c.Variants {
 		v := &c.Variants[i]
 		for _, m := range v.Metrics {

@@ -54,6 +54,7 @@ type htmlView struct {
 	GridCols                int
 	Slices                  []htmlSlices
 	Consistency             *textTable    // nil: no section
+	Repeated                *textTable    // nil: no section (paired.go)
 	Thinking                *textTable    // nil: no section
 	Tasks                   []titledTable // code and IFEval sections (code.go, ifeval.go)
 	Data                    template.JS   // the grid's texts and indexes (see htmldata.go)
@@ -75,6 +76,8 @@ func (c *Comparison) htmlTemplate() (*template.Template, error) {
 		},
 		// numcol tells the number columns of a textTable from its leading text ones.
 		"numcol": func(t *textTable, col int) bool { return col >= t.Left },
+		// verdictskey names the verdicts' test: McNemar, or per-item rates (paired.go).
+		"verdictskey": c.verdictsKey,
 		"verdict": func(p any) (string, error) {
 			switch p := p.(type) {
 			case *Paired:
@@ -115,6 +118,7 @@ func (c *Comparison) HTML(w io.Writer) error {
 		ChartHeight: ChartHeight,
 		GridCols:    3 + len(c.Variants),
 		Consistency: c.consistencyTable(),
+		Repeated:    c.repeatedTable(),
 		Thinking:    c.thinkingTable(),
 		Tasks:       c.taskTables(0),
 		Slices: []htmlSlices{

@@ -12,7 +12,7 @@ import (
 var markdownSections = []func(c *Comparison, w *errWriter){
 	mdTitle,
 	mdWarnings,
-	mdSummary,
+	mdSummary, // and the table of repeated samples, when there is one
 	mdVerdicts,
 	mdConsistencyThinking,
 	withTasks(mdExplain),
@@ -87,13 +87,14 @@ func mdSummary(c *Comparison, w *errWriter) {
 		}
 		mdRow(w, row...)
 	}
+	mdRepeated(c, w)
 }
 
 func mdVerdicts(c *Comparison, w *errWriter) {
 	if len(c.Variants) < 2 {
 		return
 	}
-	w.printf("**%s**\n\n", c.Tf("verdicts", mdEscape(c.Reference), formatAlpha(c.Alpha)))
+	w.printf("**%s**\n\n", c.Tf(c.verdictsKey(), mdEscape(c.Reference), formatAlpha(c.Alpha)))
 	for i := range c.Variants {
 		v := &c.Variants[i]
 		if v.VsRef == nil {
@@ -108,12 +109,26 @@ func mdVerdicts(c *Comparison, w *errWriter) {
 	}
 }
 
+// mdRepeated follows the summary table, in its section: an empty section would
+// still leave a blank line.
+func mdRepeated(c *Comparison, w *errWriter) {
+	if t := c.repeatedTable(); t != nil {
+		w.printf("\n")
+		mdTable(w, c.T("repeated"), t)
+	}
+}
+
 func mdConsistency(c *Comparison, w *errWriter) {
 	t := c.consistencyTable()
 	if t == nil {
 		return
 	}
-	w.printf("**%s**\n\n", c.Tf("consistency", mdEscape(c.Reference)))
+	mdTable(w, c.Tf("consistency", mdEscape(c.Reference)), t)
+}
+
+// mdTable writes a textTable under a bold title; title is already escaped.
+func mdTable(w *errWriter, title string, t *textTable) {
+	w.printf("**%s**\n\n", title)
 	head := make([]string, len(t.Head))
 	for i, h := range t.Head {
 		head[i] = mdEscape(h)
@@ -200,7 +215,7 @@ func mdSlices(c *Comparison, w *errWriter, title, keyName string, slices []Slice
 		mdRow(w, row...)
 	}
 	if anySig {
-		w.printf("\n%s\n", c.Tf("sigfoot", mdEscape(c.Reference), formatAlpha(c.Alpha)))
+		w.printf("\n%s\n", c.Tf(c.sigfootKey(), mdEscape(c.Reference), formatAlpha(c.Alpha)))
 	}
 }
 

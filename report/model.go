@@ -159,6 +159,10 @@ type Paired struct {
 	// MDD is the smallest difference (a proportion) detectable at alpha with the
 	// comparison's power, from Common and the observed discordance.
 	MDD float64 `json:"mdd"`
+	// Test is TestSignFlip when the pairs are per-item pass rates of repeated
+	// samples (paired.go: Diff, its bootstrap interval, P and MDD are then of those
+	// rates, OK and RefOK count right samples); empty: exact McNemar.
+	Test string `json:"test,omitempty"`
 }
 
 func newPaired(t stats.Table2x2, alpha, power float64) *Paired {
@@ -233,6 +237,9 @@ type Variant struct {
 	// CategoryMacro is the mean of the per-category accuracies (nil: no categories).
 	CategoryMacro *float64      `json:"category_macro_accuracy,omitempty"`
 	Params        result.Params `json:"params"`
+	// Repeated holds avg@n, pass@k and maj@n of a result with repeated samples
+	// (paired.go); nil with one sample per item.
+	Repeated *Repeated `json:"repeated,omitempty"`
 	// Thinking is how the variant reasoned (truncated thinking, mean reasoning and
 	// answer lengths); nil when no reply reasoned.
 	Thinking *Thinking `json:"thinking,omitempty"`

@@ -78,6 +78,12 @@ var texts = map[string]map[string]string{
 		"differsattok": "departs from the reference after %d characters (%d tokens)",
 		"showall":      "show all %d characters",
 		"pagecut":      "this page keeps the first %d of %d characters, to stay small; the whole text is in the result file",
+		"repeated":     "Repeated samples",
+		"samples":      "samples",
+		"diffci":       "95% CI of Δ (points)",
+		"repnote":      "avg@n is the mean of the per-item pass rates, with Student's t interval over items; pass@k is the unbiased estimator of Chen et al. (2021); maj@n scores each item's most frequent extracted answer. Δ is the mean per-item difference in pass rate, with a paired bootstrap interval (10,000 resamples, fixed seed) and the paired sign-flip permutation test's p.",
+		"verdictsrep":  "Verdicts (against %s, paired sign-flip permutation test on per-item pass rates, α = %s)",
+		"sigfootrep":   "\\* significantly different from %s in this slice (paired sign-flip test on per-item pass rates, p < %s).",
 	},
 	"zh": {
 		"title":        "精度：%s（%d 题）",
@@ -147,6 +153,12 @@ var texts = map[string]map[string]string{
 		"differsattok": "在前 %d 个字符（%d 个 token）之后与基准分歧",
 		"showall":      "显示全部 %d 个字符",
 		"pagecut":      "为控制页面大小，本页只保留前 %d 个字符（共 %d 个）；完整文本见结果文件",
+		"repeated":     "重复采样",
+		"samples":      "采样数",
+		"diffci":       "差值 95% 置信区间（百分点）",
+		"repnote":      "avg@n 为逐题通过率的均值，区间为按题目计算的 Student t 区间；pass@k 采用 Chen 等（2021）的无偏估计；maj@n 以每题出现最多的提取答案评分。差值为逐题通过率差的均值，区间为配对 bootstrap（10,000 次重抽样，固定种子），p 值来自配对符号翻转置换检验。",
+		"verdictsrep":  "结论（相对 %s，逐题通过率的配对符号翻转置换检验，α = %s）",
+		"sigfootrep":   "\\* 在该切片中与 %s 有显著差异（逐题通过率的配对符号翻转检验，p < %s）。",
 	},
 }
 

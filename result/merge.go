@@ -34,6 +34,11 @@ import (
 //     sha256, temperature, max_tokens, seed, system, extra body, logprobs) and the
 //     set's count, source and limit must agree. Concurrency, timeout and retries may
 //     differ, as they may between resumed sessions.
+//   - With repeated samples (params.repeats N), a shard holds every sample of its
+//     items, and its positions hold each item's position once (in the order of the
+//     items' first records) or once per record; the
+//     merged items are in set order, then sample order, and a complete merge has
+//     count x N records. Shards must agree on N.
 //   - Overlap is refused (the same index twice, an item or a position in two
 //     shards, an item that does not hash to its shard). Missing shards are named;
 //     with AllowPartial the merge goes on and writes complete: false, as it does
@@ -167,9 +172,10 @@ func Merge(shards []*File, opts MergeOptions) (*File, error) {
 	out.Shard = nil
 	out.Items = items
 	out.Summary = Summarize(items)
-	out.Complete = len(missing) == 0 && len(partial) == 0 && len(items) == first.Evalset.Count
+	want := first.Evalset.Count * max(1, first.Params.Repeats) // a record per item and sample
+	out.Complete = len(missing) == 0 && len(partial) == 0 && len(items) == want
 	if len(missing) == 0 && len(partial) == 0 && !out.Complete {
-		return nil, fmt.Errorf("merge: %w: every shard is complete but they hold %d items of %d", ErrShardMismatch, len(items), first.Evalset.Count)
+		return nil, fmt.Errorf("merge: %w: every shard is complete but they hold %d items of %d", ErrShardMismatch, len(items), want)
 	}
 	out.StartedAt, out.FinishedAt = first.StartedAt, first.FinishedAt
 	out.Warnings = nil
@@ -245,6 +251,7 @@ func runDiff(a, b *File) []string {
 	d.add("eval set count", a.Evalset.Count, b.Evalset.Count)
 	d.add("eval set source", canonicalJSON(a.Evalset.Source), canonicalJSON(b.Evalset.Source))
 	d.add("limit", a.Params.Limit, b.Params.Limit)
+	d.add("repeats", max(1, a.Params.Repeats), max(1, b.Params.Repeats))
 	return d
 }
 
@@ -256,40 +263,76 @@ func gather(shards []*File, byIndex []int, setCount int, opts MergeOptions) ([]R
 		rec *Record
 	}
 	var all []placed
-	owner := map[string]int{} // item id -> the shard file holding it
-	posOwner := map[int]int{} // position -> the shard file holding it
+	owner := map[string]int{}    // item id -> the shard file holding it
+	posOwner := map[int]string{} // position -> the item id at it
+	seen := map[SampleKey]bool{} // (item, sample) already placed
 	for i, k := range byIndex {
 		if k < 0 {
 			continue
 		}
 		f, name := shards[k], opts.name(k)
-		if len(f.Shard.Positions) != len(f.Items) {
+		positions, ok := recordPositions(f)
+		if !ok {
 			return nil, fmt.Errorf("merge: %s: field \"shard.positions\": %d positions for %d items", name, len(f.Shard.Positions), len(f.Items))
 		}
 		for n := range f.Items {
-			r, p := &f.Items[n], f.Shard.Positions[n]
+			r, p := &f.Items[n], positions[n]
 			if p < 0 || p >= setCount {
 				return nil, fmt.Errorf("merge: %s: shard.positions[%d]: %d is outside the set of %d items", name, n, p, setCount)
 			}
 			if got := shard.Of(r.ID, len(byIndex)); got != i {
 				return nil, fmt.Errorf("merge: %w: %s: item %q belongs to shard %d/%d, not %d", ErrShardMismatch, name, r.ID, got, len(byIndex), i)
 			}
-			if j, dup := owner[r.ID]; dup {
+			if j, dup := owner[r.ID]; dup && j != k {
 				return nil, fmt.Errorf("merge: %w: item %q is in %s and %s", ErrShardMismatch, r.ID, opts.name(j), name)
 			}
-			if j, dup := posOwner[p]; dup {
-				return nil, fmt.Errorf("merge: %w: set position %d is in %s and %s", ErrShardMismatch, p, opts.name(j), name)
+			if seen[r.Key()] {
+				return nil, fmt.Errorf("merge: %w: %s: item %q sample %d is there twice", ErrShardMismatch, name, r.ID, r.SampleIndex())
 			}
-			owner[r.ID], posOwner[p] = k, k
+			// The samples of one item share its position; two items never do.
+			if id, dup := posOwner[p]; dup && id != r.ID {
+				return nil, fmt.Errorf("merge: %w: set position %d is in %s and %s", ErrShardMismatch, p, opts.name(owner[id]), name)
+			}
+			owner[r.ID], posOwner[p], seen[r.Key()] = k, r.ID, true
 			all = append(all, placed{p, r})
 		}
 	}
-	sort.Slice(all, func(a, b int) bool { return all[a].pos < all[b].pos })
+	// In set order, then sample order.
+	sort.Slice(all, func(a, b int) bool {
+		if all[a].pos != all[b].pos {
+			return all[a].pos < all[b].pos
+		}
+		return all[a].rec.SampleIndex() < all[b].rec.SampleIndex()
+	})
 	items := make([]Record, len(all))
 	for n, pl := range all {
 		items[n] = *pl.rec
 	}
 	return items, nil
+}
+
+// recordPositions is the set position of each record of f: shard.positions as
+// given, one per record, or, with repeated samples, one per item (in the order of
+// the items' first records) given to each of its samples. false: neither fits.
+func recordPositions(f *File) ([]int, bool) {
+	pos := f.Shard.Positions
+	if len(pos) == len(f.Items) {
+		return pos, true
+	}
+	at := map[string]int{}
+	for _, r := range f.Items {
+		if _, seen := at[r.ID]; !seen {
+			at[r.ID] = len(at)
+		}
+	}
+	if len(at) != len(pos) {
+		return nil, false
+	}
+	out := make([]int, len(f.Items))
+	for n, r := range f.Items {
+		out[n] = pos[at[r.ID]]
+	}
+	return out, true
 }
 
 // MergeLogprobs writes the log-probability side file of a merged result: the lines

@@ -78,6 +78,8 @@ type Params struct {
 	ExtraBody   json.RawMessage `json:"extra_body"`
 	Limit       int             `json:"limit,omitempty"`
 	Logprobs    int             `json:"logprobs,omitempty"`
+	// Repeats is how many times each item was asked (run --repeats); absent: once.
+	Repeats int `json:"repeats,omitempty"`
 	// Sampling parameters sent with every request; absent when not sent.
 	TopP            *float64 `json:"top_p,omitempty"`
 	TopK            *int64   `json:"top_k,omitempty"`
@@ -103,7 +105,11 @@ type TokensDetails struct {
 
 // Record is one item's outcome.
 type Record struct {
-	ID       string `json:"id"`
+	ID string `json:"id"`
+	// Sample is which of the item's repeated samples this is, 0 to N-1, in a run of
+	// N > 1 samples (run --repeats N); nil (absent) with one sample, so such a run
+	// writes what it always did. SampleIndex reads it.
+	Sample   *int   `json:"sample,omitempty"`
 	Type     string `json:"type"`
 	Category string `json:"category,omitempty"`
 	Prompt   string `json:"prompt"`
@@ -193,7 +199,12 @@ type Summary struct {
 	Metrics       map[string]Tally `json:"metrics,omitempty"` // secondary scores by name
 	FinishReasons map[string]int   `json:"finish_reasons"`
 	Usage         Usage            `json:"usage"`
-	Timing        *TimingSummary   `json:"timing,omitempty"` // when the run streamed
+	// The statistics of repeated samples (repeats.go); absent with one sample.
+	Samples int                `json:"samples,omitempty"` // the most samples of an item
+	AvgAtN  *AvgAtN            `json:"avg_at_n,omitempty"`
+	PassAtK map[string]float64 `json:"pass_at_k,omitempty"`
+	MajAtN  *float64           `json:"maj_at_n,omitempty"`
+	Timing  *TimingSummary     `json:"timing,omitempty"` // when the run streamed
 }
 
 // Summarize computes the summary of records. accuracy = ok / count, as in the seed;
@@ -240,6 +251,7 @@ func Summarize(records []Record) Summary {
 	if s.Count > 0 {
 		s.Accuracy = float64(s.OK) / float64(s.Count)
 	}
+	s.addRepeats(records)
 	s.Timing = summarizeTiming(records)
 	return s
 }
@@ -309,15 +321,21 @@ func Read(path string) (*File, error) {
 		}
 		return nil, fmt.Errorf("%s: schema %q, want %q", path, f.Schema, Schema)
 	}
-	ids := make(map[string]bool, len(f.Items))
+	ids := make(map[SampleKey]bool, len(f.Items))
 	for i, r := range f.Items {
 		if r.ID == "" {
 			return nil, fmt.Errorf("%s: items[%d]: field \"id\": missing", path, i)
 		}
-		if ids[r.ID] {
+		if r.SampleIndex() < 0 {
+			return nil, fmt.Errorf("%s: items[%d]: field \"sample\": %d", path, i, r.SampleIndex())
+		}
+		if ids[r.Key()] {
+			if r.Sample != nil {
+				return nil, fmt.Errorf("%s: items[%d]: field \"sample\": duplicate sample %d of %q", path, i, r.SampleIndex(), r.ID)
+			}
 			return nil, fmt.Errorf("%s: items[%d]: field \"id\": duplicate %q", path, i, r.ID)
 		}
-		ids[r.ID] = true
+		ids[r.Key()] = true
 	}
 	return &f, nil
 }

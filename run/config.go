@@ -31,6 +31,7 @@ type Config struct {
 	Limit       int             // first N items (0: all)
 	Logprobs    int             // top-K log-probabilities to ask for (0: none)
 	Shard       *shard.Spec     // evaluate only this shard of the (limited) set (nil: all)
+	Repeats     int             // 1: samples of each item (0 is 1; see samples.go)
 	APIKey      string          // never written anywhere: hidden where a server echoes it
 	// NoStream sends plain chat completions; by default a Chatter that is also a
 	// Streamer streams, and each record gets the reply's timing.

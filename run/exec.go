@@ -82,16 +82,16 @@ func (ex *executor) note(f *result.File) {
 // stage passes every outcome of in on; a code item's reply is first scored in the
 // pool, on ctx. The returned channel closes once in has closed and every program
 // has been judged.
-func (ex *executor) stage(ctx context.Context, items []evalset.Item, in <-chan outcome) <-chan outcome {
+func (ex *executor) stage(ctx context.Context, item func(slot int) *evalset.Item, slots int, in <-chan outcome) <-chan outcome {
 	if ex == nil {
 		return in
 	}
 	out := make(chan outcome, cap(in))
-	pool := sandbox.NewPool(ctx, ex.workers, len(items))
+	pool := sandbox.NewPool(ctx, ex.workers, slots)
 	go func() {
 		defer close(out)
 		for o := range in {
-			it := &items[o.index]
+			it := item(o.index)
 			if it.Type != score.TypeCode || o.err != nil {
 				out <- o
 				continue

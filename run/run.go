@@ -129,7 +129,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	if sh != nil {
 		f.Evalset.Count, f.Shard = whole, sh
 	}
-	st := newState(set.Items)
+	st := newState(set.Items, cfg.samples())
 	jr, side, err := openFiles(cfg, set, st, f)
 	if err != nil {
 		return nil, err
@@ -137,12 +137,12 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	defer func() { err = errors.Join(err, jr.close(), side.close()) }()
 
 	todo := st.todo()
-	prog := newProgress(cfg.Progress, len(st.items), len(st.items)-len(todo), st.countOK(), progressEvery)
+	prog := newProgress(cfg.Progress, len(st.records), len(st.records)-len(todo), st.countOK(), progressEvery)
 	defer prog.finish()
 
 	reqCtx, cancelReqs := requestContext(ctx, cfg)
 	defer cancelReqs()
-	out := ex.stage(reqCtx, st.items, startPool(ctx, reqCtx, cfg, chat, st.items, todo))
+	out := ex.stage(reqCtx, st.item, len(st.records), startPool(ctx, reqCtx, cfg, chat, st, todo))
 	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency, rd: cfg.secrets()}
 	c.consume(ctx, out, cancelReqs)
 
@@ -164,6 +164,9 @@ func check(cfg *Config) error {
 	if cfg.Out == "-" && (cfg.Resume || cfg.Logprobs > 0) {
 		return errors.New("run: --resume and --logprobs need a result file: give --out PATH")
 	}
+	if err := checkRepeats(cfg); err != nil {
+		return err
+	}
 	extra, err := normaliseExtra(cfg.ExtraBody)
 	if err != nil {
 		return err
@@ -172,19 +175,23 @@ func check(cfg *Config) error {
 	return nil
 }
 
-// state is what the run knows of each item: its record, and whether it is done.
+// state is what the run knows of each sample of each item (a slot; see samples.go):
+// its record, and whether it is done.
 type state struct {
 	items   []evalset.Item
+	n       int // samples per item
 	records []result.Record
 	done    []bool
-	index   map[string]int
+	index   map[result.SampleKey]int
 }
 
-func newState(items []evalset.Item) *state {
-	st := &state{items: items, records: make([]result.Record, len(items)), done: make([]bool, len(items)),
-		index: make(map[string]int, len(items))}
+func newState(items []evalset.Item, n int) *state {
+	st := &state{items: items, n: n, records: make([]result.Record, len(items)*n), done: make([]bool, len(items)*n),
+		index: make(map[result.SampleKey]int, len(items)*n)}
 	for i, it := range items {
-		st.index[it.ID] = i
+		for s := range n {
+			st.index[result.SampleKey{ID: it.ID, Sample: s}] = i*n + s
+		}
 	}
 	return st
 }
@@ -193,9 +200,9 @@ func newState(items []evalset.Item) *state {
 // wins; an item that ended in an error (the server was down, say) is asked again.
 func (st *state) resumeFrom(prev []result.Record) {
 	for _, r := range prev {
-		i, ok := st.index[r.ID]
+		i, ok := st.index[r.Key()]
 		if !ok {
-			continue // an item a wider --limit had: kept in the journal, not in this result
+			continue // an item a wider --limit (or sample a larger --repeats) had: kept in the journal, not in this result
 		}
 		st.records[i], st.done[i] = r, r.Error == ""
 	}
@@ -204,7 +211,7 @@ func (st *state) resumeFrom(prev []result.Record) {
 // todo lists the items still to ask, in order.
 func (st *state) todo() []int {
 	var todo []int
-	for i := range st.items {
+	for i := range st.records {
 		if !st.done[i] {
 			todo = append(todo, i)
 		}
@@ -296,7 +303,7 @@ func requestContext(ctx context.Context, cfg Config) (context.Context, context.C
 
 // startPool starts the feed and cfg.Concurrency workers; the returned channel carries
 // every answer and is closed once the feed has ended and every worker is done.
-func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []evalset.Item, todo []int) <-chan outcome {
+func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, st *state, todo []int) <-chan outcome {
 	feed := make(chan int)
 	out := make(chan outcome, cfg.Concurrency)
 	go func() {
@@ -325,7 +332,7 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, items []ev
 	for range min(cfg.Concurrency, max(len(todo), 1)) {
 		wg.Go(func() {
 			for i := range feed {
-				req := request(cfg, &items[i])
+				req := st.request(cfg, i)
 				start := time.Now()
 				resp, timing, err := ask(reqCtx, chat, req, &streaming, note)
 				out <- outcome{index: i, resp: resp, timing: timing, err: err, lat: time.Since(start)}
@@ -387,8 +394,9 @@ type consumer struct {
 // consume reads out until it is closed.
 func (c *consumer) consume(ctx context.Context, out <-chan outcome, cancelReqs context.CancelFunc) {
 	for o := range out {
-		it := &c.st.items[o.index]
+		it := c.st.item(o.index)
 		rec := record(it, o)
+		rec.Sample = c.st.sampleField(o.index)
 		rec.Error = c.rd.String(rec.Error)
 		if o.err != nil && errors.Is(o.err, context.Canceled) && (ctx.Err() != nil || c.stopped) {
 			continue // cut off by a stop: not finished, so not recorded
@@ -424,7 +432,7 @@ func finish(ctx context.Context, f *result.File, st *state, c *consumer) error {
 	final := st.final()
 	f.Items = final
 	f.Summary = result.Summarize(final)
-	f.Complete = len(final) == len(st.items)
+	f.Complete = len(final) == len(st.records)
 	f.FinishedAt = time.Now().UTC()
 	f.DurationS = f.FinishedAt.Sub(f.StartedAt).Seconds()
 
@@ -432,14 +440,14 @@ func finish(ctx context.Context, f *result.File, st *state, c *consumer) error {
 	case c.writeErr != nil:
 		return c.writeErr
 	case !f.Complete && ctx.Err() != nil:
-		return fmt.Errorf("interrupted after %d of %d items: %w", len(final), len(st.items), ctx.Err())
+		return fmt.Errorf("interrupted after %d of %d items: %w", len(final), len(st.records), ctx.Err())
 	case c.succeeded == 0 && c.refused > 0 && c.refused == c.failedInARow:
 		return fmt.Errorf("%w (HTTP %d): set it with --api-key-env / OPENAI_API_KEY; the first %d requests were all refused, last: %s",
 			ErrKeyRefused, c.refusedCode, c.refused, lastError(final))
 	case c.succeeded == 0 && c.failedInARow > 0 && !f.Complete:
 		return fmt.Errorf("%w: the first %d requests all failed, last: %s", ErrUnreachable, c.failedInARow, lastError(final))
 	case !f.Complete:
-		return fmt.Errorf("run stopped after %d of %d items", len(final), len(st.items))
+		return fmt.Errorf("run stopped after %d of %d items", len(final), len(st.records))
 	case f.Summary.Count > 0 && f.Summary.Errors == f.Summary.Count:
 		// Nothing was evaluated: an accuracy of 0 here would be a lie.
 		return fmt.Errorf("%w: every request failed, last: %s", ErrAllFailed, lastError(final))
@@ -457,7 +465,7 @@ func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
 		Evalset: result.Evalset{Name: set.Name, Path: set.Path, SHA256: set.SHA256, Count: len(set.Items)},
 		Params: result.Params{Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Concurrency: cfg.Concurrency,
 			TimeoutS: cfg.Timeout.Seconds(), Retries: cfg.Retries, Seed: cfg.Seed, System: cfg.system(),
-			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs,
+			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs, Repeats: cfg.paramRepeats(),
 			TopP: cfg.TopP, TopK: cfg.TopK, MinP: cfg.MinP, PresencePenalty: cfg.PresencePenalty},
 		StartedAt: time.Now().UTC(),
 	}

@@ -4,7 +4,10 @@
 // smallest difference an eval set of a given size could detect.
 //
 // Everything here is a plain function of counts and returns plain values; nothing is
-// random, so reports built from the same results are byte-for-byte the same.
+// random (the resampling of repeats.go draws from a fixed seed with a generator of
+// its own), so reports built from the same results are byte-for-byte the same.
+// repeats.go holds the statistics of repeated samples: pass@k, avg@n's interval,
+// majority vote, and the paired bootstrap and sign-flip test of per-item rates.
 //
 // # Decisions
 //
