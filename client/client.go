@@ -158,6 +158,8 @@ type Response struct {
 	Usage        Usage
 	Logprobs     []TokenLogprob
 	Attempts     int // how many requests it took
+	// Replica is the server of a Pool that answered; nil from a plain Client.
+	Replica *Replica
 }
 
 // StatusError is an HTTP error answer, with the server's own message.

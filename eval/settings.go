@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quanteval/quanteval/redact"
 )
 
 // Setting is one option of an evaluation: a `run` flag and, with _ for -, a key of a
@@ -32,8 +35,8 @@ type Setting struct {
 // Settings are every option of an evaluation, in the order help, the README and
 // `matrix --dry-run` show them.
 var Settings = []Setting{
-	{Flag: "base-url", Arg: "URL", Help: "the server, with or without a trailing /v1", NotInPlan: "the variant's server gives it",
-		field: func(o *Options) any { return &o.BaseURL }},
+	{Flag: "base-url", Arg: "URL", Help: "the server, with or without a trailing /v1; several replicas of it: the flag again or URL,URL,... (--concurrency is then per replica)", NotInPlan: "the variant's server gives it",
+		field: func(o *Options) any { return &o.BaseURL }, check: baseURLs},
 	{Flag: "model", Arg: "NAME", Help: "the model name; an error names them when the server lists several", DefaultText: "the single model `GET /v1/models` lists", NotInPlan: "the variant gives it",
 		field: func(o *Options) any { return &o.Model }},
 	{Flag: "evalset", Arg: "SPEC", Help: "a JSONL path, builtin:NAME, gsm8k, mmlu, mmlu:SUBJECT,..., hf:ORG/NAME or a .parquet file (with --task)",
@@ -116,6 +119,7 @@ const (
 	Seconds                    // time.Duration: seconds on the command line; a plan also takes "20m"
 	JSONObject                 // json.RawMessage holding an object
 	Bool                       // bool; not given means the setting's DefaultText
+	StringList                 // []string: a flag given again or A,B,... adds to the list
 )
 
 // Kind is the setting's kind.
@@ -135,6 +139,8 @@ func (s *Setting) Kind() Kind {
 		return JSONObject
 	case **bool:
 		return Bool
+	case *[]string:
+		return StringList
 	}
 	return String
 }
@@ -182,6 +188,8 @@ func (s *Setting) store(o *Options, v any) {
 	case **bool:
 		x := v.(bool)
 		*p = &x
+	case *[]string:
+		*p = append([]string(nil), v.([]string)...)
 	}
 }
 
@@ -216,6 +224,8 @@ func (s *Setting) Value(o Options) any {
 			return nil
 		}
 		return **p
+	case *[]string:
+		return *p
 	}
 	return nil
 }
@@ -256,8 +266,21 @@ func (s *Setting) Parse(text string) (any, error) {
 			return nil, errors.New("want true or false")
 		}
 		return b, nil
+	case StringList:
+		return splitList(text), nil
 	}
 	return text, nil
+}
+
+// splitList reads a comma-separated list, dropping empty entries.
+func splitList(text string) []string {
+	var out []string
+	for _, part := range strings.Split(text, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 // ReservedBodyKeys are the request body's keys that quanteval sets itself, each with
@@ -326,6 +349,8 @@ func (s *Setting) Format(o Options) string {
 		return string(v)
 	case bool:
 		return strconv.FormatBool(v)
+	case []string:
+		return strings.Join(v, ",")
 	}
 	return ""
 }
@@ -390,6 +415,28 @@ func timeout(v any) error {
 		return fmt.Errorf("must be positive (got %s)", d)
 	case d > MaxTimeout:
 		return fmt.Errorf("must be at most %d seconds (%s), got %s", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout), d)
+	}
+	return nil
+}
+
+// baseURLs checks a list of replicas' base URLs: at least one, each http(s) with a
+// host, none twice.
+func baseURLs(v any) error {
+	urls := v.([]string)
+	if len(urls) == 0 {
+		return errors.New("want at least one URL")
+	}
+	seen := map[string]bool{}
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%q: want http://HOST:PORT or https://...", redact.URL(s))
+		}
+		key := strings.TrimSuffix(strings.TrimRight(u.Host+u.Path, "/"), "/v1")
+		if seen[key] {
+			return fmt.Errorf("%q given twice", redact.URL(s))
+		}
+		seen[key] = true
 	}
 	return nil
 }

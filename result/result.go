@@ -106,6 +106,16 @@ type Record struct {
 	Attempts     int             `json:"attempts"`
 	// Timing is the streamed reply's timing; absent when the run did not stream.
 	Timing *Timing `json:"timing,omitempty"`
+	// Replica is the server that answered, when the run spread its requests over
+	// several replicas (run --base-url A,B); absent otherwise.
+	Replica *Replica `json:"replica,omitempty"`
+}
+
+// Replica names one of several replicas of a server: its place in the run's list of
+// base URLs and its URL, redacted.
+type Replica struct {
+	Index int    `json:"index"`
+	URL   string `json:"url"`
 }
 
 // Timing is how one streamed reply arrived, in vLLM's definitions

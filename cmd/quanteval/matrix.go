@@ -101,7 +101,7 @@ func openPlanEvalsets(ctx context.Context, evals []plan.Eval, progress io.Writer
 // evaluateJob runs one eval of a matrix plan exactly as `quanteval run` would.
 func evaluateJob(ctx context.Context, job matrix.Job) (*result.File, error) {
 	o := job.Eval.Options
-	o.BaseURL, o.Model = job.BaseURL, job.Model
+	o.BaseURL, o.Model = strings.Split(job.BaseURL, ","), job.Model // replicas: A,B,...
 	return eval.Run(ctx, o, eval.Output{Path: job.Out, Resume: job.Resume, Progress: job.Progress, Stdout: io.Discard,
 		Tool: "quanteval " + version, StopNow: stopNowOf(ctx)})
 }
