@@ -163,8 +163,8 @@ func fillDefaults(s Server) Server {
 }
 
 var (
-	topKeys     = []string{"name", "output", "server", "variants", "evals"}
-	variantKeys = append([]string{"name", "model", "reference", "prepare"}, serverKeys...)
+	topKeys     = []string{"name", "output", "server", "variants", "evals", "gpus", "max_parallel"}
+	variantKeys = append([]string{"name", "model", "reference", "prepare", "gpus"}, serverKeys...)
 	evalKeys    = append([]string{"name"}, eval.PlanKeys()...)
 )
 
@@ -201,6 +201,10 @@ func Parse(file string, data []byte) (*Plan, error) {
 			variantsNode = v
 		case "evals":
 			evalsNode = v
+		case "gpus":
+			p.GPUs = d.nodeGPUs(v, k)
+		case "max_parallel":
+			p.MaxParallel = d.integer(v, k, 1)
 		}
 	})
 	if root.Kind != yaml.MappingNode {
@@ -246,6 +250,9 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 	}
 	names := map[string]int{}
 	var ref *Variant
+	var portGiven []bool
+	var nodes []*yaml.Node
+	defer func() { d.checkNode(p, portGiven, nodes) }()
 	for i, vn := range n.Content {
 		vn = resolve(vn)
 		key := fmt.Sprintf("variants[%d]", i)
@@ -263,6 +270,8 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 				v.Reference = d.boolean(val, full)
 			case "prepare":
 				v.Prepare = d.prepare(val, full)
+			case "gpus":
+				v.GPUs = d.integer(val, full, 1)
 			default:
 				d.serverKey(&raw, key, k, kn, val)
 			}
@@ -303,6 +312,7 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 			}
 		}
 		p.Variants = append(p.Variants, v)
+		portGiven, nodes = append(portGiven, raw.port != nil), append(nodes, vn)
 	}
 }
 

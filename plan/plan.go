@@ -42,6 +42,11 @@ type Plan struct {
 	Server   Server    `json:"server"`           // the defaults, filled in
 	Variants []Variant `json:"variants"`         // in the order they run
 	Evals    []Eval    `json:"evals"`            // run on every variant, in order
+	// GPUs are the node's devices the variants share (indices or MIG UUIDs); none:
+	// one variant at a time, as the GPUs are not known (gpus.go).
+	GPUs []string `json:"gpus,omitempty"`
+	// MaxParallel caps the variants running at once (0: as the GPUs allow).
+	MaxParallel int `json:"max_parallel,omitempty"`
 	File     string    `json:"file,omitempty"`   // the file the plan was read from
 	SHA256   string    `json:"sha256,omitempty"` // of that file's bytes
 }
@@ -67,6 +72,7 @@ type Variant struct {
 	Reference bool      `json:"reference,omitempty"`
 	Server    Server    `json:"server"`            // the defaults with this variant's overrides
 	Prepare   []Command `json:"prepare,omitempty"` // run after the server is ready, before the evals
+	GPUs      int       `json:"gpus,omitempty"`    // GPUs it needs (0: GPUCount's default)
 	Line      int       `json:"-"`
 }
 
