@@ -38,17 +38,18 @@ import (
 // Plan is a checked test plan, with every variant's server settings complete.
 type Plan struct {
 	Name     string    `json:"name"`
-	Output   string    `json:"output"`   // results/NAME unless given
-	Server   Server    `json:"server"`   // the defaults, filled in
-	Variants []Variant `json:"variants"` // in the order they run
-	Evals    []Eval    `json:"evals"`    // run on every variant, in order
+	Output   string    `json:"output"`           // results/NAME unless given
+	Server   Server    `json:"server"`           // the defaults, filled in
+	Variants []Variant `json:"variants"`         // in the order they run
+	Evals    []Eval    `json:"evals"`            // run on every variant, in order
+	File     string    `json:"file,omitempty"`   // the file the plan was read from
+	SHA256   string    `json:"sha256,omitempty"` // of that file's bytes
+
 	// GPUs are the node's devices the variants share (indices or MIG UUIDs); none:
 	// one variant at a time, as the GPUs are not known (gpus.go).
 	GPUs []string `json:"gpus,omitempty"`
 	// MaxParallel caps the variants running at once (0: as the GPUs allow).
-	MaxParallel int    `json:"max_parallel,omitempty"`
-	File        string `json:"file,omitempty"`   // the file the plan was read from
-	SHA256      string `json:"sha256,omitempty"` // of that file's bytes
+	MaxParallel int `json:"max_parallel,omitempty"`
 }
 
 // Server is how a variant's server is started. In Plan.Server the zero values have
