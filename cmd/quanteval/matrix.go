@@ -17,7 +17,7 @@ import (
 	"github.com/quanteval/quanteval/result"
 )
 
-const matrixUsage = `usage: quanteval matrix PLAN.yaml [--dry-run] [--only NAME,...] [--resume] [--fail-fast]
+const matrixUsage = `usage: quanteval matrix PLAN.yaml [--dry-run] [--only NAME,...] [--resume] [--fail-fast] [--max-parallel N]
 
 Runs a whole test plan: for each variant in turn, starts its server (vllm, sglang,
 llama-server, ollama, or an external endpoint), waits until it serves, runs the
@@ -36,6 +36,7 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	only := fs.String("only", "", "comma-separated `NAMES` of the variants to run (default: all)")
 	resume := fs.Bool("resume", false, "skip evals whose result is complete and resume partial ones from their journal")
 	failFast := fs.Bool("fail-fast", false, "stop at the first variant that fails (default: record it and go on)")
+	maxParallel := fs.Int("max-parallel", 0, "run at most `N` variants at once (default: the plan's max_parallel, else as its gpus allow, else 1)")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -60,6 +61,9 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := matrix.Select(p, names); err != nil {
 		return usageError{err}
 	}
+	if *maxParallel < 0 {
+		return usagef("matrix: --max-parallel must be at least 1 (got %d)", *maxParallel)
+	}
 	if *dryRun {
 		return matrix.DryRun(stdout, p, names)
 	}
@@ -77,6 +81,8 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Progress: stderr,
 		Tool:     "quanteval " + version,
 		StopNow:  stopNowOf(ctx),
+
+		MaxParallel: *maxParallel, // the plan's GPUs decide how many run at once, capped by this
 	})
 	if m != nil {
 		if werr := writeReportPaths(stdout, m); werr != nil {
