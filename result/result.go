@@ -30,7 +30,7 @@ type File struct {
 	Complete   bool       `json:"complete"`
 	Tool       string     `json:"tool,omitempty"` // "quanteval VERSION"
 	Model      string     `json:"model"`
-	BaseURL    string     `json:"base_url"`
+	BaseURL    string     `json:"base_url"` // redacted; several replicas: URL,URL,...
 	Server     ServerInfo `json:"server"`
 	Evalset    Evalset    `json:"evalset"`
 	Params     Params     `json:"params"`

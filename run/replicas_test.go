@@ -66,6 +66,12 @@ func dyingReplica(t *testing.T, opts vllmtest.Options, after int64) (*vllmtest.S
 // with no retries allowed: the items the dead replica held moved without counting
 // as attempts.
 func TestReplicasGiveTheSameResult(t *testing.T) {
+	for _, noStream := range []bool{false, true} {
+		t.Run(fmt.Sprintf("no-stream=%v", noStream), func(t *testing.T) { replicasSameResult(t, noStream) })
+	}
+}
+
+func replicasSameResult(t *testing.T, noStream bool) {
 	const items = 120
 	opts := vllmtest.Options{Answer: numberAnswers, Delay: 2 * time.Millisecond}
 	run := func(urls []string) *result.File {
@@ -74,7 +80,7 @@ func TestReplicasGiveTheSameResult(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := Config{BaseURL: urls[0], Model: "test-model", Concurrency: 4 * len(urls), Timeout: 5 * time.Second, Retries: 0}
+		cfg := Config{BaseURL: urls[0], Model: "test-model", Concurrency: 4 * len(urls), Timeout: 5 * time.Second, Retries: 0, NoStream: noStream}
 		f, err := EvaluateWith(context.Background(), cfg, numberSet(items), pool, "")
 		if err != nil {
 			t.Fatal(err)
