@@ -66,11 +66,18 @@ func (d *decoder) nodeGPUs(n *yaml.Node, key string) []string {
 }
 
 // GPUCount is how many of the node's GPUs variant v needs at once: its gpus, 1 by
-// default, none for an external endpoint.
+// default, the sum of its replicas' when it has replicas, none for an external
+// endpoint.
 func (v *Variant) GPUCount() int {
 	switch {
 	case v.Server.Kind == server.KindExternal:
 		return 0
+	case len(v.Replicas) > 0:
+		n := 0
+		for _, r := range v.Replicas {
+			n += r.GPUCount()
+		}
+		return n
 	case v.GPUs > 0:
 		return v.GPUs
 	}
@@ -84,6 +91,12 @@ func (d *decoder) checkNode(p *Plan, portGiven []bool, nodes []*yaml.Node) {
 	for i := range p.Variants {
 		v := &p.Variants[i]
 		key := fmt.Sprintf("variants[%d]", i)
+		if len(v.Replicas) > 0 && v.Server.Kind == server.KindExternal {
+			d.fail(nodes[i], key+".replicas", "kind external starts no server: list its replicas' URLs in base_url instead")
+		}
+		if len(v.Replicas) > 0 && v.GPUs > 0 {
+			d.fail(nodes[i], key+".gpus", "give each replica its gpus instead")
+		}
 		if len(p.GPUs) == 0 {
 			if v.GPUs > 0 {
 				d.fail(nodes[i], key+".gpus", "the plan does not say the node's GPUs: add a top-level gpus (a number or a list of devices)")
@@ -96,7 +109,7 @@ func (d *decoder) checkNode(p *Plan, portGiven []bool, nodes []*yaml.Node) {
 		if _, set := v.Server.Env["CUDA_VISIBLE_DEVICES"]; set {
 			d.fail(nodes[i], key+".env.CUDA_VISIBLE_DEVICES", "set by matrix from gpus: give the variant gpus: N instead")
 		}
-		if v.Server.Kind != server.KindExternal && !portGiven[i] {
+		if v.Server.Kind != server.KindExternal && !portGiven[i] && len(v.Replicas) == 0 {
 			v.Server.Port += i
 			if v.Server.Port > 65535 {
 				d.fail(nodes[i], key+".port", "%d is not a port (the server's port plus the variant's index)", v.Server.Port)

@@ -55,3 +55,28 @@ func TestNodeGPUErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestReplicas(t *testing.T) {
+	src := "gpus: 8\nvariants:\n  - {name: a, model: m, replicas: [{port: 8101, gpus: 2}, {port: 8102}]}\n  - {name: b, model: m}\nevals:\n  - {evalset: x.jsonl}\n"
+	p, err := Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Replica{{Port: 8101, GPUs: 2}, {Port: 8102}}; !reflect.DeepEqual(p.Variants[0].Replicas, want) || p.Variants[0].GPUCount() != 3 {
+		t.Errorf("replicas %+v (%d GPUs)", p.Variants[0].Replicas, p.Variants[0].GPUCount())
+	}
+	for _, tc := range []struct{ variant, want string }{
+		{"replicas: []", "variants[0].replicas: want a list of replicas"},
+		{"replicas: [{gpus: 1}]", "variants[0].replicas[0].port: missing"},
+		{"replicas: [{port: 1}, {port: 1}]", "variants[0].replicas[1].port: 1 is replica 0's port already"},
+		{"replicas: [{port: 1, devices: 2}]", "variants[0].replicas[0].devices: unknown key"},
+		{"replicas: [{port: 1}], gpus: 2", "variants[0].gpus: give each replica its gpus instead"},
+		{"replicas: [{port: 1, gpus: 9}]", "variants[0].gpus: needs 9 GPUs, the node has 8"},
+		{"replicas: [{port: 1}], kind: external, base_url: \"http://h:1\"", "variants[0].replicas: kind external starts no server"},
+	} {
+		src := "gpus: 8\nvariants:\n  - {name: a, model: m, " + tc.variant + "}\nevals:\n  - {evalset: x.jsonl}\n"
+		if _, err := Parse("p.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.variant, err, tc.want)
+		}
+	}
+}

@@ -164,7 +164,7 @@ func fillDefaults(s Server) Server {
 
 var (
 	topKeys     = []string{"name", "output", "server", "variants", "evals", "gpus", "max_parallel"}
-	variantKeys = append([]string{"name", "model", "reference", "prepare", "gpus"}, serverKeys...)
+	variantKeys = append([]string{"name", "model", "reference", "prepare", "gpus", "replicas"}, serverKeys...)
 	evalKeys    = append([]string{"name"}, eval.PlanKeys()...)
 )
 
@@ -272,6 +272,8 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 				v.Prepare = d.prepare(val, full)
 			case "gpus":
 				v.GPUs = d.integer(val, full, 1)
+			case "replicas":
+				v.Replicas = d.replicas(val, full)
 			default:
 				d.serverKey(&raw, key, k, kn, val)
 			}

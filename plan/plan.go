@@ -75,6 +75,8 @@ type Variant struct {
 	Prepare   []Command `json:"prepare,omitempty"` // run after the server is ready, before the evals
 	GPUs      int       `json:"gpus,omitempty"`    // GPUs it needs (0: GPUCount's default)
 	Line      int       `json:"-"`
+
+	Replicas []Replica `json:"replicas,omitempty"` // several servers of it (replicas.go)
 }
 
 // Command is one prepare command as an argument list. A command written as a string

@@ -1,0 +1,60 @@
+package plan
+
+import (
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Replica is one of several servers of a variant (plan key replicas): all are
+// started, waited for and stopped together, and the evals spread their requests
+// over them (client.Pool).
+//
+//	variants:
+//	  - {name: BF16, model: Qwen/Qwen3-32B, replicas: [{port: 8001, gpus: 2}, {port: 8002, gpus: 2}]}
+//
+// Each replica gets its port and, on a node with gpus, its share of the variant's
+// devices in order; the variant's other server settings are the replicas' own.
+type Replica struct {
+	Port int `json:"port"`
+	GPUs int `json:"gpus,omitempty"` // GPUs it needs (0: 1)
+}
+
+// GPUCount is how many GPUs replica r needs: its gpus, 1 by default.
+func (r Replica) GPUCount() int { return max(r.GPUs, 1) }
+
+// replicas reads a variant's replicas: a list of {port, gpus} with ports apart.
+func (d *decoder) replicas(n *yaml.Node, key string) []Replica {
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.fail(n, key, "want a list of replicas such as [{port: 8001}, {port: 8002}], got %s", describe(n))
+		return nil
+	}
+	var out []Replica
+	ports := map[int]int{}
+	for i, rn := range n.Content {
+		rk := fmt.Sprintf("%s[%d]", key, i)
+		var r Replica
+		var portNode *yaml.Node
+		d.fields(rn, rk, []string{"port", "gpus"}, func(k string, _, v *yaml.Node) {
+			switch k {
+			case "port":
+				r.Port, portNode = d.integer(v, rk+".port", 1), v
+				if r.Port > 65535 {
+					d.fail(v, rk+".port", "%d is not a port", r.Port)
+				}
+			case "gpus":
+				r.GPUs = d.integer(v, rk+".gpus", 1)
+			}
+		})
+		switch at, dup := ports[r.Port]; {
+		case portNode == nil:
+			d.fail(resolve(rn), rk+".port", "missing: each replica needs a port of its own")
+		case dup:
+			d.fail(portNode, rk+".port", "%d is replica %d's port already", r.Port, at)
+		default:
+			ports[r.Port] = i
+		}
+		out = append(out, r)
+	}
+	return out
+}
