@@ -54,7 +54,7 @@ import (
 type Job struct {
 	Variant  string
 	Model    string
-	BaseURL  string    // the server's base URL, without /v1
+	BaseURL  string    // the server's base URL, without /v1; a variant's replicas: URL,URL,...
 	Eval     plan.Eval // the eval's options, as `quanteval run` takes them
 	Out      string    // OUTPUT/VARIANT/EVAL.json
 	Resume   bool      // continue from the journal beside Out

@@ -74,9 +74,9 @@ func (d *devicePool) give(ids []string) {
 // schedule decides which variant starts next. It is not safe for concurrent use:
 // the runner's loop alone calls it.
 type schedule struct {
-	need    []int    // GPUs each variant needs
-	port    []string // host:port each variant's server listens on ("": none)
-	pending []int    // variants not started, in the order they may start
+	need    []int      // GPUs each variant needs
+	port    [][]string // host:port each variant's servers listen on
+	pending []int      // variants not started, in the order they may start
 	running map[int][]string
 	devices *devicePool // nil: the plan gives no GPUs
 	max     int         // variants running at once, at most
@@ -95,11 +95,7 @@ func newSchedule(variants []plan.Variant, devices []string, maxParallel, first i
 	}
 	for i, v := range variants {
 		s.need = append(s.need, v.GPUCount())
-		port := ""
-		if v.Server.Kind != server.KindExternal && v.Server.Port > 0 {
-			port = net.JoinHostPort(v.Server.Host, strconv.Itoa(v.Server.Port))
-		}
-		s.port = append(s.port, port)
+		s.port = append(s.port, ports(v))
 		if i != first {
 			s.pending = append(s.pending, i)
 		}
@@ -138,11 +134,29 @@ func (s *schedule) next() (int, []string, bool) {
 
 func (s *schedule) portBusy(i int) bool {
 	for j := range s.running {
-		if s.port[i] != "" && s.port[j] == s.port[i] {
-			return true
+		for _, p := range s.port[i] {
+			if slices.Contains(s.port[j], p) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// ports are the host:port addresses variant v's servers listen on: its own, or its
+// replicas'; none for an external endpoint.
+func ports(v plan.Variant) []string {
+	if v.Server.Kind == server.KindExternal {
+		return nil
+	}
+	if len(v.Replicas) == 0 {
+		return []string{net.JoinHostPort(v.Server.Host, strconv.Itoa(v.Server.Port))}
+	}
+	var out []string
+	for _, r := range v.Replicas {
+		out = append(out, net.JoinHostPort(v.Server.Host, strconv.Itoa(r.Port)))
+	}
+	return out
 }
 
 // done frees what variant i held.
