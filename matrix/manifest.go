@@ -140,7 +140,7 @@ func redactServer(s plan.Server) plan.Server {
 	s.Args = server.RedactArgs(s.Args)
 	s.Command = server.RedactArgs(s.Command)
 	if s.BaseURL != "" {
-		s.BaseURL = server.RedactURL(s.BaseURL)
+		s.BaseURL = redactURLs(s.BaseURL)
 	}
 	return s
 }

@@ -41,22 +41,27 @@ var (
 	_ serverProc = (*replicaGroup)(nil)
 )
 
-// startServers starts variant v's server from spec, or its replicas.
+// startServers starts variant v's server from spec, or its replicas; an external
+// endpoint with several URLs is a group of external replicas.
 func startServers(p *plan.Plan, v plan.Variant, spec server.Spec) (serverProc, error) {
-	if len(v.Replicas) == 0 {
+	if len(v.Replicas) == 0 && !strings.Contains(spec.BaseURL, ",") {
 		srv, err := server.Start(spec)
 		if err != nil {
 			return nil, err
 		}
 		return srv, nil
 	}
-	g := &replicaGroup{done: make(chan struct{})}
+	g := &replicaGroup{}
 	for _, rs := range replicaSpecs(p, v, spec) {
 		srv, err := server.Start(rs)
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("replica on port %d: %w", rs.Port, err), g.Stop(context.Background()))
 		}
 		g.servers = append(g.servers, srv)
+		if srv.Done() == nil {
+			continue // an external endpoint: nothing to exit
+		}
+		g.ensureDone()
 		go func() {
 			<-srv.Done()
 			g.once.Do(func() { close(g.done) })
@@ -66,8 +71,18 @@ func startServers(p *plan.Plan, v plan.Variant, spec server.Spec) (serverProc, e
 }
 
 // replicaSpecs are the specs of v's replicas from the variant's spec: each its port,
-// its log and its share of the devices spec gives in CUDA_VISIBLE_DEVICES.
+// its log and its share of the devices spec gives in CUDA_VISIBLE_DEVICES; for an
+// external endpoint, each of its URLs.
 func replicaSpecs(p *plan.Plan, v plan.Variant, spec server.Spec) []server.Spec {
+	if len(v.Replicas) == 0 {
+		var out []server.Spec
+		for _, u := range strings.Split(spec.BaseURL, ",") {
+			rs := spec
+			rs.BaseURL = u
+			out = append(out, rs)
+		}
+		return out
+	}
 	var devices []string
 	if d, ok := spec.Env["CUDA_VISIBLE_DEVICES"]; ok && len(p.GPUs) > 0 {
 		devices = strings.Split(d, ",")
@@ -97,8 +112,15 @@ func replicaLogPath(p *plan.Plan, variant string, i int) string {
 // replicaGroup is a variant's replicas as one server.
 type replicaGroup struct {
 	servers []*server.Server
-	done    chan struct{} // closed when the first replica exits
+	done    chan struct{} // closed when the first replica exits; nil: external replicas
 	once    sync.Once
+}
+
+func (g *replicaGroup) ensureDone() chan struct{} {
+	if g.done == nil {
+		g.done = make(chan struct{})
+	}
+	return g.done
 }
 
 // URL lists the replicas' URLs, comma-separated.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quanteval/quanteval/internal/vllmtest"
 	"github.com/quanteval/quanteval/plan"
 	"github.com/quanteval/quanteval/result"
 )
@@ -69,5 +70,42 @@ evals:
 		if err != nil || !strings.Contains(string(log), fmt.Sprintf("CUDA_VISIBLE_DEVICES=%d\n", i)) {
 			t.Errorf("replica %d's log: %v\n%s", i, err, log)
 		}
+	}
+}
+
+// TestExternalReplicas: an external endpoint's base_url may list several replicas;
+// the evals get them all, the manifest shows them with their passwords hidden.
+func TestExternalReplicas(t *testing.T) {
+	var urls []string
+	for range 2 {
+		_, hs := vllmtest.Start(t, vllmtest.Options{Models: []string{"remote"}})
+		urls = append(urls, hs.URL)
+	}
+	withPass := strings.Replace(urls[1], "http://", "http://u:s3cretpw@", 1)
+	dir := t.TempDir()
+	src := fmt.Sprintf("output: %s\nvariants: [{name: R, model: remote, kind: external, base_url: [%q, %q]}]\nevals: [{evalset: x.jsonl}]\n",
+		dir, urls[0]+"/v1", withPass)
+	p, err := plan.Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobURL string
+	evaluate := func(ctx context.Context, job Job) (*result.File, error) {
+		jobURL = job.BaseURL
+		return &result.File{Complete: true}, result.Write(job.Out, &result.File{Schema: result.Schema, Complete: true})
+	}
+	m, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: p, Evaluate: evaluate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := urls[0] + "," + withPass; jobURL != want {
+		t.Errorf("job URL %q, want %q", jobURL, want)
+	}
+	data, err := os.ReadFile(ManifestPath(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "s3cretpw") || m.Variants[0].BaseURL != urls[0]+","+strings.Replace(withPass, "s3cretpw", "xxxxx", 1) {
+		t.Errorf("manifest base URL %q (password shown: %v)", m.Variants[0].BaseURL, strings.Contains(string(data), "s3cretpw"))
 	}
 }

@@ -80,3 +80,23 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 }
+
+func TestExternalBaseURLs(t *testing.T) {
+	for _, tc := range []struct{ baseURL, want, err string }{
+		{`"http://a:1/v1"`, "http://a:1/v1", ""},
+		{`["http://a:1", "http://b:2/v1"]`, "http://a:1,http://b:2/v1", ""},
+		{`"http://a:1, http://b:2"`, "http://a:1,http://b:2", ""},
+		{`["http://a:1", "b:2"]`, "", "variants[0].base_url: "},
+	} {
+		src := "variants:\n  - {name: a, model: m, kind: external, base_url: " + tc.baseURL + "}\nevals:\n  - {evalset: x.jsonl}\n"
+		p, err := Parse("p.yaml", []byte(src))
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%s: error %v, want %q", tc.baseURL, err, tc.err)
+		case tc.err == "" && err != nil:
+			t.Errorf("%s: %v", tc.baseURL, err)
+		case tc.err == "" && p.Variants[0].Server.BaseURL != tc.want:
+			t.Errorf("%s: base URL %q, want %q", tc.baseURL, p.Variants[0].Server.BaseURL, tc.want)
+		}
+	}
+}

@@ -78,12 +78,7 @@ func (d *decoder) serverKey(r *rawServer, key, k string, kn, v *yaml.Node) {
 			r.env[name] = val.Value // null becomes "": set and empty
 		}
 	case "base_url":
-		s := d.str(v, full)
-		if s != "" {
-			if err := server.CheckURL(s); err != nil {
-				d.fail(v, full, "%v", err)
-			}
-		}
+		s := d.baseURLs(v, full) // several replicas: URL,URL,... (replicas.go)
 		r.baseURL = &s
 	case "ready_timeout":
 		x := d.duration(v, full)

@@ -2,8 +2,11 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/quanteval/quanteval/server"
 )
 
 // Replica is one of several servers of a variant (plan key replicas): all are
@@ -57,4 +60,29 @@ func (d *decoder) replicas(n *yaml.Node, key string) []Replica {
 		out = append(out, r)
 	}
 	return out
+}
+
+// baseURLs reads an external endpoint's base_url: one URL, or the URLs of several
+// replicas of it as a list or a comma-separated string, kept as URL,URL,... (the
+// evals spread their requests over them, as run --base-url A,B does).
+func (d *decoder) baseURLs(n *yaml.Node, key string) string {
+	var urls []string
+	if n.Kind == yaml.SequenceNode {
+		for i, c := range n.Content {
+			urls = append(urls, strings.Split(d.str(resolve(c), fmt.Sprintf("%s[%d]", key, i)), ",")...)
+		}
+	} else {
+		urls = strings.Split(d.str(n, key), ",")
+	}
+	var out []string
+	for _, u := range urls {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		if err := server.CheckURL(u); err != nil {
+			d.fail(n, key, "%v", err)
+		}
+		out = append(out, u)
+	}
+	return strings.Join(out, ",")
 }
