@@ -1,4 +1,5 @@
-// Package matrix owns the running of a whole test plan: for each variant in turn it
+// Package matrix owns the running of a whole test plan: for each variant in turn (or
+// several at once on a node of several GPUs: schedule.go) it
 // starts the server, waits until it serves the model, runs the prepare commands and
 // every eval, stops the server so that nothing of it is left, and at the end hands
 // the results to the comparison report. OUTPUT/manifest.json records what ran.
