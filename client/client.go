@@ -127,6 +127,12 @@ type Request struct {
 	MaxTokens   int
 	Seed        *int64
 	TopLogprobs int // > 0 asks for logprobs with this many alternatives
+	// Sampling parameters, each sent only when set: top_p, top_k (vLLM: -1 is all
+	// tokens), min_p (vLLM) and presence_penalty.
+	TopP            *float64
+	TopK            *int64
+	MinP            *float64
+	PresencePenalty *float64
 	// Extra is a JSON object merged into the body last: its keys win.
 	Extra json.RawMessage
 }
@@ -156,8 +162,11 @@ type Response struct {
 	Reasoning    string  // "reasoning" or, from older vLLM, "reasoning_content"
 	FinishReason string
 	Usage        Usage
-	Logprobs     []TokenLogprob
-	Attempts     int // how many requests it took
+	// ReasoningTokens is usage.completion_tokens_details.reasoning_tokens, when the
+	// server gives it (nil otherwise).
+	ReasoningTokens *int
+	Logprobs        []TokenLogprob
+	Attempts        int // how many requests it took
 	// Replica is the server of a Pool that answered; nil from a plain Client.
 	Replica *Replica
 }
@@ -230,6 +239,14 @@ func chatBody(req Request) ([]byte, error) {
 	if req.Seed != nil {
 		body["seed"] = *req.Seed
 	}
+	for key, v := range map[string]any{"top_p": req.TopP, "min_p": req.MinP, "presence_penalty": req.PresencePenalty} {
+		if p := v.(*float64); p != nil {
+			body[key] = *p
+		}
+	}
+	if req.TopK != nil {
+		body["top_k"] = *req.TopK
+	}
 	if req.TopLogprobs > 0 {
 		body["logprobs"] = true
 		body["top_logprobs"] = req.TopLogprobs
@@ -259,7 +276,15 @@ type completion struct {
 		} `json:"logprobs"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *Usage `json:"usage"`
+	Usage *wireUsage `json:"usage"`
+}
+
+// wireUsage is usage as servers send it, with the details Usage leaves out.
+type wireUsage struct {
+	Usage
+	CompletionTokensDetails *struct {
+		ReasoningTokens *int `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
 }
 
 func (c *Client) chatOnce(ctx context.Context, body []byte) (*Response, error) {
@@ -288,7 +313,10 @@ func (c *Client) chatOnce(ctx context.Context, body []byte) (*Response, error) {
 		r.FinishReason = *ch.FinishReason
 	}
 	if cmp.Usage != nil {
-		r.Usage = *cmp.Usage
+		r.Usage = cmp.Usage.Usage
+		if d := cmp.Usage.CompletionTokensDetails; d != nil {
+			r.ReasoningTokens = d.ReasoningTokens
+		}
 	}
 	if ch.Logprobs != nil {
 		r.Logprobs = ch.Logprobs.Content

@@ -1,14 +1,12 @@
 package codetask
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/quanteval/quanteval/internal/golden"
+)
 
 func TestBuildGolden(t *testing.T) {
 	cases := []struct {
@@ -27,20 +25,7 @@ func TestBuildGolden(t *testing.T) {
 			if body != c.body {
 				t.Errorf("body = %v, want %v", body, c.body)
 			}
-			file := filepath.Join("testdata", c.name+".py")
-			if *update {
-				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to write it)", err)
-			}
-			if got != string(want) {
-				_ = os.WriteFile(file+".got", []byte(got), 0o644)
-				t.Errorf("Build differs from %s; see %s.got", file, file)
-			}
+			golden.Check(t, filepath.Join("testdata", c.name+".py"), []byte(got))
 		})
 	}
 }

@@ -116,7 +116,7 @@ func TestHostilePrograms(t *testing.T) {
 		{"infinite loop", "while True:\n    pass\n", []string{ReasonTimeout}, nil},
 		{"fork bomb", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n", []string{ReasonTimeout}, nil},
 		{"allocate 10 GiB", "x = bytearray(10 << 30)\n" + wrong, []string{ReasonMemory}, nil},
-		{"100 MB to stdout", "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(100):\n    sys.stdout.write(chunk)\n" + wrong, []string{ReasonTestFailed}, nil},
+		{"100 MB to stdout", "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(100):\n    sys.stdout.write(chunk)\n" + wrong, []string{ReasonTestFailed, ReasonTimeout}, nil}, // a machine under load may not drain 100 MB before the timeout: contained either way
 		{"connect to 127.0.0.1", fmt.Sprintf(connect, port) + wrong, []string{ReasonTestFailed}, nil},
 		{"read planted secrets", fmt.Sprintf("for p in [%q, %q]:\n    try:\n        print(open(p).read(), flush=True)\n    except OSError as e:\n        print('unread', p, e, flush=True)\nprint('environ of PID 1:', repr(open('/proc/1/environ').read()), flush=True)\n", tmpSecret, projSecret) + wrong,
 			[]string{ReasonTestFailed}, []string{"unread " + tmpSecret, "unread " + projSecret, "environ of PID 1: ''"}},

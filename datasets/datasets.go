@@ -1,11 +1,16 @@
-// Package datasets owns turning the standard data sets, GSM8K and MMLU, into eval
-// sets: it finds their parquet files (from the hub cache, the hub, or a local copy),
-// reads them by column name and type, writes the chat prompts, and picks the items
-// (subjects, --limit, --sample).
+// Package datasets owns turning data sets into eval sets: it finds their parquet
+// files (from the hub cache, the hub, or a local copy), reads them, builds the items
+// with a task spec (package task) and picks the items (subjects, --limit, --sample).
+// OpenTask opens any task spec (task:PATH.yaml, math500, ...); Open keeps the GSM8K
+// and MMLU forms (gsm8k, mmlu:SUBJECT,..., hf:ORG/NAME --task, local files), which
+// read and check those two schemas here and build their items with the gsm8k and
+// mmlu built-in specs.
 //
 // Decisions:
 //   - MMLU subsets are read from the `all` config and filtered on the subject column:
 //     one download serves every subject list, and the ids do not depend on the list.
+//   - The prompts, ids, answers and few-shot turns are the specs' (task/specs); a
+//     test holds the set hashes to those of the Go code that built them before.
 //   - Ids are stable across runs and subsets: gsm8k-<split>-NNNN is the row index in
 //     the split; mmlu-<subject>-<split>-NNNN the row index within the subject.
 //   - --sample N --sample-seed S draws from PCG(S) with the package's own
@@ -388,7 +393,8 @@ func buildGSM8K(files []string, split string, recs, shotRecs []record, opt Optio
 	if opt.Limit > 0 && opt.Limit < len(sel) {
 		sel = sel[:opt.Limit]
 	}
-	return gsm8kItems(split, rows, shots), sel, sampled, nil
+	items, err := specItems(TaskGSM8K, split, gsm8kMaps(recs), gsm8kMaps(shotRecs), len(shots))
+	return items, sel, sampled, err
 }
 
 // buildMMLU returns every item of the split's kept subjects, the indices of those
@@ -421,9 +427,10 @@ func buildMMLU(files []string, split string, subjects []string, recs, shotRecs [
 		rows = kept
 	}
 	var shots map[string][]mmluRow
+	var dev []mmluRow
 	if opt.Fewshot > 0 {
-		dev, err := mmluRows("the dev split", shotRecs)
-		if err != nil {
+		var err error
+		if dev, err = mmluRows("the dev split", shotRecs); err != nil {
 			return nil, nil, 0, err
 		}
 		shots = map[string][]mmluRow{}
@@ -453,20 +460,34 @@ func buildMMLU(files []string, split string, subjects []string, recs, shotRecs [
 	if opt.Limit > 0 && opt.Limit < len(sel) {
 		sel = sel[:opt.Limit]
 	}
-	return mmluItems(split, rows, shots), sel, sampled, nil
+	items, err := specItems(TaskMMLU, split, mmluMaps(rows), mmluMaps(dev), opt.Fewshot)
+	return items, sel, sampled, err
 }
 
 // sampleStratified picks k rows, every subject represented, and returns their
 // indices in data-set order.
 func sampleStratified(rows []mmluRow, k int, seed int64) ([]int, error) {
-	subjects := subjectsOf(rows)
-	groups := make([][]int, len(subjects))
-	pos := map[string]int{}
-	for i, s := range subjects {
-		pos[s] = i
-	}
+	cats := make([]string, len(rows))
 	for i, r := range rows {
-		g := pos[r.subject]
+		cats[i] = r.subject
+	}
+	return sampleGroups(cats, k, seed)
+}
+
+// sampleGroups picks k of the items whose groups (subjects, categories) are cats,
+// every group represented, and returns their indices in data-set order.
+func sampleGroups(cats []string, k int, seed int64) ([]int, error) {
+	var names []string
+	pos := map[string]int{}
+	var groups [][]int
+	for i, c := range cats {
+		g, ok := pos[c]
+		if !ok {
+			g = len(names)
+			pos[c] = g
+			names = append(names, c)
+			groups = append(groups, nil)
+		}
 		groups[g] = append(groups[g], i)
 	}
 	sizes := make([]int, len(groups))

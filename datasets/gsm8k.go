@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/quanteval/quanteval/evalset"
 )
 
 var gsm8kColumns = []column{{"question", colString}, {"answer", colString}}
@@ -59,39 +57,10 @@ var calcRE = regexp.MustCompile(`<<[^<>]*>>`)
 
 // fewshotReply rewrites a reference solution as the reply the zero-shot prompt asks
 // for: the reasoning without calculator annotations, then "The final answer is N".
+// The gsm8k spec's fewshot.reply writes the same (gsm8k_solution, gsm8k_answer);
+// this stays as the reference its test pins.
 func fewshotReply(r gsm8kRow) string {
 	return calcRE.ReplaceAllString(r.reasoning, "") + "\nThe final answer is " + formatNumber(r.answer)
 }
 
 func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
-// gsm8kPrompt is the user turn for a problem. The last line's form is what the
-// strict scorer reads; lm-evaluation-harness's chain-of-thought chat tasks ask for
-// the same phrase.
-func gsm8kPrompt(question string) string {
-	return "Solve the following math problem. Think it through step by step, then give the result " +
-		"on a last line of the form \"The final answer is N\", where N is the number alone.\n\n" +
-		"Problem: " + strings.TrimSpace(question)
-}
-
-// gsm8kItems builds the items; shots are the few-shot examples, shared by every
-// item as earlier turns.
-func gsm8kItems(split string, rows []gsm8kRow, shots []gsm8kRow) []evalset.Item {
-	var prefix []evalset.Message
-	for _, s := range shots {
-		prefix = append(prefix,
-			evalset.Message{Role: "user", Content: gsm8kPrompt(s.question)},
-			evalset.Message{Role: "assistant", Content: fewshotReply(s)})
-	}
-	items := make([]evalset.Item, len(rows))
-	for i, r := range rows {
-		msgs := append(append([]evalset.Message(nil), prefix...), evalset.Message{Role: "user", Content: gsm8kPrompt(r.question)})
-		items[i] = evalset.Item{
-			ID:       fmt.Sprintf("gsm8k-%s-%04d", split, i),
-			Type:     evalset.TypeGSM8K,
-			Messages: msgs,
-			Answer:   r.answer,
-		}
-	}
-	return items
-}

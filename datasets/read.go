@@ -3,16 +3,14 @@ package datasets
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
 	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/internal/parquetrows"
 )
 
 // colType is the type a column must have, as the hub's data-set viewer shows it.
@@ -81,21 +79,12 @@ func readParquet(file string, cols []column) ([]record, error) {
 	if err := evalset.CheckInput(file); err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
 	}
-	f, err := os.Open(file)
+	pf, err := parquetrows.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("datasets: %w", err)
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("datasets: %s: not a readable parquet file: %w", file, err)
-	}
-	schema := pf.Schema()
-	leafOf, err := mapColumns(file, schema, cols)
+	defer pf.Close()
+	leafOf, err := mapColumns(file, pf.Schema(), cols)
 	if err != nil {
 		return nil, err
 	}
@@ -104,34 +93,19 @@ func readParquet(file string, cols []column) ([]record, error) {
 		slot[leaf] = i
 	}
 	var out []record
-	buf := make([]parquet.Row, 256)
-	for _, rg := range pf.RowGroups() {
-		rows := rg.Rows()
-		for {
-			n, err := rows.ReadRows(buf)
-			for _, row := range buf[:n] {
-				rec := make(record, len(cols))
-				row.Range(func(leaf int, vals []parquet.Value) bool {
-					i, ok := slot[leaf]
-					if !ok {
-						return true
-					}
-					rec[i] = cell(cols[i].typ, vals)
-					return true
-				})
-				out = append(out, rec)
+	err = pf.Each(func(_ int, row parquet.Row) error {
+		rec := make(record, len(cols))
+		row.Range(func(leaf int, vals []parquet.Value) bool {
+			if i, ok := slot[leaf]; ok {
+				rec[i] = cell(cols[i].typ, vals)
 			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("datasets: %s: row %d: %w", file, len(out), err)
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("datasets: %s: %w", file, err)
-		}
+			return true
+		})
+		out = append(out, rec)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("datasets: %w", err)
 	}
 	return out, nil
 }

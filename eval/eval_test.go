@@ -98,7 +98,7 @@ func TestFlags(t *testing.T) {
 func TestFormatParse(t *testing.T) {
 	seed, sys, no := int64(-3), "be brief", false
 	o := Defaults()
-	o.Stream = &no
+	o.Stream, o.UnsafeExec = &no, &no
 	o.Seed, o.System, o.Timeout, o.ExtraBody, o.Temperature = &seed, &sys, 90*time.Second, json.RawMessage(`{"a":[1]}`), 0.25
 	for i := range Settings {
 		s := &Settings[i]

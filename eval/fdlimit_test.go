@@ -35,7 +35,7 @@ const fdLimit = 64
 //     its result;
 //   - one more is refused before anything starts (exit 2), naming the limit;
 //   - and the runner itself, at a concurrency that takes every file the process has
-//     left beside its journal, finishes and writes its result: it closes its idle
+//     left beside its journal and lock, finishes and writes its result: it closes its idle
 //     connections before the write, which needs a file more.
 func TestOpenFileLimit(t *testing.T) {
 	for _, tc := range []struct {
@@ -50,9 +50,9 @@ func TestOpenFileLimit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.concurrency == 0 {
-				// The journal is the one file the runner opens beside its
-				// connections until the run ends.
-				tc.concurrency = fdLimit - childFiles(t) - 1
+				// The journal and the output's lock are the files the runner
+				// holds open beside its connections until the run ends.
+				tc.concurrency = fdLimit - childFiles(t) - 2
 			}
 			gate := make(chan struct{})
 			srv, hs := vllmtest.Start(t, vllmtest.Options{Gate: gate})

@@ -24,10 +24,14 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 func inputError(err error) error { return &InputError{err} }
 
-// OpenSet opens the eval set of o: a standard data set (gsm8k, mmlu[:SUBJECTS],
+// OpenSet opens the eval set of o: a task spec (task:PATH.yaml, or a built-in one
+// by name: math500, aime24, ...), a standard data set (gsm8k, mmlu[:SUBJECTS],
 // hf:ORG/NAME, a local .parquet or hub-schema file with a task), builtin:NAME or a
 // JSONL file. A download shows its progress on progress (nil: none).
 func OpenSet(ctx context.Context, o Options, progress io.Writer) (*evalset.Set, error) {
+	if set, ok, err := openTask(ctx, o, progress); ok {
+		return set, err
+	}
 	set, ok, err := openStandard(ctx, o, progress)
 	if err != nil || ok {
 		return set, err
@@ -60,16 +64,7 @@ func openStandard(ctx context.Context, o Options, progress io.Writer) (*evalset.
 		Hub:         hub.New(cfg),
 	})
 	if err != nil {
-		// What the hub or the network failed at is the run failing (exit 1); anything
-		// else is the input: a schema, an option, a missing file or cache entry, a
-		// repo or split that does not exist (exit 2).
-		var he *hub.StatusError
-		var ue *url.Error
-		if errors.As(err, &he) && (he.StatusCode >= 500 || he.StatusCode == http.StatusTooManyRequests) ||
-			errors.As(err, &ue) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, true, err
-		}
-		return nil, true, inputError(err)
+		return nil, true, classifyOpen(err)
 	}
 	return set, ok, nil
 }
@@ -93,4 +88,18 @@ func checkOpenFiles(concurrency int, limit uint64) error {
 	}
 	return inputError(fmt.Errorf("--concurrency %d: the open-file limit (ulimit -n) is %d, and a run needs one per request in flight and %d more; %s",
 		concurrency, limit, FDReserve, fit))
+}
+
+// classifyOpen sorts an error opening a data set: what the hub or the network
+// failed at is the run failing (exit 1); anything else is the input: a schema, an
+// option, a missing file or cache entry, a repo or split that does not exist, a
+// column a task spec refers to that the data lacks (exit 2).
+func classifyOpen(err error) error {
+	var he *hub.StatusError
+	var ue *url.Error
+	if errors.As(err, &he) && (he.StatusCode >= 500 || he.StatusCode == http.StatusTooManyRequests) ||
+		errors.As(err, &ue) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return inputError(err)
 }

@@ -21,10 +21,13 @@ package eval
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/run"
+	"github.com/quanteval/quanteval/shard"
 )
 
 // Options are every setting of one evaluation. Defaults gives their default values;
@@ -47,6 +50,16 @@ type Options struct {
 	Limit       int // 0: all
 	Logprobs    int
 	Stream      *bool // nil: stream
+	// Sampling parameters: nil is not sent (the eval set's default, else the
+	// server's).
+	TopP            *float64
+	TopK            *int64
+	MinP            *float64
+	PresencePenalty *float64
+	UnsafeExec      *bool // nil: code items run in the sandbox
+	// Sharding: "" the whole set, "I/N", or "auto" (ShardSpec).
+	Shard      string
+	ShardCount int // 0: not given
 	// Standard data sets.
 	Task        string
 	Sample      int
@@ -73,3 +86,20 @@ func Defaults() Options {
 
 // defaultSystemText is how help and the README show the system message's default.
 var defaultSystemText = `"` + run.DefaultSystem + `"`
+
+// ShardSpec is the shard o asks for, nil for the whole set; "auto" reads the index
+// (and, under Slurm, the count) from the environment through lookup (os.LookupEnv).
+// An error is an *InputError naming the flag or the variable.
+func (o Options) ShardSpec(lookup func(string) (string, bool)) (*shard.Spec, error) {
+	if strings.TrimSpace(o.Shard) == "" {
+		if o.ShardCount != 0 {
+			return nil, inputError(errors.New("--shard-count is given without --shard (want --shard auto or I/N)"))
+		}
+		return nil, nil
+	}
+	s, err := shard.Parse(o.Shard, o.ShardCount, lookup)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	return &s, nil
+}

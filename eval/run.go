@@ -47,6 +47,10 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	if err := checkOutput(o, out.Path); err != nil { // before any request, a download too
 		return nil, err
 	}
+	sh, err := o.ShardSpec(os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
 	if limit, known := client.OpenFileLimit(); known {
 		if err := checkOpenFiles(o.Concurrency*len(o.BaseURL), limit); err != nil {
 			return nil, err
@@ -57,6 +61,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 		return nil, err
 	}
 	cfg := o.config(set)
+	cfg.Shard = sh
 	c, err := newChatter(o.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: o.Concurrency})
 	if err != nil {
 		return nil, inputError(err)
@@ -82,7 +87,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):
 		return f, fmt.Errorf("interrupted: %w (partial result in %s; continue with --resume)", err, cfg.Out)
-	case errors.Is(err, run.ErrJournalMismatch), errors.As(err, new(*run.LockedError)):
+	case errors.Is(err, run.ErrJournalMismatch), errors.As(err, new(*run.LockedError)), errors.Is(err, run.ErrNoSandbox):
 		return f, inputError(err)
 	}
 	return f, err
@@ -149,6 +154,8 @@ func (o Options) config(set *evalset.Set) run.Config {
 		Limit:       o.Limit,
 		Logprobs:    o.Logprobs,
 		NoStream:    o.Stream != nil && !*o.Stream,
+		TopP:        o.TopP, TopK: o.TopK, MinP: o.MinP, PresencePenalty: o.PresencePenalty,
+		UnsafeExec: o.UnsafeExec != nil && *o.UnsafeExec,
 	}
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = DefaultMaxTokens
@@ -156,6 +163,7 @@ func (o Options) config(set *evalset.Set) run.Config {
 			cfg.MaxTokens = set.MaxTokens
 		}
 	}
+	o.applySampling(&cfg, set.Sampling)
 	if cfg.System == nil && set.System != nil {
 		cfg.System = set.System
 	}

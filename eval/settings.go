@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/redact"
+	"github.com/quanteval/quanteval/shard"
 )
 
 // Setting is one option of an evaluation: a `run` flag and, with _ for -, a key of a
@@ -39,14 +40,22 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.BaseURL }, check: baseURLs},
 	{Flag: "model", Arg: "NAME", Help: "the model name; an error names them when the server lists several", DefaultText: "the single model `GET /v1/models` lists", NotInPlan: "the variant gives it",
 		field: func(o *Options) any { return &o.Model }},
-	{Flag: "evalset", Arg: "SPEC", Help: "a JSONL path, builtin:NAME, gsm8k, mmlu, mmlu:SUBJECT,..., hf:ORG/NAME or a .parquet file (with --task)",
+	{Flag: "evalset", Arg: "SPEC", Help: "a JSONL path, builtin:NAME, a built-in task (gsm8k, mmlu, mmlu:SUBJECT,..., math500, aime24, ...: see quanteval evalset list), task:PATH.yaml, hf:ORG/NAME or a .parquet file (with --task)",
 		field: func(o *Options) any { return &o.Evalset }},
 	{Flag: "concurrency", Arg: "N", Help: fmt.Sprintf("requests in flight, at most %d", MaxConcurrency),
 		field: func(o *Options) any { return &o.Concurrency }, check: atLeastAtMost(1, MaxConcurrency)},
-	{Flag: "max-tokens", Arg: "N", Help: "max_tokens of every request", DefaultText: "256 (GSM8K 1024, MMLU 512)",
+	{Flag: "max-tokens", Arg: "N", Help: "max_tokens of every request", DefaultText: "256, or the eval set's own (GSM8K 1024, MMLU 512, MATH-500/AIME/GPQA/MMLU-Pro 32768)",
 		field: func(o *Options) any { return &o.MaxTokens }, check: atLeast(0)},
-	{Flag: "temperature", Arg: "T", Help: "sampling temperature, 0 or more",
+	{Flag: "temperature", Arg: "T", Help: "sampling temperature, 0 or more; 0 takes a task spec's own default",
 		field: func(o *Options) any { return &o.Temperature }, check: notNegative},
+	{Flag: "top-p", Arg: "P", Help: "top_p of every request (nucleus sampling), sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.TopP }, check: floatBetween(0, 1)},
+	{Flag: "top-k", Arg: "K", Help: "top_k of every request (vLLM; -1: all tokens), sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.TopK }}, // the server checks it: vLLM's meaning of 0 and -1 has changed between versions
+	{Flag: "min-p", Arg: "P", Help: "min_p of every request (vLLM), sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.MinP }, check: floatBetween(0, 1)},
+	{Flag: "presence-penalty", Arg: "X", Help: "presence_penalty of every request, sent only when given (else the eval set's own default)", DefaultText: "none",
+		field: func(o *Options) any { return &o.PresencePenalty }, check: floatBetween(-2, 2)},
 	{Flag: "timeout", Arg: "SECONDS", Help: fmt.Sprintf("seconds per request attempt, at most %d (%s; in a plan also a duration such as 20m)", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout)),
 		field: func(o *Options) any { return &o.Timeout }, check: timeout},
 	{Flag: "retries", Arg: "N", Help: fmt.Sprintf("further attempts after a 429, a 5xx, a dropped connection, a timeout or a cut-off body, at most %d; 0: none", MaxRetries),
@@ -61,10 +70,18 @@ var Settings = []Setting{
 		field: func(o *Options) any { return &o.APIKeyEnv }},
 	{Flag: "limit", Arg: "N", Help: "the first N items", DefaultText: "all",
 		field: func(o *Options) any { return &o.Limit }, check: atLeast(0)},
+	{Flag: "shard", Arg: "I/N", Help: "evaluate only shard I of N (0 to N-1): the items whose id hashes to it; auto reads JOB_COMPLETION_INDEX (Kubernetes, with --shard-count) or SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT; quanteval merge joins the shards",
+		DefaultText: "none", NotInPlan: "a plan runs each eval whole; --emit kubernetes shards it (kubernetes.shards)",
+		field: func(o *Options) any { return &o.Shard }, check: shardValue},
+	{Flag: "shard-count", Arg: "N", Help: "the number of shards of --shard auto under Kubernetes, which does not export it (the Job's completions)",
+		NotInPlan: "a plan runs each eval whole; --emit kubernetes shards it (kubernetes.shards)",
+		field:     func(o *Options) any { return &o.ShardCount }, check: atLeastAtMost(0, shard.MaxCount)},
 	{Flag: "logprobs", Arg: "K", Help: "keep each generated token's top-K log-probabilities in a side file",
 		field: func(o *Options) any { return &o.Logprobs }, check: between(0, 20)},
 	{Flag: "stream", Help: "stream replies (SSE) and record each item's timing (TTFT, TPOT); --stream=false for a server that cannot", DefaultText: "true",
 		field: func(o *Options) any { return &o.Stream }},
+	{Flag: "unsafe-exec", Help: "run code items' programs WITHOUT the bwrap sandbox (they see your files and network); the result and the report say so", DefaultText: "false",
+		field: func(o *Options) any { return &o.UnsafeExec }},
 	{Flag: "task", Arg: "TASK", Help: "gsm8k or mmlu: the schema of an hf: repo or a local file",
 		field: func(o *Options) any { return &o.Task }},
 	{Flag: "sample", Arg: "N", Help: "a reproducible random subset of N items (stratified by subject for MMLU)",
@@ -115,7 +132,7 @@ const (
 	OptionalString             // string; not given differs from "" (--system "")
 	Int                        // int64
 	OptionalInt                // int64; not given differs from 0 (--seed)
-	Float                      // float64
+	Float                      // float64; a *float64 field is optional: not given differs from 0 (--top-p)
 	Seconds                    // time.Duration: seconds on the command line; a plan also takes "20m"
 	JSONObject                 // json.RawMessage holding an object
 	Bool                       // bool; not given means the setting's DefaultText
@@ -131,7 +148,7 @@ func (s *Setting) Kind() Kind {
 		return Int
 	case **int64:
 		return OptionalInt
-	case *float64:
+	case *float64, **float64:
 		return Float
 	case *time.Duration:
 		return Seconds
@@ -145,8 +162,22 @@ func (s *Setting) Kind() Kind {
 	return String
 }
 
-// Set checks v (of the Go type of the setting's Kind) and stores it in o.
+// optional reports whether the setting's number may be not given (a pointer field).
+func (s *Setting) optional() bool {
+	switch s.field(&Options{}).(type) {
+	case **int64, **float64:
+		return true
+	}
+	return false
+}
+
+// Set checks v (of the Go type of the setting's Kind) and stores it in o. An
+// optional number (--seed, --top-p) also takes "": not given.
 func (s *Setting) Set(o *Options, v any) error {
+	if v == "" && s.optional() {
+		s.store(o, v)
+		return nil
+	}
 	if err := s.checkValue(v); err != nil {
 		return err
 	}
@@ -177,10 +208,19 @@ func (s *Setting) store(o *Options, v any) {
 	case *int64:
 		*p = v.(int64)
 	case **int64:
-		x := v.(int64)
-		*p = &x
+		if x, ok := v.(int64); ok {
+			*p = &x
+		} else {
+			*p = nil // "": not given
+		}
 	case *float64:
 		*p = v.(float64)
+	case **float64:
+		if x, ok := v.(float64); ok {
+			*p = &x
+		} else {
+			*p = nil
+		}
 	case *time.Duration:
 		*p = v.(time.Duration)
 	case *json.RawMessage:
@@ -215,6 +255,11 @@ func (s *Setting) Value(o Options) any {
 		return **p
 	case *float64:
 		return *p
+	case **float64:
+		if *p == nil {
+			return nil
+		}
+		return **p
 	case *time.Duration:
 		return *p
 	case *json.RawMessage:
@@ -230,8 +275,12 @@ func (s *Setting) Value(o Options) any {
 	return nil
 }
 
-// Parse reads a value written as the flag takes it.
+// Parse reads a value written as the flag takes it; "" for an optional number
+// reads as "" (not given).
 func (s *Setting) Parse(text string) (any, error) {
+	if strings.TrimSpace(text) == "" && s.optional() {
+		return "", nil
+	}
 	switch s.Kind() {
 	case Int, OptionalInt:
 		n, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
@@ -396,6 +445,15 @@ func between(min, max int64) func(any) error {
 	}
 }
 
+func floatBetween(min, max float64) func(any) error {
+	return func(v any) error {
+		if x := v.(float64); !(x >= min && x <= max) {
+			return fmt.Errorf("must be between %g and %g (got %g)", min, max, x)
+		}
+		return nil
+	}
+}
+
 // The largest values of settings that have one: beyond them a value is a typo (an
 // extra 0) or would exhaust the machine, not a wish.
 const (
@@ -454,4 +512,17 @@ func shortDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh", d/time.Hour)
 	}
 	return d.String()
+}
+
+// shardValue checks the syntax of --shard: I/N or auto (whose index is read from
+// the environment when the run starts: ShardSpec).
+func shardValue(v any) error {
+	text := strings.TrimSpace(v.(string))
+	if text == "" || text == "auto" {
+		return nil
+	}
+	if _, err := shard.Parse(text, 0, func(string) (string, bool) { return "", false }); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "--shard ")) // Check names the flag
+	}
+	return nil
 }

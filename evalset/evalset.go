@@ -10,6 +10,7 @@ package evalset
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 )
 
@@ -21,10 +22,12 @@ const (
 	TypeContains = "contains" // the expected text anywhere in the reply
 	TypeGSM8K    = "gsm8k"    // "The final answer is N" / "#### N" (strict), last number (flexible)
 	TypeChoice   = "choice"   // a multiple-choice letter
+	TypeMath     = "math"     // a competition-math answer (\boxed{}), compared after normalisation
+	TypeAIME     = "aime"     // an integer 0-999 read like math, compared as a number
 )
 
 // Types lists the item types in the order the README documents them.
-var Types = []string{TypeNumber, TypeExact, TypeContains, TypeGSM8K, TypeChoice}
+var Types = []string{TypeNumber, TypeExact, TypeContains, TypeGSM8K, TypeChoice, TypeMath, TypeAIME}
 
 // Message is one chat turn.
 type Message struct {
@@ -34,8 +37,14 @@ type Message struct {
 
 // Item is one question with a decidable answer.
 //
-// Answer holds, by type: float64 for number and gsm8k; string for exact and choice;
-// []string for contains (one string read from the file becomes a list of one).
+// Answer holds, by type: float64 for number and gsm8k; string for exact, choice,
+// math and aime; []string for contains (one string read from the file becomes a
+// list of one).
+//
+// Options are a choice item's option texts in letter order, so that a reply giving
+// one option's full text scores. They are read from the JSONL key "options" but
+// never written (json:"-"): a set's hash is that of its items without them, as
+// before options existed.
 type Item struct {
 	ID        string    `json:"id"`
 	Type      string    `json:"type"`
@@ -45,6 +54,11 @@ type Item struct {
 	Tolerance *float64  `json:"tolerance,omitempty"`
 	Category  string    `json:"category,omitempty"`
 	System    string    `json:"system,omitempty"`
+	Options   []string  `json:"-"`
+	// Check is what a code or ifeval item's scorer checks the reply against
+	// (score.CodeCheck, score.IFEvalCheck); absent for every other type, so their
+	// set hashes do not change.
+	Check json.RawMessage `json:"check,omitempty"`
 }
 
 // Chat returns the conversation to send for the item: its own messages, or its
@@ -82,6 +96,21 @@ type Set struct {
 	MaxTokens int
 	// System is the set's own default system message (nil: the tool's; "": none).
 	System *string
+	// Sampling are the set's own sampling defaults (a task spec's defaults), applied
+	// unless the options give them; nil: none.
+	Sampling *Sampling
+}
+
+// Sampling are generation defaults an eval set may carry; nil or 0: not given.
+type Sampling struct {
+	Temperature     *float64
+	TopP            *float64
+	TopK            *int64
+	MinP            *float64
+	PresencePenalty *float64
+	// Repeats is how many samples of each item the set asks for (0: one). Nothing
+	// reads it yet: repeated samples (--repeats) come later.
+	Repeats int
 }
 
 // Limit keeps the first n items (n <= 0 keeps all). The sha256 stays that of the

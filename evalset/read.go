@@ -143,6 +143,14 @@ func parseItem(line []byte) (Item, string, error) {
 		}
 		it.Tolerance = &tol
 	}
+	if o, ok := raw["options"]; ok && !isNull(o) {
+		if it.Type != TypeChoice {
+			return it, "options", fmt.Errorf("only for choice items, not %s", it.Type)
+		}
+		if err := json.Unmarshal(o, &it.Options); err != nil || len(it.Options) < 2 {
+			return it, "options", errors.New("want a list of at least two strings")
+		}
+	}
 	a, ok := raw["answer"]
 	if !ok || isNull(a) {
 		return it, "answer", errors.New("missing")
@@ -168,12 +176,17 @@ func parseAnswer(typ string, a json.RawMessage) (any, error) {
 			return nil, fmt.Errorf("want a JSON number for type %s", typ)
 		}
 		return f, nil
-	case TypeExact:
+	case TypeExact, TypeMath, TypeAIME:
 		var s string
-		if err := json.Unmarshal(a, &s); err != nil || s == "" {
-			return nil, errors.New("want a non-empty string for type exact")
+		if err := json.Unmarshal(a, &s); err == nil && s != "" {
+			return s, nil
 		}
-		return s, nil
+		var f float64
+		if typ != TypeExact && json.Unmarshal(a, &f) == nil {
+			// A math or aime answer may be written as a JSON number: 204, 0.5.
+			return strings.TrimSpace(string(a)), nil
+		}
+		return nil, fmt.Errorf("want a non-empty string for type %s", typ)
 	case TypeChoice:
 		var s string
 		if err := json.Unmarshal(a, &s); err != nil || len(s) != 1 || s[0] < 'A' || s[0] > 'Z' {

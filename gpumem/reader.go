@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"sync"
 	"time"
+
+	"github.com/quanteval/quanteval/internal/poll"
 )
 
 // ErrNoSMI is a machine without nvidia-smi.
@@ -91,34 +92,13 @@ func (w *Watcher) Begin(ctx context.Context) func() any {
 	for _, d := range first {
 		u.Devices = append(u.Devices, DeviceUsage{Device: d, StartUsedMiB: d.Memory.UsedMiB, PeakUsedMiB: d.Memory.UsedMiB})
 	}
-	every := w.Every
-	if every <= 0 {
-		every = time.Second
-	}
-	var mu sync.Mutex
-	pctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-pctx.Done():
-				return
-			case <-t.C:
-				ds, err := w.Reader.Read(pctx, w.Visible)
-				if err != nil {
-					continue
-				}
-				mu.Lock()
-				u.add(ds)
-				mu.Unlock()
-			}
+	stop := poll.Start(ctx, w.Every, func(pctx context.Context) {
+		if ds, err := w.Reader.Read(pctx, w.Visible); err == nil {
+			u.add(ds)
 		}
 	})
 	return func() any {
-		stop()
-		wg.Wait()
+		stop() // the polls are over: u is ours again
 		if ds, err := w.Reader.Read(context.WithoutCancel(ctx), w.Visible); err == nil {
 			u.add(ds)
 		}

@@ -35,7 +35,10 @@
 //     RESULTS/VARIANT/EVAL.shard-K-of-N.json on the shared volume (a
 //     PersistentVolumeClaim that every node can mount: ReadWriteMany). K comes from
 //     the completion-index annotation through the downward API, so the path needs
-//     no shell. The Jobs run as the image's non-root user, with fsGroup 65532 so
+//     no shell. Each pod runs with --resume: a pod retried after a failure or an
+//     eviction continues from the journal its earlier attempt left on the volume
+//     (the shard is in the journal's fingerprint, so no other shard's is taken).
+//     The Jobs run as the image's non-root user, with fsGroup 65532 so
 //     the volume is writable. HF_HOME is on the volume: a hub data set is
 //     downloaded once, not once per pod.
 //   - The merge Job runs each `quanteval merge` as an init container (they run

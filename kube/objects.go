@@ -142,7 +142,7 @@ func evalJob(in input, v variant, e eval) *batchv1.Job {
 	l := labels(in, "eval", labelVariant, v.Name, labelEval, e.Name)
 	args := []string{"run", "--shard", "auto", "--shard-count", strconv.Itoa(in.Shards),
 		"--base-url", v.baseURL(in), "--model", v.Model,
-		"--out", shardPath(in, v, e, "$("+ShardIndexEnv+")"), "--quiet"}
+		"--out", shardPath(in, v, e, "$("+ShardIndexEnv+")"), "--resume", "--quiet"}
 	args = append(args, e.Args...)
 	env := append([]corev1.EnvVar{
 		{Name: ShardIndexEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{

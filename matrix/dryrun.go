@@ -33,8 +33,8 @@ func DryRun(w io.Writer, p *plan.Plan, only []string) error {
 		}
 		ew.printf("\n[%d/%d] %s: %s (%s%s)\n", i+1, len(variants), v.Name, v.Model, spec.Kind, ref)
 		if spec.Managed() {
-			ew.printf("  env:     %s\n", strings.Join(plan.SortedEnv(server.RedactEnv(spec.AddedEnv())), " "))
-			ew.printf("  command: %s\n", server.Quote(server.RedactArgs(argv)))
+			ew.printf("  env:     %s\n", strings.Join(plan.SortedEnv(redact.Env(spec.AddedEnv())), " "))
+			ew.printf("  command: %s\n", server.Quote(redact.Args(argv)))
 			ew.printf("  log:     %s\n", spec.Log)
 			ew.printf("  ready:   %s, within %s\n", spec.Readiness(), spec.ReadyTimeout)
 		} else {
@@ -42,7 +42,7 @@ func DryRun(w io.Writer, p *plan.Plan, only []string) error {
 			ew.printf("  ready:   %s, within %s\n", spec.Readiness(), spec.ReadyTimeout)
 		}
 		for _, c := range v.Prepare {
-			ew.printf("  prepare: %s\n", server.Quote(server.RedactArgs(c)))
+			ew.printf("  prepare: %s\n", server.Quote(redact.Args(c)))
 		}
 		for _, e := range p.Evals {
 			ew.printf("  eval:    %s -> %s\n", strings.Join(EvalFlags(e), " "), resultPath(p, v.Name, e.Name))

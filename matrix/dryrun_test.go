@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quanteval/quanteval/internal/golden"
+	"github.com/quanteval/quanteval/internal/testenv"
 	"github.com/quanteval/quanteval/internal/vllmtest"
 	"github.com/quanteval/quanteval/plan"
 )
@@ -46,20 +48,7 @@ evals:
 			t.Errorf("the dry run shows the secret %q", secret)
 		}
 	}
-	golden := filepath.Join("testdata", "dryrun.txt")
-	if *update {
-		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		os.WriteFile(golden+".got", out.Bytes(), 0o644)
-		t.Errorf("dry run differs from %s (see .got; -update rewrites):\n%s", golden, out.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "dryrun.txt"), out.Bytes())
 	if _, err := os.Stat("results"); err == nil {
 		t.Error("the dry run created the output folder")
 	}
@@ -93,7 +82,7 @@ variants:
   - {name: API, model: remote, kind: external, base_url: %[5]q}
 evals:
   - {evalset: "builtin:qwen3_32b_accuracy_suite_v1"}
-`, filepath.Join(dir, "out"), fakeVLLM, freePort(t), filepath.Join(dir, "pids"), remote)
+`, filepath.Join(dir, "out"), testenv.FakeVLLM(t), freePort(t), filepath.Join(dir, "pids"), remote)
 	p, err := plan.Parse(filepath.Join(dir, "plan.yaml"), []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +115,7 @@ evals:
 	leaks("the error", err.Error())
 	leaks("the progress", progress.String())
 	leaks("the summary", stdout.String())
-	if !strings.Contains(progress.String(), "starting: "+fakeVLLM+" serve test/OK --host 127.0.0.1 --port") || !strings.Contains(progress.String(), "--hf-token=*** -e HF_TOKEN=*** --api-key ***") {
+	if !strings.Contains(progress.String(), "starting: "+testenv.FakeVLLM(t)+" serve test/OK --host 127.0.0.1 --port") || !strings.Contains(progress.String(), "--hf-token=*** -e HF_TOKEN=*** --api-key ***") {
 		t.Errorf("progress does not show the command redacted:\n%s", progress.String())
 	}
 	files := 0

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -35,6 +36,9 @@ type Manifest struct {
 	Plan       *plan.Plan   `json:"plan"` // as run, secrets redacted
 	Variants   []VariantRun `json:"variants"`
 	Reports    []ReportRun  `json:"reports,omitempty"`
+	// Leftovers are servers of an earlier, killed quanteval that this run found
+	// still running in the output and stopped before starting anything.
+	Leftovers []string `json:"leftovers,omitempty"`
 }
 
 // VariantRun is one variant's server and evals.
@@ -58,7 +62,11 @@ type VariantRun struct {
 	FinishedAt    *time.Time        `json:"finished_at,omitempty"`
 	ExitStatus    string            `json:"exit_status,omitempty"` // "exit status 0", "signal: killed"
 	Prepare       []CommandRun      `json:"prepare,omitempty"`
-	Evals         []EvalRun         `json:"evals"`
+	// Strays are processes outside the server's group found holding its port or
+	// GPU memory after the stop (killed only with kill_strays); Warnings say so.
+	Strays   []server.Stray `json:"strays,omitempty"`
+	Warnings []string       `json:"warnings,omitempty"`
+	Evals    []EvalRun      `json:"evals"`
 }
 
 // CommandRun is one prepare command.
@@ -116,7 +124,7 @@ func newManifest(o Options, variants []plan.Variant) *Manifest {
 }
 
 // RedactPlan returns a copy of p with the secrets in environments and command
-// lines replaced by server.Redacted (see server.RedactArgs) and the passwords of
+// lines replaced by redact.Mark (see redact.Args) and the passwords of
 // base URLs hidden.
 func RedactPlan(p *plan.Plan) *plan.Plan {
 	c := *p
@@ -127,7 +135,7 @@ func RedactPlan(p *plan.Plan) *plan.Plan {
 		if v.Prepare != nil {
 			v.Prepare = make([]plan.Command, len(p.Variants[i].Prepare))
 			for j, cmd := range p.Variants[i].Prepare {
-				v.Prepare[j] = server.RedactArgs(cmd)
+				v.Prepare[j] = redact.Args(cmd)
 			}
 		}
 		c.Variants[i] = v
@@ -136,9 +144,9 @@ func RedactPlan(p *plan.Plan) *plan.Plan {
 }
 
 func redactServer(s plan.Server) plan.Server {
-	s.Env = server.RedactEnv(s.Env)
-	s.Args = server.RedactArgs(s.Args)
-	s.Command = server.RedactArgs(s.Command)
+	s.Env = redact.Env(s.Env)
+	s.Args = redact.Args(s.Args)
+	s.Command = redact.Args(s.Command)
 	if s.BaseURL != "" {
 		s.BaseURL = redactURLs(s.BaseURL)
 	}

@@ -19,7 +19,7 @@
 //     context apart from ctx bounds the stop), keeps every finished result, writes
 //     the manifest and returns ctx's error.
 //   - With Resume, a variant whose evals are all complete starts no server at all.
-//   - Secrets (see server.IsSecret and server.RedactArgs: environment values, flag
+//   - Secrets (see redact.IsSecret and redact.Args: environment values, flag
 //     values, NAME=VALUE words, the same inside sh -c scripts, URL passwords) are
 //     redacted in everything shown or written: progress, dry run, manifest, log
 //     headers, errors. The server's own environment and argv get them unredacted.
@@ -27,6 +27,12 @@
 //     reference result is missing gets a report error and the plain table, never a
 //     comparison against another variant standing in. With --only, the reference's
 //     complete result from an earlier run counts.
+//   - Nothing is left running: each server's PID, group, port, command and start
+//     time are recorded in OUTPUT/servers/VARIANT.json while it runs (removed by
+//     a clean stop); a run on the same output first stops a server recorded by a
+//     quanteval that is gone. After a stop, processes outside the server's group
+//     still holding its port or new GPU memory (server.Stray) are named in the
+//     output and the manifest as a warning, and killed only with kill_strays.
 //   - The manifest is rewritten after every step, so that it is current even if
 //     quanteval itself is killed.
 package matrix
@@ -145,6 +151,9 @@ func resultPath(p *plan.Plan, v, e string) string { return filepath.Join(p.Outpu
 func serverSpec(p *plan.Plan, v plan.Variant) server.Spec {
 	spec := v.Spec(logPath(p, v.Name))
 	spec.StateDir = p.Output
+	if spec.Managed() {
+		spec.Record = recordPath(p, v.Name)
+	}
 	return spec
 }
 
@@ -204,6 +213,10 @@ func Run(ctx context.Context, o Options) (_ *Manifest, err error) {
 	r.m = newManifest(o, variants)
 	if err := r.save(); err != nil {
 		return r.m, err
+	}
+	if err := r.stopLeftovers(ctx); err != nil {
+		r.m.Status = StatusFailed
+		return r.m, errors.Join(err, r.save())
 	}
 
 	failed, err := r.runVariants(ctx, variants)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -19,30 +18,15 @@ import (
 
 	"github.com/quanteval/quanteval/internal/testenv"
 	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/server"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-var fakeVLLM string // the stand-in `vllm` binary, built once by TestMain
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	dir, err := os.MkdirTemp("", "fakevllm")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if fakeVLLM, err = testenv.BuildFakeVLLM(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
+// freePort is for the fake server, a child process that binds the port itself: a
+// listener cannot be handed to it, so a port free a moment ago is the best there is.
 var freePort = testenv.FreePort
 
 // items are the questions of the fake evaluator. The fake server answers "[qN]"
@@ -75,7 +59,7 @@ func (f *fakeEval) Evaluate(ctx context.Context, job Job) (*result.File, error) 
 	f.jobs = append(f.jobs, job)
 	f.mu.Unlock()
 	// The base URL's password hidden, as the real runner does.
-	res := &result.File{Schema: result.Schema, Model: job.Model, BaseURL: server.RedactURL(job.BaseURL), StartedAt: time.Now(),
+	res := &result.File{Schema: result.Schema, Model: job.Model, BaseURL: redact.URL(job.BaseURL), StartedAt: time.Now(),
 		Evalset: result.Evalset{Name: job.Eval.Name, Path: job.Eval.Evalset, Count: len(items)}}
 	done := map[string]bool{}
 	if job.Resume {
@@ -179,7 +163,7 @@ variants:
   - {name: BF16, model: test/BF16, reference: true}
 evals:
   - {evalset: "builtin:qwen3_32b_accuracy_suite_v1", concurrency: 4, max_tokens: 256, temperature: 0}
-%[7]s`, filepath.Join(dir, "out"), fakeVLLM, f.port, f.events, f.pids, fp8, extra)
+%[7]s`, filepath.Join(dir, "out"), testenv.FakeVLLM(t), f.port, f.events, f.pids, fp8, extra)
 	p, err := plan.Parse(filepath.Join(dir, "plan.yaml"), []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +290,7 @@ func TestRunPlan(t *testing.T) {
 	}
 
 	for _, want := range []string{
-		"[1/3 NVFP4] starting: " + fakeVLLM + " serve test/NVFP4-q1-q3 --host 127.0.0.1 --port " + p,
+		"[1/3 NVFP4] starting: " + testenv.FakeVLLM(t) + " serve test/NVFP4-q1-q3 --host 127.0.0.1 --port " + p,
 		"[1/3 NVFP4] ready after", `(version "0.0.0-fake")`,
 		"[2/3 FP8] evaluating qwen3_32b_accuracy_suite_v1 -> " + f.out("FP8", "qwen3_32b_accuracy_suite_v1.json"),
 		"[2/3 FP8] qwen3_32b_accuracy_suite_v1: accuracy 0.667 (2/3), 0 errors",

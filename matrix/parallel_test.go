@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quanteval/quanteval/internal/testenv"
 	"github.com/quanteval/quanteval/plan"
 )
 
@@ -42,7 +43,7 @@ variants:
   - {name: D, model: test/D-q3, port: %[8]d, reference: true}
 evals:
   - {evalset: "builtin:qwen3_32b_accuracy_suite_v1", concurrency: 4}
-%[10]s`, filepath.Join(dir, "out"), fakeVLLM, f.events, f.pids, freePort(t), freePort(t), freePort(t), freePort(t), b, extra)
+%[10]s`, filepath.Join(dir, "out"), testenv.FakeVLLM(t), f.events, f.pids, freePort(t), freePort(t), freePort(t), freePort(t), b, extra)
 	p, err := plan.Parse(filepath.Join(dir, "plan.yaml"), []byte(src))
 	if err != nil {
 		t.Fatal(err)

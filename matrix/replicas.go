@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/quanteval/quanteval/plan"
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -34,6 +35,7 @@ type serverProc interface {
 	ModelListed(ctx context.Context) error
 	Version(ctx context.Context) (string, error)
 	Stop(ctx context.Context) error
+	Strays() []server.Stray // processes that outlived the stop
 }
 
 var (
@@ -179,6 +181,15 @@ func (g *replicaGroup) ModelListed(ctx context.Context) error {
 // Version is the first replica's.
 func (g *replicaGroup) Version(ctx context.Context) (string, error) { return g.servers[0].Version(ctx) }
 
+// Strays are every replica's.
+func (g *replicaGroup) Strays() []server.Stray {
+	var out []server.Stray
+	for _, s := range g.servers {
+		out = append(out, s.Strays()...)
+	}
+	return out
+}
+
 // Stop stops every replica at once, each as a lone server stops.
 func (g *replicaGroup) Stop(ctx context.Context) error {
 	errs := make([]error, len(g.servers))
@@ -198,7 +209,7 @@ func (g *replicaGroup) Stop(ctx context.Context) error {
 func redactURLs(s string) string {
 	urls := strings.Split(s, ",")
 	for i, u := range urls {
-		urls[i] = server.RedactURL(u)
+		urls[i] = redact.URL(u)
 	}
 	return strings.Join(urls, ",")
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quanteval/quanteval/internal/testenv"
 	"github.com/quanteval/quanteval/internal/vllmtest"
 	"github.com/quanteval/quanteval/plan"
 	"github.com/quanteval/quanteval/result"
@@ -29,7 +30,7 @@ variants:
   - {name: R, model: test/R-q1, replicas: [{port: %d}, {port: %d}]}
 evals:
   - {evalset: "builtin:qwen3_32b_accuracy_suite_v1"}
-`, filepath.Join(dir, "out"), fakeVLLM, f.events, f.pids, p1, p2)
+`, filepath.Join(dir, "out"), testenv.FakeVLLM(t), f.events, f.pids, p1, p2)
 	p, err := plan.Parse("p.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quanteval/quanteval/internal/testenv"
 	"github.com/quanteval/quanteval/plan"
 )
 
@@ -33,7 +34,7 @@ variants:
   - {name: D, model: test/D-q3, port: %d, reference: true}
 evals:
   - {evalset: "builtin:qwen3_32b_accuracy_suite_v1"}
-`, filepath.Join(dir, "out"), fakeVLLM, freePort(b), freePort(b), freePort(b), freePort(b))
+`, filepath.Join(dir, "out"), testenv.FakeVLLM(b), freePort(b), freePort(b), freePort(b), freePort(b))
 				p, err := plan.Parse("bench.yaml", []byte(src))
 				if err != nil {
 					b.Fatal(err)

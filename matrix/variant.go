@@ -118,9 +118,9 @@ func (r *runner) start(say func(string, ...any), v plan.Variant, vr *VariantRun)
 	if err != nil {
 		return nil, spec, err
 	}
-	vr.BaseURL = server.RedactURL(spec.URL())
-	vr.Command = server.RedactArgs(argv)
-	vr.Env = server.RedactEnv(spec.AddedEnv())
+	vr.BaseURL = redact.URL(spec.URL())
+	vr.Command = redact.Args(argv)
+	vr.Env = redact.Env(spec.AddedEnv())
 	if spec.Managed() {
 		vr.Log = spec.Log
 		say("starting: %s", server.Quote(vr.Command))
@@ -162,7 +162,7 @@ func (r *runner) prepare(ctx context.Context, say func(string, ...any), srv serv
 	env["QUANTEVAL_BASE_URL"] = srv.URL()
 	env["QUANTEVAL_OUTPUT"] = filepath.Join(r.p.Output, v.Name)
 	for _, c := range v.Prepare {
-		shown := server.RedactArgs(c)
+		shown := redact.Args(c)
 		say("prepare: %s", server.Quote(shown))
 		vr.Prepare = append(vr.Prepare, CommandRun{Command: shown, StartedAt: time.Now()})
 		cr := &vr.Prepare[len(vr.Prepare)-1]
@@ -331,6 +331,7 @@ func (r *runner) stop(ctx context.Context, say func(string, ...any), srv serverP
 	err := srv.Stop(sctx)
 	vr.StoppedAt = now()
 	vr.ExitStatus = srv.ExitStatus()
+	noteStrays(say, srv.Strays(), vr)
 	if err != nil {
 		return fmt.Errorf("stopping the server: %w", err)
 	}
@@ -350,7 +351,7 @@ func runPrepare(ctx context.Context, argv []string, env map[string]string, log s
 		return "", err
 	}
 	defer lf.Close()
-	fmt.Fprintf(lf, "----- quanteval %s: prepare: %s\n", time.Now().Format(time.RFC3339), server.Quote(server.RedactArgs(argv)))
+	fmt.Fprintf(lf, "----- quanteval %s: prepare: %s\n", time.Now().Format(time.RFC3339), server.Quote(redact.Args(argv)))
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = os.Environ()
 	for _, kv := range plan.SortedEnv(env) {
@@ -371,10 +372,24 @@ func runPrepare(ctx context.Context, argv []string, env map[string]string, log s
 		if ctx.Err() != nil {
 			return status, ctx.Err()
 		}
-		return status, server.RedactError(err, argv) // exec's error names argv[0] as given
+		return status, redact.Error(err, argv) // exec's error names argv[0] as given
 	}
 	if ps := cmd.ProcessState; ps != nil && !ps.Success() {
 		return status, errors.New(strings.TrimSpace(status))
 	}
 	return status, nil
+}
+
+// noteStrays names in the output and the manifest each process that outlived the
+// server's group holding what the server held.
+func noteStrays(say func(string, ...any), strays []server.Stray, vr *VariantRun) {
+	for _, st := range strays {
+		w := "process outside the server's process group: " + st.String()
+		if !st.Killed {
+			w += "; left running (kill_strays: true in the plan kills it)"
+		}
+		vr.Strays = append(vr.Strays, st)
+		vr.Warnings = append(vr.Warnings, w)
+		say("WARNING: %s", w)
+	}
 }

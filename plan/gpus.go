@@ -7,6 +7,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/quanteval/quanteval/internal/yamltree"
+
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -35,7 +37,7 @@ var deviceName = regexp.MustCompile(`^([0-9]+|(MIG|GPU)-[A-Za-z0-9/-]+)$`)
 // nodeGPUs reads the top-level gpus: a count or a list of devices.
 func (d *decoder) nodeGPUs(n *yaml.Node, key string) []string {
 	if n.Kind == yaml.ScalarNode {
-		count := d.integer(n, key, 1)
+		count := d.Integer(n, key, 1)
 		devices := make([]string, count)
 		for i := range devices {
 			devices[i] = strconv.Itoa(i)
@@ -43,20 +45,20 @@ func (d *decoder) nodeGPUs(n *yaml.Node, key string) []string {
 		return devices
 	}
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		d.fail(n, key, "want a number of GPUs or a list of devices (indices or MIG-... UUIDs), got %s", describe(n))
+		d.Fail(n, key, "want a number of GPUs or a list of devices (indices or MIG-... UUIDs), got %s", yamltree.Describe(n))
 		return nil
 	}
 	var devices []string
 	seen := map[string]bool{}
 	for i, c := range n.Content {
-		c = resolve(c)
+		c = yamltree.Resolve(c)
 		k := fmt.Sprintf("%s[%d]", key, i)
 		if c.Kind != yaml.ScalarNode || !deviceName.MatchString(c.Value) {
-			d.fail(c, k, "want a device index or a MIG-... / GPU-... UUID, got %s", describe(c))
+			d.Fail(c, k, "want a device index or a MIG-... / GPU-... UUID, got %s", yamltree.Describe(c))
 			continue
 		}
 		if seen[c.Value] {
-			d.fail(c, k, "device %s given twice", c.Value)
+			d.Fail(c, k, "device %s given twice", c.Value)
 			continue
 		}
 		seen[c.Value] = true
@@ -92,31 +94,28 @@ func (d *decoder) checkNode(p *Plan, portGiven []bool, nodes []*yaml.Node) {
 		v := &p.Variants[i]
 		key := fmt.Sprintf("variants[%d]", i)
 		if len(v.Replicas) > 0 && v.Server.Kind == server.KindExternal {
-			d.fail(nodes[i], key+".replicas", "kind external starts no server: list its replicas' URLs in base_url instead")
+			d.Fail(nodes[i], key+".replicas", "kind external starts no server: list its replicas' URLs in base_url instead")
 		}
 		if len(v.Replicas) > 0 && v.GPUs > 0 {
-			d.fail(nodes[i], key+".gpus", "give each replica its gpus instead")
+			d.Fail(nodes[i], key+".gpus", "give each replica its gpus instead")
 		}
 		if len(p.GPUs) == 0 {
-			if v.GPUs > 0 {
-				d.fail(nodes[i], key+".gpus", "the plan does not say the node's GPUs: add a top-level gpus (a number or a list of devices)")
-			}
-			continue
+			continue // a variant's gpus then only size its Kubernetes pods (cluster.go)
 		}
 		if need := v.GPUCount(); need > len(p.GPUs) {
-			d.fail(nodes[i], key+".gpus", "needs %d GPUs, the node has %d", need, len(p.GPUs))
+			d.Fail(nodes[i], key+".gpus", "needs %d GPUs, the node has %d", need, len(p.GPUs))
 		}
 		if _, set := v.Server.Env["CUDA_VISIBLE_DEVICES"]; set {
-			d.fail(nodes[i], key+".env.CUDA_VISIBLE_DEVICES", "set by matrix from gpus: give the variant gpus: N instead")
+			d.Fail(nodes[i], key+".env.CUDA_VISIBLE_DEVICES", "set by matrix from gpus: give the variant gpus: N instead")
 		}
 		if v.Server.Kind != server.KindExternal && !portGiven[i] && len(v.Replicas) == 0 {
 			v.Server.Port += i
 			if v.Server.Port > 65535 {
-				d.fail(nodes[i], key+".port", "%d is not a port (the server's port plus the variant's index)", v.Server.Port)
+				d.Fail(nodes[i], key+".port", "%d is not a port (the server's port plus the variant's index)", v.Server.Port)
 			}
 		}
 	}
 	if p.MaxParallel < 0 {
-		d.fail(nil, "max_parallel", "must be at least 1")
+		d.Fail(nil, "max_parallel", "must be at least 1")
 	}
 }

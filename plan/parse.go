@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/quanteval/quanteval/internal/yamltree"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/quanteval/quanteval/eval"
@@ -16,63 +17,65 @@ import (
 )
 
 // serverKeys are the keys of `server:`, which a variant may also give.
-var serverKeys = []string{"kind", "command", "host", "port", "args", "env", "base_url", "ready_timeout", "stop_grace"}
+var serverKeys = []string{"kind", "command", "host", "port", "args", "env", "base_url", "ready_timeout", "stop_grace", "kill_strays", "image"}
 
 // rawServer holds the server keys given in one mapping; nil or absent means not given.
 type rawServer struct {
 	kind, host, baseURL     *string
+	image                   *string
 	command, args           []string
 	hasCommand, hasArgs     bool
 	port                    *int
 	env                     map[string]string
 	readyTimeout, stopGrace *Duration
+	killStrays              *bool
 	kindNode                *yaml.Node
 	line                    int
 }
 
 func (d *decoder) serverKey(r *rawServer, key, k string, kn, v *yaml.Node) {
-	full := join(key, k)
+	full := yamltree.Join(key, k)
 	switch k {
 	case "kind":
-		s := d.str(v, full)
+		s := d.Str(v, full)
 		if s != "" && !server.KnownKind(s) {
-			d.fail(v, full, "unknown kind %q (want one of %s)", s, strings.Join(server.Kinds(), ", "))
+			d.Fail(v, full, "unknown kind %q (want one of %s)", s, strings.Join(server.Kinds(), ", "))
 		}
 		r.kind, r.kindNode = &s, v
 	case "command":
 		if v.Kind == yaml.ScalarNode {
-			d.fail(v, full, "want a list such as [vllm, serve], got %s", describe(v))
+			d.Fail(v, full, "want a list such as [vllm, serve], got %s", yamltree.Describe(v))
 			return
 		}
-		r.command, r.hasCommand = d.words(v, full), true
+		r.command, r.hasCommand = d.Words(v, full), true
 		if len(r.command) == 0 {
-			d.fail(v, full, "empty")
+			d.Fail(v, full, "empty")
 		}
 	case "host":
-		s := d.str(v, full)
+		s := d.Str(v, full)
 		r.host = &s
 	case "port":
-		p := d.integer(v, full, 1)
+		p := d.Integer(v, full, 1)
 		if p > 65535 {
-			d.fail(v, full, "%d is not a port", p)
+			d.Fail(v, full, "%d is not a port", p)
 		}
 		r.port = &p
 	case "args":
-		r.args, r.hasArgs = d.words(v, full), true
+		r.args, r.hasArgs = d.Words(v, full), true
 	case "env":
 		if v.Kind != yaml.MappingNode {
-			d.fail(v, full, "want a mapping of NAME: value, got %s", describe(v))
+			d.Fail(v, full, "want a mapping of NAME: value, got %s", yamltree.Describe(v))
 			return
 		}
 		r.env = map[string]string{}
 		for i := 0; i+1 < len(v.Content); i += 2 {
-			name, val := v.Content[i].Value, resolve(v.Content[i+1])
+			name, val := v.Content[i].Value, yamltree.Resolve(v.Content[i+1])
 			if name == "" || strings.ContainsAny(name, "= \t") {
-				d.fail(v.Content[i], join(full, name), "not a variable name")
+				d.Fail(v.Content[i], yamltree.Join(full, name), "not a variable name")
 				continue
 			}
 			if val.Kind != yaml.ScalarNode {
-				d.fail(val, join(full, name), "want a string, got %s", describe(val))
+				d.Fail(val, yamltree.Join(full, name), "want a string, got %s", yamltree.Describe(val))
 				continue
 			}
 			r.env[name] = val.Value // null becomes "": set and empty
@@ -81,11 +84,17 @@ func (d *decoder) serverKey(r *rawServer, key, k string, kn, v *yaml.Node) {
 		s := d.baseURLs(v, full) // several replicas: URL,URL,... (replicas.go)
 		r.baseURL = &s
 	case "ready_timeout":
-		x := d.duration(v, full)
+		x := Duration(d.Duration(v, full))
 		r.readyTimeout = &x
 	case "stop_grace":
-		x := d.duration(v, full)
+		x := Duration(d.Duration(v, full))
 		r.stopGrace = &x
+	case "kill_strays":
+		b := d.Boolean(v, full)
+		r.killStrays = &b
+	case "image":
+		x := d.image(v, full)
+		r.image = &x
 	}
 }
 
@@ -128,6 +137,12 @@ func (r *rawServer) merge(base Server) Server {
 	if r.stopGrace != nil {
 		s.StopGrace = *r.stopGrace
 	}
+	if r.killStrays != nil {
+		s.KillStrays = *r.killStrays
+	}
+	if r.image != nil {
+		s.Image = *r.image
+	}
 	return s
 }
 
@@ -158,7 +173,7 @@ func fillDefaults(s Server) Server {
 }
 
 var (
-	topKeys     = []string{"name", "output", "server", "variants", "evals", "gpus", "max_parallel"}
+	topKeys     = []string{"name", "output", "server", "variants", "evals", "quanteval_image", "kubernetes", "gpus", "max_parallel"}
 	variantKeys = append([]string{"name", "model", "reference", "prepare", "gpus", "replicas"}, serverKeys...)
 	evalKeys    = append([]string{"name"}, eval.PlanKeys()...)
 )
@@ -170,7 +185,7 @@ func EvalKeys() []string { return slices.Clone(evalKeys) }
 // Parse reads and checks a plan; file names it in errors. The error joins one
 // *Error per problem found.
 func Parse(file string, data []byte) (*Plan, error) {
-	d := &decoder{file: file}
+	d := &decoder{yamltree.Decoder{File: file}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &Error{File: file, Err: err}
@@ -182,28 +197,32 @@ func Parse(file string, data []byte) (*Plan, error) {
 	p := &Plan{File: file, SHA256: hex.EncodeToString(sum[:])}
 	var defaults rawServer
 	var variantsNode, evalsNode, root *yaml.Node
-	root = resolve(doc.Content[0])
-	d.fields(root, "", topKeys, func(k string, kn, v *yaml.Node) {
+	root = yamltree.Resolve(doc.Content[0])
+	d.Fields(root, "", topKeys, func(k string, kn, v *yaml.Node) {
 		switch k {
 		case "name":
-			p.Name = d.str(v, k)
+			p.Name = d.Str(v, k)
 		case "output":
-			p.Output = d.str(v, k)
+			p.Output = d.Str(v, k)
 		case "server":
 			defaults.line = kn.Line
-			d.fields(v, k, serverKeys, func(sk string, skn, sv *yaml.Node) { d.serverKey(&defaults, k, sk, skn, sv) })
+			d.Fields(v, k, serverKeys, func(sk string, skn, sv *yaml.Node) { d.serverKey(&defaults, k, sk, skn, sv) })
 		case "variants":
 			variantsNode = v
 		case "evals":
 			evalsNode = v
+		case "quanteval_image":
+			p.QuantevalImage = d.image(v, k)
+		case "kubernetes":
+			p.Kubernetes = d.kubernetes(v, k)
 		case "gpus":
 			p.GPUs = d.nodeGPUs(v, k)
 		case "max_parallel":
-			p.MaxParallel = d.integer(v, k, 1)
+			p.MaxParallel = d.Integer(v, k, 1)
 		}
 	})
 	if root.Kind != yaml.MappingNode {
-		return nil, errors.Join(d.errs...)
+		return nil, errors.Join(d.Errs...)
 	}
 	if p.Name == "" {
 		p.Name = strings.TrimSuffix(strings.TrimSuffix(pathBase(file), ".yaml"), ".yml")
@@ -213,7 +232,7 @@ func Parse(file string, data []byte) (*Plan, error) {
 	}
 	p.Server = fillDefaults(defaults.merge(Server{}))
 	if defaults.baseURL != nil && p.Server.Kind != server.KindExternal {
-		d.fail(root, "server.base_url", "only for kind external (the server's URL is its host and port)")
+		d.Fail(root, "server.base_url", "only for kind external (the server's URL is its host and port)")
 	}
 
 	// Variants inherit the defaults as written, so that a variant changing the kind
@@ -221,8 +240,8 @@ func Parse(file string, data []byte) (*Plan, error) {
 	base := defaults.merge(Server{})
 	d.variants(p, variantsNode, root, base)
 	d.evals(p, evalsNode, root)
-	if len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
+	if len(d.Errs) > 0 {
+		return nil, errors.Join(d.Errs...)
 	}
 	return p, nil
 }
@@ -236,11 +255,11 @@ func pathBase(file string) string {
 
 func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 	if n == nil {
-		d.fail(root, "variants", "missing: a plan needs at least one variant")
+		d.Fail(root, "variants", "missing: a plan needs at least one variant")
 		return
 	}
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		d.fail(n, "variants", "want a list of variants, got %s", describe(n))
+		d.Fail(n, "variants", "want a list of variants, got %s", yamltree.Describe(n))
 		return
 	}
 	names := map[string]int{}
@@ -249,24 +268,24 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 	var nodes []*yaml.Node
 	defer func() { d.checkNode(p, portGiven, nodes) }()
 	for i, vn := range n.Content {
-		vn = resolve(vn)
+		vn = yamltree.Resolve(vn)
 		key := fmt.Sprintf("variants[%d]", i)
 		v := Variant{Line: vn.Line}
 		var raw rawServer
 		var nameNode, modelNode *yaml.Node
-		ok := d.fields(vn, key, variantKeys, func(k string, kn, val *yaml.Node) {
-			full := join(key, k)
+		ok := d.Fields(vn, key, variantKeys, func(k string, kn, val *yaml.Node) {
+			full := yamltree.Join(key, k)
 			switch k {
 			case "name":
-				v.Name, nameNode = d.str(val, full), val
+				v.Name, nameNode = d.Str(val, full), val
 			case "model":
-				v.Model, modelNode = d.str(val, full), val
+				v.Model, modelNode = d.Str(val, full), val
 			case "reference":
-				v.Reference = d.boolean(val, full)
+				v.Reference = d.Boolean(val, full)
 			case "prepare":
 				v.Prepare = d.prepare(val, full)
 			case "gpus":
-				v.GPUs = d.integer(val, full, 1)
+				v.GPUs = d.Integer(val, full, 1)
 			case "replicas":
 				v.Replicas = d.replicas(val, full)
 			default:
@@ -278,32 +297,32 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 		}
 		switch {
 		case nameNode == nil:
-			d.fail(vn, key+".name", "missing")
+			d.Fail(vn, key+".name", "missing")
 		case !safeName.MatchString(v.Name):
-			d.fail(nameNode, key+".name", "%q cannot name a folder (use letters, digits, . _ + -)", v.Name)
+			d.Fail(nameNode, key+".name", "%q cannot name a folder (use letters, digits, . _ + -)", v.Name)
 		case reservedNames[strings.ToLower(v.Name)]:
-			d.fail(nameNode, key+".name", "%q is taken by matrix's own %s in the output folder", v.Name, strings.ToLower(v.Name))
+			d.Fail(nameNode, key+".name", "%q is taken by matrix's own %s in the output folder", v.Name, strings.ToLower(v.Name))
 		default:
 			// Names differing only in case are one folder on a case-insensitive file
 			// system (macOS, Windows): the second would write over the first.
 			if at, dup := names[strings.ToLower(v.Name)]; dup {
-				d.fail(nameNode, key+".name", "%q already names the variant at line %d", v.Name, at)
+				d.Fail(nameNode, key+".name", "%q already names the variant at line %d", v.Name, at)
 			}
 			names[strings.ToLower(v.Name)] = nameNode.Line
 		}
 		if modelNode == nil || v.Model == "" {
-			d.fail(vn, key+".model", "missing")
+			d.Fail(vn, key+".model", "missing")
 		}
 		v.Server = fillDefaults(raw.merge(base))
 		if v.Server.Kind == server.KindExternal && v.Server.BaseURL == "" {
-			d.fail(vn, key+".base_url", "missing: kind external needs the endpoint's URL")
+			d.Fail(vn, key+".base_url", "missing: kind external needs the endpoint's URL")
 		}
 		if v.Server.Kind != server.KindExternal && raw.baseURL != nil {
-			d.fail(vn, key+".base_url", "only for kind external (add kind: external)")
+			d.Fail(vn, key+".base_url", "only for kind external (add kind: external)")
 		}
 		if v.Reference {
 			if ref != nil {
-				d.fail(vn, key+".reference", "a second reference (variant %q at line %d is one already)", ref.Name, ref.Line)
+				d.Fail(vn, key+".reference", "a second reference (variant %q at line %d is one already)", ref.Name, ref.Line)
 			} else {
 				ref = &v
 			}
@@ -320,20 +339,20 @@ var reservedNames = map[string]bool{"logs": true, "report": true, "manifest.json
 // prepare reads a list of commands, each a string for sh -c or a list of words.
 func (d *decoder) prepare(n *yaml.Node, key string) []Command {
 	if n.Kind != yaml.SequenceNode {
-		d.fail(n, key, "want a list of commands, got %s", describe(n))
+		d.Fail(n, key, "want a list of commands, got %s", yamltree.Describe(n))
 		return nil
 	}
 	var out []Command
 	for i, c := range n.Content {
-		c = resolve(c)
+		c = yamltree.Resolve(c)
 		ck := fmt.Sprintf("%s[%d]", key, i)
 		switch {
 		case c.Kind == yaml.ScalarNode && c.ShortTag() == "!!str" && strings.TrimSpace(c.Value) != "":
 			out = append(out, Command{"sh", "-c", c.Value})
 		case c.Kind == yaml.SequenceNode && len(c.Content) > 0:
-			out = append(out, Command(d.words(c, ck)))
+			out = append(out, Command(d.Words(c, ck)))
 		default:
-			d.fail(c, ck, "want a command line or a list of words, got %s", describe(c))
+			d.Fail(c, ck, "want a command line or a list of words, got %s", yamltree.Describe(c))
 		}
 	}
 	return out

@@ -38,12 +38,15 @@ import (
 // Plan is a checked test plan, with every variant's server settings complete.
 type Plan struct {
 	Name     string    `json:"name"`
-	Output   string    `json:"output"`           // results/NAME unless given
-	Server   Server    `json:"server"`           // the defaults, filled in
-	Variants []Variant `json:"variants"`         // in the order they run
-	Evals    []Eval    `json:"evals"`            // run on every variant, in order
-	File     string    `json:"file,omitempty"`   // the file the plan was read from
-	SHA256   string    `json:"sha256,omitempty"` // of that file's bytes
+	Output   string    `json:"output"`   // results/NAME unless given
+	Server   Server    `json:"server"`   // the defaults, filled in
+	Variants []Variant `json:"variants"` // in the order they run
+	Evals    []Eval    `json:"evals"`    // run on every variant, in order
+	// QuantevalImage and Kubernetes are for --emit kubernetes (cluster.go).
+	QuantevalImage string      `json:"quanteval_image,omitempty"`
+	Kubernetes     *Kubernetes `json:"kubernetes,omitempty"`
+	File           string      `json:"file,omitempty"`   // the file the plan was read from
+	SHA256         string      `json:"sha256,omitempty"` // of that file's bytes
 
 	// GPUs are the node's devices the variants share (indices or MIG UUIDs); none:
 	// one variant at a time, as the GPUs are not known (gpus.go).
@@ -64,6 +67,10 @@ type Server struct {
 	BaseURL      string            `json:"base_url,omitempty"`      // external only
 	ReadyTimeout Duration          `json:"ready_timeout,omitempty"` // 30m
 	StopGrace    Duration          `json:"stop_grace,omitempty"`    // 15s
+	// KillStrays lets the stop kill the processes outside the server's process
+	// group that still hold its port or GPU memory it took (server.Spec.KillStrays).
+	KillStrays bool   `json:"kill_strays,omitempty"` // false
+	Image      string `json:"image,omitempty"`       // the container image (--emit kubernetes)
 }
 
 // Variant is one precision (one model) to evaluate.
@@ -71,9 +78,9 @@ type Variant struct {
 	Name      string    `json:"name"`
 	Model     string    `json:"model"`
 	Reference bool      `json:"reference,omitempty"`
+	GPUs      int       `json:"gpus,omitempty"`    // GPUs the server needs (0: not given)
 	Server    Server    `json:"server"`            // the defaults with this variant's overrides
 	Prepare   []Command `json:"prepare,omitempty"` // run after the server is ready, before the evals
-	GPUs      int       `json:"gpus,omitempty"`    // GPUs it needs (0: GPUCount's default)
 	Line      int       `json:"-"`
 
 	Replicas []Replica `json:"replicas,omitempty"` // several servers of it (replicas.go)
@@ -230,6 +237,7 @@ func (v *Variant) Spec(logFile string) server.Spec {
 		Log:          logFile,
 		ReadyTimeout: s.ReadyTimeout.D(),
 		StopGrace:    s.StopGrace.D(),
+		KillStrays:   s.KillStrays,
 	}
 }
 

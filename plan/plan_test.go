@@ -1,11 +1,8 @@
 package plan
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -13,10 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quanteval/quanteval/internal/golden"
 	"github.com/quanteval/quanteval/server"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // TestExample reads the seed's plan shipped in examples/ and compares the plan as
 // it would run with testdata/qwen3-32b-vllm.json.
@@ -31,20 +27,7 @@ func TestExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	golden := filepath.Join("testdata", "qwen3-32b-vllm.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		os.WriteFile(golden+".got", got, 0o644)
-		t.Errorf("plan differs from %s (see .got; -update rewrites)", golden)
-	}
+	golden.Check(t, filepath.Join("testdata", "qwen3-32b-vllm.json"), got)
 
 	if len(p.Variants) != 3 || p.Reference() == nil || p.Reference().Name != "BF16" {
 		t.Fatalf("variants %+v", p.Variants)
@@ -185,7 +168,7 @@ variants:
 evals:
   - {evalset: "builtin:s", max-tokens: 5}
 `, []string{
-			`p.yaml:3: sever: unknown key (known: name, output, server, variants, evals, gpus, max_parallel)`,
+			`p.yaml:3: sever: unknown key (known: name, output, server, variants, evals, quanteval_image, kubernetes, gpus, max_parallel)`,
 			`p.yaml:6: server.readytimeout: unknown key`,
 			`p.yaml:8: variants[0].modle: unknown key`,
 			`p.yaml:8: variants[0].model: missing`,

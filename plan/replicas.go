@@ -6,6 +6,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/quanteval/quanteval/internal/yamltree"
+
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -29,7 +31,7 @@ func (r Replica) GPUCount() int { return max(r.GPUs, 1) }
 // replicas reads a variant's replicas: a list of {port, gpus} with ports apart.
 func (d *decoder) replicas(n *yaml.Node, key string) []Replica {
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		d.fail(n, key, "want a list of replicas such as [{port: 8001}, {port: 8002}], got %s", describe(n))
+		d.Fail(n, key, "want a list of replicas such as [{port: 8001}, {port: 8002}], got %s", yamltree.Describe(n))
 		return nil
 	}
 	var out []Replica
@@ -38,22 +40,22 @@ func (d *decoder) replicas(n *yaml.Node, key string) []Replica {
 		rk := fmt.Sprintf("%s[%d]", key, i)
 		var r Replica
 		var portNode *yaml.Node
-		d.fields(rn, rk, []string{"port", "gpus"}, func(k string, _, v *yaml.Node) {
+		d.Fields(rn, rk, []string{"port", "gpus"}, func(k string, _, v *yaml.Node) {
 			switch k {
 			case "port":
-				r.Port, portNode = d.integer(v, rk+".port", 1), v
+				r.Port, portNode = d.Integer(v, rk+".port", 1), v
 				if r.Port > 65535 {
-					d.fail(v, rk+".port", "%d is not a port", r.Port)
+					d.Fail(v, rk+".port", "%d is not a port", r.Port)
 				}
 			case "gpus":
-				r.GPUs = d.integer(v, rk+".gpus", 1)
+				r.GPUs = d.Integer(v, rk+".gpus", 1)
 			}
 		})
 		switch at, dup := ports[r.Port]; {
 		case portNode == nil:
-			d.fail(resolve(rn), rk+".port", "missing: each replica needs a port of its own")
+			d.Fail(yamltree.Resolve(rn), rk+".port", "missing: each replica needs a port of its own")
 		case dup:
-			d.fail(portNode, rk+".port", "%d is replica %d's port already", r.Port, at)
+			d.Fail(portNode, rk+".port", "%d is replica %d's port already", r.Port, at)
 		default:
 			ports[r.Port] = i
 		}
@@ -69,10 +71,10 @@ func (d *decoder) baseURLs(n *yaml.Node, key string) string {
 	var urls []string
 	if n.Kind == yaml.SequenceNode {
 		for i, c := range n.Content {
-			urls = append(urls, strings.Split(d.str(resolve(c), fmt.Sprintf("%s[%d]", key, i)), ",")...)
+			urls = append(urls, strings.Split(d.Str(yamltree.Resolve(c), fmt.Sprintf("%s[%d]", key, i)), ",")...)
 		}
 	} else {
-		urls = strings.Split(d.str(n, key), ",")
+		urls = strings.Split(d.Str(n, key), ",")
 	}
 	var out []string
 	for _, u := range urls {
@@ -80,7 +82,7 @@ func (d *decoder) baseURLs(n *yaml.Node, key string) string {
 			continue
 		}
 		if err := server.CheckURL(u); err != nil {
-			d.fail(n, key, "%v", err)
+			d.Fail(n, key, "%v", err)
 		}
 		out = append(out, u)
 	}

@@ -41,10 +41,13 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 	c.ByType = c.slices(inputs, byID[ref], ref, func(r *result.Record) string { return r.Type })
 	c.ByCategory = c.slices(inputs, byID[ref], ref, func(r *result.Record) string { return r.Category })
 	c.categoryMacro()
+	c.Code = c.codeSummary(inputs)
+	c.IFEval = c.ifevalSummary(inputs, ref)
 	c.Items = buildItems(inputs, byID, ref)
 	c.cellConsistency()
 	c.Warnings = append(c.Warnings, warnings(c, inputs, byID, ref)...)
 	c.Warnings = append(c.Warnings, lpWarnings...)
+	c.Warnings = append(c.Warnings, unsafeWarnings(inputs, c.Variants)...)
 	return c, nil
 }
 
@@ -164,6 +167,7 @@ func (c *Comparison) variant(in Input, label string, isRef bool) Variant {
 	v.Score = newScore(ok, len(f.Items))
 	v.MeanCompletionTokens = stats.Mean(tokens)
 	v.MedianLatencyMS = stats.Median(latency)
+	v.Thinking = thinkingOf(f.Items)
 	for _, name := range c.Metrics {
 		var n, k int
 		for _, r := range f.Items {

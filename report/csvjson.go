@@ -24,6 +24,7 @@ var csvHeader = []string{
 	"compared", "identical", "identical_share", "mean_prefix_chars", "token_items", "mean_prefix_tokens",
 	"divergent", "mean_divergence_chars", "median_divergence_chars", "mean_divergence_tokens", "median_divergence_tokens",
 	"kl_positions", "kl_mean", "kl_p95", "kl_max", "top1_agreement",
+	"truncated_thinking", "mean_reasoning_chars", "mean_answer_chars", "mean_reasoning_tokens", "mean_answer_tokens",
 }
 
 func num(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
@@ -52,6 +53,7 @@ func (c *Comparison) CSV(w io.Writer) error {
 		set("length_limited", strconv.Itoa(v.LengthLimited))
 		set("mean_completion_tokens", num(v.MeanCompletionTokens))
 		set("median_latency_ms", num(v.MedianLatencyMS))
+		csvThinking(set, v.Thinking)
 		if v.VsRef != nil {
 			set("agreement", num(v.VsRef.Agreement))
 			set("lost_ids", csvText(strings.Join(v.VsRef.LostIDs, " ")))

@@ -53,8 +53,10 @@ type htmlView struct {
 	ChartWidth, ChartHeight int
 	GridCols                int
 	Slices                  []htmlSlices
-	Consistency             *textTable  // nil: no section
-	Data                    template.JS // the grid's texts and indexes (see htmldata.go)
+	Consistency             *textTable    // nil: no section
+	Thinking                *textTable    // nil: no section
+	Tasks                   []titledTable // code and IFEval sections (code.go, ifeval.go)
+	Data                    template.JS   // the grid's texts and indexes (see htmldata.go)
 }
 
 func (c *Comparison) htmlTemplate() (*template.Template, error) {
@@ -113,6 +115,8 @@ func (c *Comparison) HTML(w io.Writer) error {
 		ChartHeight: ChartHeight,
 		GridCols:    3 + len(c.Variants),
 		Consistency: c.consistencyTable(),
+		Thinking:    c.thinkingTable(),
+		Tasks:       c.taskTables(0),
 		Slices: []htmlSlices{
 			{ID: "by-type", Title: c.T("bytype"), Key: c.T("type"), Slices: c.ByType},
 			{ID: "by-category", Title: c.T("bycategory"), Key: c.T("category"), Slices: c.ByCategory},

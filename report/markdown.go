@@ -14,8 +14,8 @@ var markdownSections = []func(c *Comparison, w *errWriter){
 	mdWarnings,
 	mdSummary,
 	mdVerdicts,
-	mdConsistency,
-	mdExplain,
+	mdConsistencyThinking,
+	withTasks(mdExplain),
 	mdByType,
 	mdByCategory,
 }

@@ -93,6 +93,9 @@ type Comparison struct {
 	// ByType and ByCategory are the same accuracy table per slice, sorted by key.
 	ByType     []Slice `json:"by_type"`
 	ByCategory []Slice `json:"by_category,omitempty"`
+	// Code and IFEval are the task sections (code.go, ifeval.go); nil without such items.
+	Code   *CodeSummary   `json:"code,omitempty"`
+	IFEval *IFEvalSummary `json:"ifeval,omitempty"`
 	// Warnings say what makes the variants less comparable; every report shows them.
 	Warnings []string `json:"warnings"`
 	// Items is the item-by-item grid (for the HTML), in the reference's order.
@@ -230,6 +233,9 @@ type Variant struct {
 	// CategoryMacro is the mean of the per-category accuracies (nil: no categories).
 	CategoryMacro *float64      `json:"category_macro_accuracy,omitempty"`
 	Params        result.Params `json:"params"`
+	// Thinking is how the variant reasoned (truncated thinking, mean reasoning and
+	// answer lengths); nil when no reply reasoned.
+	Thinking *Thinking `json:"thinking,omitempty"`
 }
 
 // MetricScore is one secondary metric of a variant.

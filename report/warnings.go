@@ -65,6 +65,10 @@ func paramDiffs(label, refLabel string, p, r result.Params) []string {
 	diff("extra_body", compactJSON(p.ExtraBody), compactJSON(r.ExtraBody))
 	diff("seed", fmtSeed(p.Seed), fmtSeed(r.Seed))
 	diff("limit", limitString(p.Limit), limitString(r.Limit))
+	diff("top_p", sampleFloat(p.TopP), sampleFloat(r.TopP))
+	diff("top_k", sampleInt(p.TopK), sampleInt(r.TopK))
+	diff("min_p", sampleFloat(p.MinP), sampleFloat(r.MinP))
+	diff("presence_penalty", sampleFloat(p.PresencePenalty), sampleFloat(r.PresencePenalty))
 	return out
 }
 

@@ -53,8 +53,8 @@ func ParseChartSize(s string) (width, height int, err error) {
 	return width, height, nil
 }
 
-// ReadInputs reads result files to compare.
-func ReadInputs(paths []string) ([]Input, error) {
+// readInputs reads result files to compare.
+func readInputs(paths []string) ([]Input, error) {
 	inputs := make([]Input, 0, len(paths))
 	for _, path := range paths {
 		f, err := result.Read(path)
@@ -124,16 +124,35 @@ func (c *Comparison) Write(ctx context.Context, out Output) error {
 	return nil
 }
 
-// Compare reads the result files, builds their comparison and writes it: what
+// Load reads the result files and builds their comparison: what is wrong here is
+// in the user's input (a file, a label, the reference), unlike what Write reports.
+func Load(paths []string, opt Options) (*Comparison, error) {
+	inputs, err := readInputs(paths)
+	if err != nil {
+		return nil, err
+	}
+	return Build(inputs, opt)
+}
+
+// Compare loads the result files (Load) and writes their comparison: what
 // `quanteval compare` does, as a function (matrix reports each eval with it).
 func Compare(ctx context.Context, paths []string, opt Options, out Output) error {
-	inputs, err := ReadInputs(paths)
-	if err != nil {
-		return err
-	}
-	c, err := Build(inputs, opt)
+	c, err := Load(paths, opt)
 	if err != nil {
 		return err
 	}
 	return c.Write(ctx, out)
+}
+
+// SplitLabels reads a comma-separated list of labels ("A, B,C"), one per result
+// file, trimming the space around each; an empty list is no labels.
+func SplitLabels(list string) []string {
+	if list == "" {
+		return nil
+	}
+	var labels []string
+	for _, l := range strings.Split(list, ",") {
+		labels = append(labels, strings.TrimSpace(l))
+	}
+	return labels
 }

@@ -37,6 +37,22 @@ func TestParseFormats(t *testing.T) {
 	}
 }
 
+func TestSplitLabels(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"A", []string{"A"}},
+		{" NVFP4 , FP8,BF16 ", []string{"NVFP4", "FP8", "BF16"}},
+		{"a,,b", []string{"a", "", "b"}}, // an empty label stays, for Build to refuse
+	} {
+		if got := SplitLabels(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("SplitLabels(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestParseChartSize(t *testing.T) {
 	for in, want := range map[string][2]int{"960x540": {960, 540}, "200x150": {200, 150}, "8000x8000": {8000, 8000}} {
 		if w, h, err := ParseChartSize(in); err != nil || w != want[0] || h != want[1] {

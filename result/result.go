@@ -19,6 +19,9 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/quanteval/quanteval/codetask"
+	"github.com/quanteval/quanteval/ifeval"
 )
 
 // Schema is the value of the "schema" field of every result file.
@@ -75,12 +78,27 @@ type Params struct {
 	ExtraBody   json.RawMessage `json:"extra_body"`
 	Limit       int             `json:"limit,omitempty"`
 	Logprobs    int             `json:"logprobs,omitempty"`
+	// Sampling parameters sent with every request; absent when not sent.
+	TopP            *float64 `json:"top_p,omitempty"`
+	TopK            *int64   `json:"top_k,omitempty"`
+	MinP            *float64 `json:"min_p,omitempty"`
+	PresencePenalty *float64 `json:"presence_penalty,omitempty"`
+	// UnsafeExec: the code items' programs ran without a sandbox (--unsafe-exec).
+	UnsafeExec bool `json:"unsafe_exec,omitempty"`
 }
 
 // Usage counts tokens as the server reported them.
 type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
+	// CompletionTokensDetails holds the reasoning tokens among the completion
+	// tokens, when the server gives them (usage.completion_tokens_details).
+	CompletionTokensDetails *TokensDetails `json:"completion_tokens_details,omitempty"`
+}
+
+// TokensDetails splits a token count.
+type TokensDetails struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
 // Record is one item's outcome.
@@ -94,9 +112,14 @@ type Record struct {
 	// Reasoning is what the server returned apart from the answer; never scored.
 	Reasoning string `json:"reasoning,omitempty"`
 	Extracted string `json:"extracted"`
-	OK        bool   `json:"ok"`
-	Reason    string `json:"reason"`
-	Error     string `json:"error"`
+	// Normalized and NormalizedExpected are the two forms a math or aime item
+	// compared (the reply's answer and the expected one, normalised); absent for
+	// other types.
+	Normalized         string `json:"normalized,omitempty"`
+	NormalizedExpected string `json:"normalized_expected,omitempty"`
+	OK                 bool   `json:"ok"`
+	Reason             string `json:"reason"`
+	Error              string `json:"error"`
 	// Scores holds secondary metrics by name (e.g. gsm8k "flexible"); the primary
 	// one is OK.
 	Scores       map[string]bool `json:"scores,omitempty"`
@@ -106,6 +129,11 @@ type Record struct {
 	Attempts     int             `json:"attempts"`
 	// Timing is the streamed reply's timing; absent when the run did not stream.
 	Timing *Timing `json:"timing,omitempty"`
+	// Code is what became of a code item's program: the program read from the
+	// reply, its exit status, the test that failed, the end of its stderr.
+	Code *codetask.Record `json:"code,omitempty"`
+	// Instructions are an ifeval item's verdicts per instruction, strict and loose.
+	Instructions []ifeval.InstructionResult `json:"instructions,omitempty"`
 	// Replica is the server that answered, when the run spread its requests over
 	// several replicas (run --base-url A,B); absent otherwise.
 	Replica *Replica `json:"replica,omitempty"`
@@ -199,24 +227,40 @@ func Summarize(records []Record) Summary {
 			s.ByCategory[r.Category] = c
 		}
 		for name, ok := range r.Scores {
-			if s.Metrics == nil {
-				s.Metrics = map[string]Tally{}
-			}
-			m := s.Metrics[name]
-			m.add(ok)
-			s.Metrics[name] = m
+			s.addMetric(name, ok)
+		}
+		// IFEval's instruction-level accuracies pool every instruction of every
+		// prompt, as lm-eval's do.
+		for _, in := range r.Instructions {
+			s.addMetric(ifeval.ScoreInstStrict, in.Strict)
+			s.addMetric(ifeval.ScoreInstLoose, in.Loose)
 		}
 		if r.FinishReason != "" {
 			s.FinishReasons[r.FinishReason]++
 		}
 		s.Usage.PromptTokens += r.Usage.PromptTokens
 		s.Usage.CompletionTokens += r.Usage.CompletionTokens
+		if d := r.Usage.CompletionTokensDetails; d != nil {
+			if s.Usage.CompletionTokensDetails == nil {
+				s.Usage.CompletionTokensDetails = &TokensDetails{}
+			}
+			s.Usage.CompletionTokensDetails.ReasoningTokens += d.ReasoningTokens
+		}
 	}
 	if s.Count > 0 {
 		s.Accuracy = float64(s.OK) / float64(s.Count)
 	}
 	s.Timing = summarizeTiming(records)
 	return s
+}
+
+func (s *Summary) addMetric(name string, ok bool) {
+	if s.Metrics == nil {
+		s.Metrics = map[string]Tally{}
+	}
+	m := s.Metrics[name]
+	m.add(ok)
+	s.Metrics[name] = m
 }
 
 // summarizeTiming is nil when no record has a timing.

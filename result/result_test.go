@@ -13,9 +13,9 @@ func sample() *File {
 	return &File{Schema: Schema, Complete: true, Model: "m", Evalset: Evalset{Name: "s", Count: 3},
 		Params: Params{ExtraBody: json.RawMessage(`{}`)},
 		Items: []Record{
-			{ID: "a", Type: "number", Category: "x", Output: "<b>42</b>", OK: true, Expected: 42.0, FinishReason: "stop", Usage: Usage{1, 2}},
+			{ID: "a", Type: "number", Category: "x", Output: "<b>42</b>", OK: true, Expected: 42.0, FinishReason: "stop", Usage: Usage{PromptTokens: 1, CompletionTokens: 2}},
 			{ID: "b", Type: "exact", Output: "no", Error: "HTTP 400: too long", Expected: "yes", Scores: map[string]bool{"flexible": true}},
-			{ID: "c", Type: "number", Category: "x", OK: true, Expected: 1.0, FinishReason: "length", Usage: Usage{3, 4}},
+			{ID: "c", Type: "number", Category: "x", OK: true, Expected: 1.0, FinishReason: "length", Usage: Usage{PromptTokens: 3, CompletionTokens: 4}},
 		}}
 }
 

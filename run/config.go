@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/redact"
+	"github.com/quanteval/quanteval/sandbox"
+	"github.com/quanteval/quanteval/shard"
 )
 
 // DefaultSystem is the system message sent before every prompt unless replaced: the
@@ -29,10 +31,22 @@ type Config struct {
 	ExtraBody   json.RawMessage // a JSON object merged into every request body
 	Limit       int             // first N items (0: all)
 	Logprobs    int             // top-K log-probabilities to ask for (0: none)
+	Shard       *shard.Spec     // evaluate only this shard of the (limited) set (nil: all)
 	APIKey      string          // never written anywhere: hidden where a server echoes it
 	// NoStream sends plain chat completions; by default a Chatter that is also a
 	// Streamer streams, and each record gets the reply's timing.
 	NoStream bool
+	// Sampling parameters, each sent only when set (nil: the server's default).
+	TopP            *float64
+	TopK            *int64
+	MinP            *float64
+	PresencePenalty *float64
+	// UnsafeExec runs code items' programs without a sandbox (--unsafe-exec).
+	UnsafeExec bool
+	// Sandbox configures the sandbox of code items' programs (zero: its defaults).
+	Sandbox sandbox.Options
+	// runner, in tests, runs the programs instead of a sandbox.
+	runner sandbox.Runner
 
 	Out    string // result path; "-" writes the result to Stdout
 	Resume bool   // continue from the journal beside Out

@@ -9,4 +9,7 @@
 // Nothing computed is lost: an interrupted run leaves its journal and a result marked
 // incomplete, and Resume continues from the journal without repeating finished items.
 // One output has one writer: a run holds a lock on OUT.lock for its whole length.
+//
+// With Config.Shard the run evaluates one shard of the set and records it for
+// result.Merge (shard.go).
 package run

@@ -36,6 +36,7 @@ type fingerprint struct {
 	System      string          `json:"system"`
 	ExtraBody   json.RawMessage `json:"extra_body"`
 	Logprobs    int             `json:"logprobs,omitempty"`
+	Shard       string          `json:"shard,omitempty"` // "I/N" of a sharded run
 }
 
 type journalHeader struct {
@@ -59,6 +60,7 @@ func (f fingerprint) diff(g fingerprint) []string {
 	add("system", f.System, g.System)
 	add("extra_body", compactJSON(f.ExtraBody), compactJSON(g.ExtraBody))
 	add("logprobs", f.Logprobs, g.Logprobs)
+	add("shard", orNone(f.Shard), orNone(g.Shard))
 	return d
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/client"
+	"github.com/quanteval/quanteval/codetask"
 	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
@@ -95,6 +96,9 @@ type outcome struct {
 	timing *client.Timing // of a streamed reply
 	err    error
 	lat    time.Duration
+
+	code    *codetask.Record // a code item's program, judged (exec.go)
+	codeErr error            // why it could not be judged
 }
 
 // EvaluateWith runs set through chat. serverVersion is recorded as given. set itself
@@ -110,6 +114,12 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	limited := *set
 	limited.Limit(cfg.Limit)
 	set = &limited
+	whole := len(set.Items)
+	set, sh := selectShard(cfg, set)
+	ex, err := newExecutor(cfg, set.Items)
+	if err != nil {
+		return nil, err
+	}
 
 	lock, err := lockOutput(cfg) // one writer per output, until the result is written
 	if err != nil {
@@ -117,6 +127,10 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	}
 	defer func() { err = errors.Join(err, lock.Release()) }()
 	f := newFile(cfg, set, serverVersion)
+	ex.note(f)
+	if sh != nil {
+		f.Evalset.Count, f.Shard = whole, sh
+	}
 	st := newState(set.Items)
 	jr, side, err := openFiles(cfg, set, st, f)
 	if err != nil {
@@ -130,7 +144,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 
 	reqCtx, cancelReqs := requestContext(ctx, cfg)
 	defer cancelReqs()
-	out := startPool(ctx, reqCtx, cfg, chat, st.items, todo)
+	out := ex.stage(reqCtx, st.items, startPool(ctx, reqCtx, cfg, chat, st.items, todo))
 	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency, rd: cfg.secrets()}
 	c.consume(ctx, out, cancelReqs)
 
@@ -232,7 +246,8 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *jou
 		return nil, nil, err
 	}
 	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
-		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.ExtraBody, Logprobs: cfg.Logprobs}
+		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.samplingBody(), Logprobs: cfg.Logprobs,
+		Shard: shardText(cfg.Shard)}
 	jpath := JournalPath(cfg.Out)
 	if cfg.Resume {
 		var prev []result.Record
@@ -444,7 +459,8 @@ func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
 		Evalset: result.Evalset{Name: set.Name, Path: set.Path, SHA256: set.SHA256, Count: len(set.Items)},
 		Params: result.Params{Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Concurrency: cfg.Concurrency,
 			TimeoutS: cfg.Timeout.Seconds(), Retries: cfg.Retries, Seed: cfg.Seed, System: cfg.system(),
-			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs},
+			ExtraBody: cfg.ExtraBody, Limit: cfg.Limit, Logprobs: cfg.Logprobs,
+			TopP: cfg.TopP, TopK: cfg.TopK, MinP: cfg.MinP, PresencePenalty: cfg.PresencePenalty},
 		StartedAt: time.Now().UTC(),
 	}
 	if set.Source != nil {
@@ -502,7 +518,8 @@ func request(cfg Config, it *evalset.Item) client.Request {
 		msgs = append(msgs, client.Message{Role: m.Role, Content: m.Content})
 	}
 	return client.Request{Model: cfg.Model, Messages: msgs, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
-		Seed: cfg.Seed, TopLogprobs: cfg.Logprobs, Extra: cfg.ExtraBody}
+		Seed: cfg.Seed, TopLogprobs: cfg.Logprobs, Extra: cfg.ExtraBody,
+		TopP: cfg.TopP, TopK: cfg.TopK, MinP: cfg.MinP, PresencePenalty: cfg.PresencePenalty}
 }
 
 // record scores one outcome.
@@ -527,13 +544,24 @@ func record(it *evalset.Item, o outcome) result.Record {
 		r.Timing = &result.Timing{TTFTMs: roundMs(t.TTFTMs), E2ELMs: roundMs(t.E2ELMs), OutputTokens: t.OutputTokens,
 			OutputTokensEstimated: t.OutputTokensEstimated, TPOTMs: roundMs(t.TPOTMs), MeanITLMs: roundMs(t.MeanITLMs)}
 	}
+	if n := resp.ReasoningTokens; n != nil {
+		r.Usage.CompletionTokensDetails = &result.TokensDetails{ReasoningTokens: *n}
+	}
 	content := ""
 	if resp.Content != nil {
 		content = *resp.Content
 	}
 	r.Output = content
-	v := score.Score(it, content)
+	if it.Type == score.TypeCode {
+		codeVerdict(&r, o)
+		return r
+	}
+	v := score.ScoreOptions(it, it.Options, content)
 	r.OK, r.Extracted, r.Reason, r.Scores = v.OK, v.Extracted, v.Reason, v.Scores
+	r.Normalized, r.NormalizedExpected = v.Normalized, v.NormalizedExpected
+	if v.IFEval != nil {
+		r.Instructions = v.IFEval.Instructions
+	}
 	return r
 }
 

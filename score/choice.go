@@ -135,17 +135,24 @@ func statedAnswers(s string, last byte, take func(int, []string)) {
 		if !ok {
 			continue
 		}
-		p, bracketed := skipOpening(s, p)
-		c, end, ok := letterAt(s, p, last, bracketed)
-		if !ok {
-			continue
-		}
-		letters := []string{string(c)}
-		if c2, ok := joinedLetter(s, end, last); ok && c2 != c {
-			letters = append(letters, string(c2))
-		}
-		take(p, letters)
+		takeLetter(s, p, last, take)
 	}
+}
+
+// takeLetter hands take the letter at p (after an opening bracket or quote), with a
+// letter joined to it ("B/C") when there is one; without a letter at p it does
+// nothing.
+func takeLetter(s string, p int, last byte, take func(int, []string)) {
+	p, bracketed := skipOpening(s, p)
+	c, end, ok := letterAt(s, p, last, bracketed)
+	if !ok {
+		return
+	}
+	letters := []string{string(c)}
+	if c2, ok := joinedLetter(s, end, last); ok && c2 != c {
+		letters = append(letters, string(c2))
+	}
+	take(p, letters)
 }
 
 // answerLink skips ":", "is", "is:", "is ADVERB[,]" or a modal at s[p] and returns
@@ -289,16 +296,7 @@ func goWith(s string, last byte, take func(int, []string)) {
 			if k > 0 && isLetter(low[k-1]) || after == len(low) || (low[after] != ' ' && low[after] != '\t') || !pickSubject(low[:k], v) {
 				continue
 			}
-			p, bracketed := skipOpening(s, skipAny(s, after, " \t"))
-			c, end, ok := letterAt(s, p, last, bracketed)
-			if !ok {
-				continue
-			}
-			letters := []string{string(c)}
-			if c2, ok := joinedLetter(s, end, last); ok && c2 != c {
-				letters = append(letters, string(c2))
-			}
-			take(p, letters)
+			takeLetter(s, skipAny(s, after, " \t"), last, take)
 		}
 	}
 }

@@ -16,8 +16,8 @@ func ExampleScore() {
 	o := score.Score(gsm, "She sells 16 - 3 - 4 = 9 eggs for 9 * $2 = $18.")
 	fmt.Println(o.OK, o.Reason, o.Scores["strict"], o.Scores["flexible"])
 	// Output:
-	// {OK:true Extracted:998001 Reason: Scores:map[] Normalized: NormalizedExpected:}
-	// {OK:false Extracted: Reason:truncated_thinking Scores:map[] Normalized: NormalizedExpected:}
+	// {OK:true Extracted:998001 Reason: Scores:map[] Normalized: NormalizedExpected: IFEval:<nil>}
+	// {OK:false Extracted: Reason:truncated_thinking Scores:map[] Normalized: NormalizedExpected: IFEval:<nil>}
 	// false no_final_answer false true
 }
 

@@ -346,11 +346,10 @@ func equalStructure(ka string, ea []string, kb string, eb []string) bool {
 	return true
 }
 
-// Item types of the math scorers. They belong with evalset's types once the eval
-// set format accepts them; until then task specs name them.
+// Item types of the math scorers (evalset's, named here too).
 const (
-	TypeMath = "math" // a competition-math answer, compared after normalisation
-	TypeAIME = "aime" // an integer 0-999 read like math, compared as a number
+	TypeMath = evalset.TypeMath // a competition-math answer, compared after normalisation
+	TypeAIME = evalset.TypeAIME // an integer 0-999 read like math, compared as a number
 )
 
 // wantText reads a math item's expected answer: a string, or a number built in code.

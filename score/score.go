@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/ifeval"
 )
 
 // Reasons an outcome is not ok. They are written into result files: keep them stable.
@@ -57,6 +58,8 @@ type Outcome struct {
 	// types.
 	Normalized         string
 	NormalizedExpected string
+	// IFEval is the per-instruction verdict of an ifeval item; nil for other types.
+	IFEval *ifeval.Result
 }
 
 // scorer judges the answer text left once think blocks are removed; it is never
@@ -71,6 +74,7 @@ var scorers = map[string]scorer{
 	evalset.TypeChoice:   scoreChoice,
 	TypeMath:             scoreMath,
 	TypeAIME:             scoreAIME,
+	TypeIFEval:           scoreIFEval,
 }
 
 // Score judges content (the answer text the server returned, reasoning excluded)
@@ -98,6 +102,9 @@ func ScoreOptions(it *evalset.Item, options []string, content string) Outcome {
 		fail = ReasonNoAnswer
 	}
 	if fail != "" {
+		if it.Type == TypeIFEval {
+			return ifevalFailed(it, fail)
+		}
 		o := Outcome{Reason: fail}
 		if it.Type == evalset.TypeGSM8K {
 			o.Scores = map[string]bool{ScoreStrict: false, ScoreFlexible: false}

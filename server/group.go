@@ -1,17 +1,13 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 )
 
 // GroupPIDs lists the live processes of process group pgid, read from /proc.
@@ -47,6 +43,9 @@ type ProcStat struct {
 	State byte // R, S, D, Z, X ...
 	PPID  int
 	PGID  int
+	// StartTime is when the process started, in clock ticks after boot: with the
+	// PID, it names one process for good (a PID is reused, the pair is not).
+	StartTime uint64
 }
 
 // Zombie reports a process that has exited and waits to be reaped (or is dead).
@@ -77,75 +76,18 @@ func parseProcStat(b []byte) (ProcStat, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return ProcStat{}, fmt.Errorf("proc stat: %w", err)
 	}
-	return ProcStat{State: f[0][0], PPID: ppid, PGID: pgid}, nil
+	st := ProcStat{State: f[0][0], PPID: ppid, PGID: pgid}
+	if len(f) > 19 { // field 22 of the line, the 20th after the command
+		var err error
+		if st.StartTime, err = strconv.ParseUint(f[19], 10, 64); err != nil {
+			return ProcStat{}, fmt.Errorf("proc stat: start time: %w", err)
+		}
+	}
+	return st, nil
 }
 
-// nvidiaSMI is the program asked about GPU memory; tests replace it.
-var nvidiaSMI = "nvidia-smi"
-
-// parseComputeApps reads `nvidia-smi --query-compute-apps=pid,used_memory
-// --format=csv,noheader` ("1234, 40536 MiB" a line) into MiB by PID; memory that
-// nvidia-smi cannot see ("[N/A]") is -1.
-func parseComputeApps(out []byte) (map[int]int, error) {
-	held := map[int]int{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "No running") {
-			continue
-		}
-		pidS, memS, ok := strings.Cut(line, ",")
-		if !ok {
-			return nil, fmt.Errorf("nvidia-smi line %d: %q: want \"PID, MEMORY\"", n, line)
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(pidS))
-		if err != nil {
-			return nil, fmt.Errorf("nvidia-smi line %d: pid: %w", n, err)
-		}
-		mem := -1
-		if m, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(memS), "MiB"))); err == nil {
-			mem = m
-		}
-		held[pid] = mem
-	}
-	return held, sc.Err()
-}
-
-// waitGPUReleased waits until none of pids holds GPU memory. Without nvidia-smi on
-// PATH there is nothing to wait for; a failing nvidia-smi (no driver) counts the
-// same, since it can tell nothing.
-func waitGPUReleased(ctx context.Context, pids []int) error {
-	path, err := exec.LookPath(nvidiaSMI)
-	if err != nil || len(pids) == 0 {
-		return nil
-	}
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		out, err := exec.CommandContext(ctx, path, "--query-compute-apps=pid,used_memory", "--format=csv,noheader").Output()
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("GPU memory: %w", ctx.Err())
-			}
-			return nil
-		}
-		held, err := parseComputeApps(out)
-		if err != nil {
-			return err
-		}
-		var still []string
-		for _, p := range pids {
-			if mem, ok := held[p]; ok {
-				still = append(still, fmt.Sprintf("%d (%d MiB)", p, mem))
-			}
-		}
-		if len(still) == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("GPU memory still held by %s: %w", strings.Join(still, ", "), ctx.Err())
-		case <-tick.C:
-		}
-	}
+// alive reports a process that exists and is not a zombie.
+func alive(pid int) bool {
+	st, err := ReadProcStat(pid)
+	return err == nil && !st.Zombie()
 }

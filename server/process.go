@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,8 +63,12 @@ type Server struct {
 	done  chan struct{} // closed by the reaper once the process is reaped
 	state *os.ProcessState
 
-	mu   sync.Mutex
-	pids map[int]bool // every process seen in the group, for the GPU check
+	startTicks  uint64      // the server's start time (/proc/PID/stat), 0 when unknown
+	gpuBaseline map[int]int // GPU memory by PID before the start; nil: not checked
+
+	mu     sync.Mutex
+	pids   map[int]bool // every process seen in the group (Server.PIDs)
+	strays []Stray      // found by the last Stop
 }
 
 // Start starts the server described by spec and returns at once; WaitReady waits
@@ -96,7 +102,14 @@ func Start(spec Spec) (*Server, error) {
 	}
 	addr := net.JoinHostPort(spec.host(), strconv.Itoa(spec.port()))
 	if err := portFree(addr); err != nil {
-		return nil, fmt.Errorf("server: port %d is taken before start (another server still running?): %w", spec.port(), err)
+		return nil, portTakenError(spec.port(), err)
+	}
+	held, known, err := spec.gpuHolders(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("server: before start: %w", err)
+	}
+	if known {
+		s.gpuBaseline = held
 	}
 
 	logf, err := os.OpenFile(spec.Log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
@@ -120,24 +133,66 @@ func Start(spec Spec) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	cmd.Stdout, cmd.Stderr = lc.Out, lc.Out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	err = cmd.Start()
-	lc.Started()
-	if err != nil {
+	cmd.SysProcAttr = procAttr()
+	if err := s.startAndReap(cmd, lc); err != nil {
 		err = s.rd.Error(err, argv) // exec's error names argv[0] as given
 		fmt.Fprintf(logf, "----- quanteval: could not start: %v\n", err)
 		return nil, fmt.Errorf("server: starting %s: %w", redact.Args(argv[:1])[0], err)
 	}
-	s.cmd = cmd
-	s.pids[cmd.Process.Pid] = true
+	if st, err := ReadProcStat(cmd.Process.Pid); err == nil {
+		s.startTicks = st.StartTime
+	}
+	if spec.Record != "" {
+		if err := s.writeRecord(); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), killWait)
+			defer cancel()
+			s.Stop(ctx) // ctx ended: SIGKILL, no release wait
+			return nil, fmt.Errorf("server: recording the server in %s: %w", spec.Record, err)
+		}
+	}
+	return s, nil
+}
+
+// startAndReap starts cmd and reaps it in one goroutine locked to its OS thread:
+// the child's parent-death signal (procAttr) fires when the thread that started it
+// exits, and a locked thread lives until the child has been reaped. The log copy
+// (lc) is flushed before the server counts as ended.
+func (s *Server) startAndReap(cmd *exec.Cmd, lc *logCopy) error {
+	started := make(chan error, 1)
 	s.done = make(chan struct{})
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		lc.Started() // our copy of the pipe's write end: the child has its own
+		if err != nil {
+			started <- err
+			return
+		}
+		s.cmd = cmd
+		s.pids[cmd.Process.Pid] = true
+		started <- nil
 		cmd.Wait() // the state says how it ended; the error adds nothing
 		lc.Wait(logFlushWait)
 		s.state = cmd.ProcessState
 		close(s.done)
 	}()
-	return s, nil
+	if err := <-started; err != nil {
+		s.done = nil
+		return err
+	}
+	return nil
+}
+
+// writeRecord writes the running server down in Spec.Record.
+func (s *Server) writeRecord() error {
+	r := Record{
+		PID: s.PID(), PGID: s.PID(), StartTicks: s.startTicks,
+		Host: s.spec.host(), Port: s.spec.port(), Command: redact.Args(s.argv),
+		Log: s.spec.Log, StartedAt: time.Now(),
+	}
+	selfRecord(&r)
+	return writeRecord(s.spec.Record, r)
 }
 
 // URL is the base URL of the server's API, without /v1.
@@ -376,14 +431,67 @@ func (s *Server) Version(ctx context.Context) (string, error) {
 const killWait = 10 * time.Second
 
 // Stop ends the server's whole process group: SIGINT, then SIGTERM after the stop
-// grace, then SIGKILL after another; then it waits until the port is free and, when
-// nvidia-smi is on PATH, until no process of the group holds GPU memory. When ctx
-// ends, Stop goes straight to SIGKILL and does not wait for the port or the GPU.
-// Stop does nothing for an external endpoint and may be called more than once.
+// grace, then SIGKILL after another. Once the group is gone it looks for strays
+// (processes outside the group that hold the port or GPU memory not held before
+// the start, see Strays), kills them if Spec.KillStrays says so, and waits until
+// the port is free and, when nvidia-smi answers, the GPU memory is back to its
+// baseline, except what unkilled strays hold. When ctx ends, Stop goes straight to
+// SIGKILL and does not wait for the port or the GPU. A clean stop removes
+// Spec.Record. Stop does nothing for an external endpoint and may be called more
+// than once.
 func (s *Server) Stop(ctx context.Context) error {
 	if s.cmd == nil {
 		return nil
 	}
+	if err := s.stopGroup(ctx); err != nil {
+		return err
+	}
+	if s.spec.Record != "" {
+		if err := os.Remove(s.spec.Record); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("server: %w", err)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, orDefault(s.spec.ReleaseTimeout, DefaultReleaseTimeout))
+	defer cancel()
+	strays := s.findStrays(rctx)
+	if len(strays) > 0 && s.spec.KillStrays {
+		killStrays(strays, orDefault(s.spec.StopGrace, DefaultStopGrace))
+	}
+	s.mu.Lock()
+	s.strays = strays
+	s.mu.Unlock()
+	left := map[int]bool{}
+	portHeld := false
+	for _, st := range strays {
+		if !st.Killed {
+			left[st.PID] = true
+			portHeld = portHeld || slices.Contains(st.Holds, fmt.Sprintf("port %d", s.spec.port()))
+		}
+	}
+	if !portHeld {
+		if err := waitPortFree(rctx, net.JoinHostPort(s.spec.host(), strconv.Itoa(s.spec.port()))); err != nil {
+			return fmt.Errorf("server: port %d: %w", s.spec.port(), err)
+		}
+	}
+	if err := s.spec.waitGPUReleased(rctx, s.gpuBaseline, left); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
+
+// Strays lists what the last Stop found outside the server's process group still
+// holding its port or GPU memory, with Killed set for those it killed.
+func (s *Server) Strays() []Stray {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Stray(nil), s.strays...)
+}
+
+// stopGroup signals the group until it is gone and the leader is reaped.
+func (s *Server) stopGroup(ctx context.Context) error {
 	s.notePIDs()
 	pgid := s.PID()
 	grace := orDefault(s.spec.StopGrace, DefaultStopGrace)
@@ -410,17 +518,6 @@ func (s *Server) Stop(ctx context.Context) error {
 	case <-s.done:
 	case <-time.After(killWait):
 		return fmt.Errorf("server: process %d not reaped after SIGKILL", pgid)
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	rctx, cancel := context.WithTimeout(ctx, orDefault(s.spec.ReleaseTimeout, DefaultReleaseTimeout))
-	defer cancel()
-	if err := waitPortFree(rctx, net.JoinHostPort(s.spec.host(), strconv.Itoa(s.spec.port()))); err != nil {
-		return fmt.Errorf("server: port %d: %w", s.spec.port(), err)
-	}
-	if err := waitGPUReleased(rctx, s.PIDs()); err != nil {
-		return fmt.Errorf("server: %w", err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,10 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeOllamaEnv) == "1" {
 		fakeOllama() // this binary is the child: see ollama_test.go
+		return
+	}
+	if os.Getenv(holdServerEnv) != "" {
+		holdServer() // this binary is a quanteval to be killed: see record_test.go
 		return
 	}
 	os.Exit(testenv.Main(m))
@@ -436,38 +441,45 @@ func TestExternal(t *testing.T) {
 	}
 }
 
-// TestGPURelease runs a stand-in nvidia-smi that reports the PID holding memory for
-// its first two calls.
-func TestGPURelease(t *testing.T) {
-	dir := t.TempDir()
-	script := filepath.Join(dir, "nvidia-smi")
-	counter := filepath.Join(dir, "calls")
-	body := fmt.Sprintf(`#!/bin/sh
-echo x >> %[1]s
-n=$(wc -l < %[1]s)
-[ "$1" = "--query-compute-apps=pid,used_memory" ] || exit 9
-if [ "$n" -le 2 ]; then echo "4242, 30000 MiB"; fi
-echo "999, 10 MiB"
-`, counter)
-	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
+// smiScript is an injected nvidia-smi answering the compute-apps query with
+// outputs[n] at its n-th call (the last one after that), counting its calls.
+func smiScript(t *testing.T, calls *atomic.Int64, outputs ...string) func(context.Context, ...string) ([]byte, error) {
+	return func(_ context.Context, args ...string) ([]byte, error) {
+		if !reflect.DeepEqual(args, computeAppsArgs) {
+			t.Errorf("nvidia-smi %q", args)
+		}
+		n := int(calls.Add(1)) - 1
+		return []byte(outputs[min(n, len(outputs)-1)]), nil
 	}
-	old := nvidiaSMI
-	nvidiaSMI = script
-	defer func() { nvidiaSMI = old }()
+}
 
-	if err := waitGPUReleased(context.Background(), []int{4242}); err != nil {
+// TestGPURelease waits against the baseline taken before the start: a process
+// that did not hold memory before (4242, in no group of ours) is waited for; one
+// that did (999, another user's job) is not.
+func TestGPURelease(t *testing.T) {
+	var calls atomic.Int64
+	spec := Spec{PollInterval: time.Millisecond, NvidiaSMI: smiScript(t, &calls,
+		"4242, 30000 MiB\n999, 10 MiB\n", "4242, 30000 MiB\n999, 10 MiB\n", "999, 10 MiB\n")}
+	baseline := map[int]int{999: 10}
+	if err := spec.waitGPUReleased(context.Background(), baseline, nil); err != nil {
 		t.Fatal(err)
 	}
-	data, _ := os.ReadFile(counter)
-	if n := strings.Count(string(data), "x"); n != 3 {
+	if n := calls.Load(); n != 3 {
 		t.Errorf("nvidia-smi called %d times, want 3 (held, held, released)", n)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	calls.Store(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if err := waitGPUReleased(ctx, []int{999}); err == nil || !strings.Contains(err.Error(), "GPU memory still held by 999 (10 MiB)") {
+	if err := spec.waitGPUReleased(ctx, map[int]int{}, nil); err == nil || !strings.Contains(err.Error(), "GPU memory still held by 999 (10 MiB)") {
 		t.Errorf("err = %v, want memory still held", err)
+	}
+	calls.Store(0)
+	if err := spec.waitGPUReleased(context.Background(), baseline, map[int]bool{4242: true}); err != nil || calls.Load() != 1 {
+		t.Errorf("a stray left running on purpose was waited for: err %v, %d calls", err, calls.Load())
+	}
+	if err := spec.waitGPUReleased(context.Background(), nil, nil); err != nil {
+		t.Errorf("no baseline (no nvidia-smi): %v", err)
 	}
 }
 

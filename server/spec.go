@@ -12,6 +12,20 @@
 //     complete even if quanteval itself is killed.
 //   - Each kind is one entry of a table (kinds): its default command, a pure function
 //     building its arguments, and how readiness is checked. A new kind is a new entry.
+//   - Nothing is left running, even when quanteval is killed: on Linux the server
+//     gets SIGKILL from the kernel when quanteval dies (Pdeathsig; it is started
+//     and reaped by one goroutine locked to its OS thread, since the signal follows
+//     the thread that started the child). While it runs, a Record (PID, group, port,
+//     command, start time, quanteval's PID) is kept in Spec.Record, for a later
+//     quanteval to find (FindLeftovers) and stop. A PID is trusted only with the
+//     start time /proc/PID/stat gives for it, so a reused PID is never signalled.
+//   - After the group is gone, Stop looks for strays: processes that left the group
+//     (setsid) and still listen on the port, or hold GPU memory that nvidia-smi did
+//     not list before the start (the baseline, which also decides when the memory
+//     is released). They are named (Server.Strays), and killed only with
+//     Spec.KillStrays, by PID, never a group or a name.
+//   - A port taken before the start is reported with the processes listening on it
+//     (PortOwners: /proc/net/tcp and tcp6, then /proc/*/fd).
 //   - An external endpoint starts nothing: Start returns a Server whose WaitReady
 //     polls the given URL and whose Stop does nothing.
 //   - Ollama serves no model of its own at start: `ollama serve` takes no model
@@ -29,6 +43,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -164,6 +179,17 @@ type Spec struct {
 	StopGrace      time.Duration // DefaultStopGrace, given to each of SIGINT and SIGTERM
 	ReleaseTimeout time.Duration // DefaultReleaseTimeout to free the port and GPU memory
 	PollInterval   time.Duration // 500ms between readiness polls
+
+	// Record, when set, is a file where Start writes down the running server (see
+	// Record) and a clean Stop removes it, so that a later quanteval can find a
+	// server whose quanteval was killed (FindLeftovers).
+	Record string
+	// KillStrays lets Stop kill the processes outside the server's group that still
+	// hold its port or GPU memory it took (see Stray); false names them only.
+	KillStrays bool
+	// NvidiaSMI runs nvidia-smi with args and returns its output; nil runs the
+	// nvidia-smi on PATH, and without one GPU memory is not checked.
+	NvidiaSMI func(ctx context.Context, args ...string) ([]byte, error)
 
 	// OnWait, when set, is called after each failed readiness poll with the time
 	// waited so far and the last line of the log. It must not block.

@@ -129,7 +129,11 @@ func TestWatcher(t *testing.T) {
 	defer srv.Close()
 	w := &Watcher{Scraper: NewScraper(srv.URL + "/"), Every: 5 * time.Millisecond}
 	end := w.Begin(context.Background())
-	time.Sleep(30 * time.Millisecond)
+	// Wait for a third scrape to arrive: the second (the first poll) has then been
+	// taken, however slow the machine (polls are one after another).
+	for gen.Load() < 300 {
+		time.Sleep(time.Millisecond)
+	}
 	lv := end().(Level)
 	// Each scrape adds 100; a poll cut short by the end still counts on the server.
 	if !lv.Available || lv.Polls < 1 || lv.GenerationTokens == nil || *lv.GenerationTokens < float64(100*(lv.Polls+1)) {

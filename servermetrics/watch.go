@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"time"
+
+	"github.com/quanteval/quanteval/internal/poll"
 )
 
 // Level is what /metrics said about one bench level. Counters are differences
@@ -100,33 +101,14 @@ func (w *Watcher) Begin(ctx context.Context) func() any {
 	if err != nil {
 		return func() any { return unavailable(err) }
 	}
-	every := w.Every
-	if every <= 0 {
-		every = time.Second
-	}
-	pctx, stop := context.WithCancel(ctx)
-	var mu sync.Mutex
 	var polls []Snapshot
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-pctx.Done():
-				return
-			case <-t.C:
-				if s, err := w.Scraper.Scrape(pctx); err == nil {
-					mu.Lock()
-					polls = append(polls, s)
-					mu.Unlock()
-				}
-			}
+	stop := poll.Start(ctx, w.Every, func(pctx context.Context) {
+		if s, err := w.Scraper.Scrape(pctx); err == nil {
+			polls = append(polls, s)
 		}
 	})
 	return func() any {
-		stop()
-		wg.Wait()
+		stop() // the polls are over: polls is ours again
 		after, err := w.Scraper.Scrape(context.WithoutCancel(ctx))
 		if err != nil {
 			lv := unavailable(err)

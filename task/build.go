@@ -58,6 +58,9 @@ func (sp *Spec) Columns() []string {
 	if sp.Fewshot.Match != "" {
 		set[sp.Fewshot.Match] = true
 	}
+	for _, c := range checkColumns(sp) {
+		set[c] = true
+	}
 	out := make([]string, 0, len(set))
 	for c := range set {
 		if head, _, found := strings.Cut(c, "."); found {
@@ -386,6 +389,9 @@ func (r *renderer) item(i int) (Item, error) {
 		return it, err
 	}
 	it.Tolerance = sp.Tolerance
+	if it.Check, err = check(sp, r.rows[i]); err != nil {
+		return it, err
+	}
 	if it.Prompt, err = r.exec(sp.Prompt, i); err != nil {
 		return it, err
 	}

@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/quanteval/quanteval/internal/parquetrows"
 )
 
 // ReadRows reads every row of a .parquet file or a hub-style .jsonl file (one
@@ -26,46 +26,24 @@ func ReadRows(path string) ([]Row, error) {
 }
 
 func readParquet(path string) ([]Row, error) {
-	f, err := os.Open(path)
+	pf, err := parquetrows.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("task: %w", err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("task: %w", err)
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("task: %s: not a readable parquet file: %w", path, err)
-	}
+	defer pf.Close()
 	schema := pf.Schema()
 	var out []Row
-	buf := make([]parquet.Row, 256)
-	for _, rg := range pf.RowGroups() {
-		rows := rg.Rows()
-		for {
-			n, err := rows.ReadRows(buf)
-			for _, r := range buf[:n] {
-				m := Row{}
-				if err := schema.Reconstruct(&m, r); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("task: %s: row %d: %w", path, len(out), err)
-				}
-				zeroNulls(schema, m)
-				out = append(out, m)
-			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("task: %s: row %d: %w", path, len(out), err)
-			}
+	err = pf.Each(func(i int, r parquet.Row) error {
+		m := Row{}
+		if err := schema.Reconstruct(&m, r); err != nil {
+			return fmt.Errorf("%s: row %d: %w", path, i, err)
 		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("task: %s: %w", path, err)
-		}
+		zeroNulls(schema, m)
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("task: %w", err)
 	}
 	return out, nil
 }

@@ -2,8 +2,6 @@ package task
 
 import (
 	"bytes"
-	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,13 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/quanteval/quanteval/datasets"
 	"github.com/quanteval/quanteval/evalset"
-	"github.com/quanteval/quanteval/internal/hubtest"
+	"github.com/quanteval/quanteval/internal/golden"
 	"github.com/quanteval/quanteval/score"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 type arcChoicesP struct {
 	Text  []string `parquet:"text,list"`
@@ -52,29 +47,6 @@ func TestReadRowsParquet(t *testing.T) {
 	if items[0].Answer != "C" || !strings.Contains(lastTurn(items[0]), "C. z\n") {
 		t.Errorf("item %+v", items[0])
 	}
-}
-
-// Rows read from the parquet file datasets reads build the same items: null cells
-// (a zero answer written as null) read as zero.
-func TestReadRowsMMLUSameAsDatasets(t *testing.T) {
-	test := hubtest.MMLURows("test", []string{"anatomy", "virology"}, 5)
-	path := writeParquet(t, "test.parquet", test)
-	rows, err := ReadRows(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rows[0]["answer"] != int64(0) || rows[1]["answer"] != int64(1) {
-		t.Errorf("answers %#v %#v, want int64 0 and 1", rows[0]["answer"], rows[1]["answer"])
-	}
-	set, ok, err := datasets.Open(context.Background(), path, datasets.Options{Task: "mmlu"})
-	if err != nil || !ok {
-		t.Fatalf("datasets.Open: %t, %v", ok, err)
-	}
-	items, err := Build(builtin(t, "mmlu"), rows, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	compareItems(t, set.Items, EvalItems(items))
 }
 
 func TestReadRowsJSONL(t *testing.T) {
@@ -132,20 +104,7 @@ func TestUserSpecGolden(t *testing.T) {
 	for _, it := range items {
 		fmt.Fprintf(&buf, "# %s options %q order %v\n", it.ID, it.Options, it.Order)
 	}
-	path := filepath.Join("testdata", "capitals.golden.jsonl")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		_ = os.WriteFile(path+".got", buf.Bytes(), 0o644)
-		t.Errorf("items differ from %s; see %s.got (run with -update if intended)", path, path)
-	}
+	golden.Check(t, filepath.Join("testdata", "capitals.golden.jsonl"), buf.Bytes())
 	for _, it := range items {
 		right := "Answer: " + it.Answer.(string)
 		if o := score.ScoreOptions(&it.Item, it.Options, right); !o.OK {

@@ -3,7 +3,7 @@
 // choices and few-shot turns, each a Go text/template over the row's columns), which
 // scorer judges it and the generation defaults it needs. It parses and checks specs,
 // ships the built-in ones (gsm8k, mmlu, gsm8k_platinum, math500, aime24, aime25,
-// mmlu_pro, gpqa_diamond, arc_challenge) and builds items from rows; reading the
+// mmlu_pro, gpqa_diamond, arc_challenge, humaneval, humaneval_plus, mbpp, ifeval) and builds items from rows; reading the
 // rows (hub, parquet, JSONL) is the caller's.
 //
 // A spec's keys (Parse checks each and names the file, line and key of a problem):
@@ -16,7 +16,7 @@
 //	answer: "{{.answer}}"
 //	category: "{{.subject}}"              # optional
 //	filter: '{{ne .status "rejected"}}'   # optional: keep the rows where it renders true
-//	scorer: math                          # or {name: number, tolerance: 0.01}
+//	scorer: math                          # or {name: number, tolerance: 0.01}, or {name: code, kind: humaneval}
 //	fewshot: {split: train, k: 0, match: subject, reply: "Answer: {{correct}}"}
 //	choices: {column: options}            # or {column: choices.text, labels: choices.label}
 //	                                      # or {columns: [A, B, C], shuffle: true, seed: 1}
@@ -44,6 +44,10 @@
 //   - Ids and the `row` and `index_by` functions count every row of the split,
 //     kept by filter or not, so that an item's id does not depend on the filter;
 //     a template that prints a null cell ("<no value>") is an error.
+//   - Scorers code and ifeval read fixed columns of the row into the item's Check
+//     object (check.go): code kind humaneval prompt, entry_point and test; kind
+//     mbpp test_list and test_imports; ifeval instruction_id_list and kwargs (null
+//     kwargs dropped). Only these items carry a Check.
 //   - Items always carry Messages (one user turn when there are no shots), as the
 //     GSM8K and MMLU builders write them, so that the set hashes stay the same.
 package task
@@ -63,8 +67,9 @@ type Spec struct {
 	File      string // where it was read from: a path or "builtin:NAME"
 	Name      string
 	Source    Source
-	Scorer    string   // an item type: gsm8k, choice, math, aime, number, exact, contains
+	Scorer    string   // an item type: gsm8k, choice, math, aime, number, exact, contains, code, ifeval
 	Tolerance *float64 // scorer option for number and gsm8k: an absolute tolerance
+	Kind      string   // scorer option for code: humaneval or mbpp (the shape of its tests)
 	Fewshot   Fewshot
 	Choices   *Choices // nil when the task has no choice list
 	Defaults  Defaults

@@ -45,6 +45,10 @@ func TestBuiltinColumns(t *testing.T) {
 		"mmlu_pro":       {"answer_index", "category", "options", "question", "question_id"},
 		"gpqa_diamond":   {"Correct Answer", "High-level domain", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3", "Question", "Record ID", "Subdomain"},
 		"arc_challenge":  {"answerKey", "choices", "id", "question"},
+		"humaneval":      {"canonical_solution", "entry_point", "prompt", "task_id", "test"},
+		"humaneval_plus": {"canonical_solution", "entry_point", "prompt", "task_id", "test"},
+		"mbpp":           {"code", "prompt", "task_id", "test_imports", "test_list"},
+		"ifeval":         {"instruction_id_list", "key", "kwargs", "prompt"},
 	}
 	names := Builtins()
 	if len(names) != len(want) {
@@ -62,7 +66,7 @@ func TestBuiltinColumns(t *testing.T) {
 			t.Errorf("%s: scorer %q hub %q", n, sp.Scorer, sp.Source.Hub)
 		}
 		// Repos that hold CSV or JSON lines are read from the hub's parquet conversion.
-		if conv := n == "math500" || n == "gpqa_diamond"; conv != (sp.Source.Revision == "refs/convert/parquet") {
+		if conv := n == "math500" || n == "gpqa_diamond" || n == "ifeval"; conv != (sp.Source.Revision == "refs/convert/parquet") {
 			t.Errorf("%s: revision %q", n, sp.Source.Revision)
 		}
 	}

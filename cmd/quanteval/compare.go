@@ -59,17 +59,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			out.Dir = "."
 		}
 	})
-	inputs, err := report.ReadInputs(files)
-	if err != nil {
-		return usagef("compare: %w", err)
-	}
-	opt := report.Options{Ref: *ref, Alpha: *alpha, Lang: *lang}
-	if *labels != "" {
-		for _, l := range strings.Split(*labels, ",") {
-			opt.Labels = append(opt.Labels, strings.TrimSpace(l))
-		}
-	}
-	c, err := report.Build(inputs, opt)
+	c, err := report.Load(files, report.Options{Ref: *ref, Alpha: *alpha, Lang: *lang, Labels: report.SplitLabels(*labels)})
 	if err != nil {
 		return usagef("compare: %w", err)
 	}

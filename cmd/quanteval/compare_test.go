@@ -3,51 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/quanteval/quanteval/internal/golden"
 	"github.com/quanteval/quanteval/report"
 )
 
 // The golden files are rewritten with: go test ./cmd/quanteval -run Compare -update
-// The flag may be declared by another test file of this package too; declare it once.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files")
-	}
-}
-
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 const compareData = "testdata/compare"
 
-// golden compares got with testdata/compare/name; a mismatch leaves name.got beside it.
-func golden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with testdata/compare/name (see internal/golden).
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(compareData, name)
-	if updating() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		if err := os.WriteFile(path+".got", got, 0o644); err != nil {
-			t.Error(err)
-		}
-		t.Errorf("%s differs from the golden file; see %s.got (run with -update to accept)", name, path)
-	}
+	golden.Check(t, filepath.Join(compareData, name), got)
 }
 
 // The three fixture results: NVFP4 with four losses (one an HTTP error, one cut off
@@ -76,7 +48,7 @@ func TestCompareGolden(t *testing.T) {
 			if err := quanteval(context.Background(), args, &stdout, &stderr); err != nil {
 				t.Fatalf("compare: %v\n%s", err, stderr.String())
 			}
-			golden(t, "stdout."+tt.name+".md", stdout.Bytes())
+			checkGolden(t, "stdout."+tt.name+".md", stdout.Bytes())
 			md := read(t, filepath.Join(dir, "compare.md"))
 			if !bytes.Equal(md, stdout.Bytes()) {
 				t.Error("compare.md differs from the table printed")
@@ -84,8 +56,8 @@ func TestCompareGolden(t *testing.T) {
 			if tt.name == "zh" {
 				return
 			}
-			golden(t, "compare.csv", read(t, filepath.Join(dir, "compare.csv")))
-			golden(t, "compare.json", read(t, filepath.Join(dir, "compare.json")))
+			checkGolden(t, "compare.csv", read(t, filepath.Join(dir, "compare.csv")))
+			checkGolden(t, "compare.json", read(t, filepath.Join(dir, "compare.json")))
 			img, err := png.Decode(bytes.NewReader(read(t, filepath.Join(dir, "compare.png"))))
 			if err != nil {
 				t.Fatal(err)
@@ -127,9 +99,9 @@ func TestCompareConsistencyGolden(t *testing.T) {
 	if err := quanteval(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("compare: %v\n%s", err, stderr.String())
 	}
-	golden(t, "stdout.tiny.md", stdout.Bytes())
-	golden(t, "compare.tiny.csv", read(t, filepath.Join(dir, "compare.csv")))
-	golden(t, "compare.tiny.json", read(t, filepath.Join(dir, "compare.json")))
+	checkGolden(t, "stdout.tiny.md", stdout.Bytes())
+	checkGolden(t, "compare.tiny.csv", read(t, filepath.Join(dir, "compare.csv")))
+	checkGolden(t, "compare.tiny.json", read(t, filepath.Join(dir, "compare.json")))
 
 	md := stdout.String()
 	for _, want := range []string{

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -9,8 +8,6 @@ import (
 	"io"
 
 	"github.com/quanteval/quanteval/freeze"
-
-	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/result"
 )
 
@@ -63,57 +60,33 @@ func cmdEvalsetFreeze(args []string, stdout, stderr io.Writer) error {
 	case *out == "":
 		return usagef("evalset freeze: --out is required")
 	}
-	src := files[0]
-	f, err := result.Read(src)
+	ref, err := freeze.Read(files[0])
 	if err != nil {
 		return usageError{fmt.Errorf("evalset freeze: %w", err)}
 	}
-	if err := freeze.CheckOutput(*out, src, f); err != nil {
+	if err := freeze.CheckOutput(*out, ref.Path, ref.File); err != nil {
 		return usageError{fmt.Errorf("evalset freeze: --out %w", err)}
 	}
-	// The questions are taken from the eval set the reference ran on, when it is
-	// still there unchanged; otherwise from the records (the last user turn).
-	set, err := evalset.Open(f.Evalset.Path)
-	switch {
-	case err != nil:
-		fmt.Fprintf(stderr, "evalset freeze: %s cannot be read (%v): each item is frozen as the single prompt its record holds\n", f.Evalset.Path, err)
-		set = nil
-	case set.SHA256 != f.Evalset.SHA256:
-		fmt.Fprintf(stderr, "evalset freeze: %s has changed since the run: each item is frozen as the single prompt its record holds\n", f.Evalset.Path)
-		set = nil
+	if ref.Fallback != "" {
+		fmt.Fprintf(stderr, "evalset freeze: %s\n", ref.Fallback)
 	}
-	items, err := freeze.Items(f, set, *firstSentence)
+	items, err := ref.Items(*firstSentence)
 	if err != nil {
-		return usageError{fmt.Errorf("evalset freeze: %s: %w", src, err)}
+		return usageError{fmt.Errorf("evalset freeze: %w", err)}
 	}
-
-	var buf bytes.Buffer
-	buf.WriteString(freeze.Header(f, *firstSentence))
-	if err := evalset.WriteJSONL(&buf, items); err != nil {
+	data, err := ref.JSONL(items, *firstSentence, *out)
+	if err != nil {
 		return fmt.Errorf("evalset freeze: %w", err)
 	}
-	// What is written must read back as a valid set: check before it lands.
-	if _, err := evalset.Parse(*out, buf.Bytes()); err != nil {
-		return fmt.Errorf("evalset freeze: the frozen set does not read back: %w", err)
-	}
-
-	errs := 0
-	for _, r := range f.Items {
-		if r.Error != "" {
-			errs++
-		}
-	}
-	skipped := len(f.Items) - len(items)
-	msg := fmt.Sprintf("froze %d items of %s into %s; skipped %d (%d errors, %d without output)\n",
-		len(items), src, *out, skipped, errs, skipped-errs)
+	msg := ref.Summary(len(items), *out)
 	if *out == "-" {
-		if _, err := stdout.Write(buf.Bytes()); err != nil {
+		if _, err := stdout.Write(data); err != nil {
 			return fmt.Errorf("evalset freeze: stdout: %w", err)
 		}
 		fmt.Fprint(stderr, msg)
 		return nil
 	}
-	if err := result.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := result.WriteFileAtomic(*out, data); err != nil {
 		return fmt.Errorf("evalset freeze: %w", err)
 	}
 	fmt.Fprint(stdout, msg)

@@ -27,7 +27,5 @@ func cmdEvalsetList(_ context.Context, args []string, stdout, _ io.Writer) error
 		}
 		fmt.Fprintf(stdout, "%s%s\t%d items\t%s\n", evalset.BuiltinPrefix, b.Name, b.Count, strings.Join(types, ", "))
 	}
-	fmt.Fprintln(stdout, "gsm8k\tGSM8K test split (openai/gsm8k) from the Hugging Face hub\t1319 items\tgsm8k")
-	fmt.Fprintln(stdout, "mmlu[:SUBJECT,...]\tMMLU test split (cais/mmlu) from the Hugging Face hub\t14042 items\tchoice")
-	return nil
+	return listTasks(stdout)
 }

@@ -20,11 +20,13 @@ import (
 // that belong to the command or to the plan, each with its reason.
 func TestRunFlagsAndPlanKeys(t *testing.T) {
 	flagOnly := map[string]string{
-		"base-url": "the variant's server gives it",
-		"model":    "the variant gives it",
-		"out":      "the plan writes OUTPUT/VARIANT/EVAL.json",
-		"resume":   "matrix --resume",
-		"quiet":    "matrix shows each eval's progress",
+		"base-url":    "the variant's server gives it",
+		"model":       "the variant gives it",
+		"out":         "the plan writes OUTPUT/VARIANT/EVAL.json",
+		"resume":      "matrix --resume",
+		"quiet":       "matrix shows each eval's progress",
+		"shard":       "a plan runs each eval whole; --emit kubernetes shards it",
+		"shard-count": "the same",
 	}
 	planOnly := map[string]string{"name": "names the result file"}
 	fs, _, _, _, _ := runFlags(io.Discard)

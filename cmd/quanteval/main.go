@@ -3,6 +3,7 @@
 //
 //	quanteval run      evaluate one endpoint on an eval set
 //	quanteval compare  compare result files: table, chart, HTML report, statistics
+//	quanteval merge    join the results of the shards of one run (run --shard)
 //	quanteval matrix   run a whole test plan: start each server, evaluate, stop, report
 //	quanteval bench    load one endpoint: TTFT, TPOT, ITL, E2EL, throughput, goodput
 //	quanteval evalset  list the eval sets; freeze a reference run into a set
@@ -25,14 +26,19 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// stopSignals stop the work as Ctrl-C does (save, stop the servers, exit 130): an
+// interrupt, a polite kill, and the terminal closing (SIGHUP), whose default action
+// would end quanteval at once and leave the server it started running.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	ctx = withStopNow(ctx, secondSignal(ctx, stop, os.Stderr))
 	os.Exit(exitCode(quanteval(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 
-// secondSignal returns a channel closed by a second Ctrl-C (or SIGTERM): the first
+// secondSignal returns a channel closed by a second Ctrl-C (or stop signal): the first
 // stops the work and lets it save what it has, the second cuts the grace short
 // (requests in flight are dropped, servers get SIGKILL at once). A third one ends the
 // process as the default handler does.
@@ -42,7 +48,7 @@ func secondSignal(ctx context.Context, stop func(), stderr io.Writer) <-chan str
 		<-ctx.Done()
 		stop()
 		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		signal.Notify(sig, stopSignals...)
 		<-sig
 		signal.Stop(sig)
 		fmt.Fprintln(stderr, "quanteval: second interrupt: stopping at once")
@@ -99,6 +105,7 @@ const topUsage = `usage: quanteval COMMAND [flags]
 commands:
   run       evaluate one OpenAI-compatible endpoint on an eval set
   compare   compare result files (table, chart, HTML report, statistics)
+  merge     join the results of the shards of one run (run --shard I/N)
   matrix    run a whole test plan from a YAML file
   bench     measure one endpoint's speed under load (TTFT, TPOT, throughput)
   evalset   list the eval sets (evalset list); freeze a reference run into a set
@@ -118,6 +125,8 @@ func quanteval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return cmdRun(ctx, rest, stdout, stderr)
 	case "compare":
 		return cmdCompare(ctx, rest, stdout, stderr)
+	case "merge":
+		return cmdMerge(ctx, rest, stdout, stderr)
 	case "matrix":
 		return cmdMatrix(ctx, rest, stdout, stderr)
 	case "bench":

@@ -17,7 +17,8 @@ import (
 	"github.com/quanteval/quanteval/result"
 )
 
-const matrixUsage = `usage: quanteval matrix PLAN.yaml [--dry-run] [--only NAME,...] [--resume] [--fail-fast] [--max-parallel N]
+const matrixUsage = `usage: quanteval matrix PLAN.yaml [--dry-run] [--only NAME,...] [--resume] [--fail-fast]
+       [--max-parallel N] [--emit kubernetes] [--out-dir DIR]
 
 Runs a whole test plan: for each variant in turn, starts its server (vllm, sglang,
 llama-server, ollama, or an external endpoint), waits until it serves, runs the
@@ -26,6 +27,11 @@ and frees its GPU memory; then compares the results into OUTPUT/report/EVAL/ and
 with the comparison tables and the paths of the HTML reports. Logs go to
 OUTPUT/logs/, results to OUTPUT/VARIANT/EVAL.json, and what ran to
 OUTPUT/manifest.json.
+
+With --emit kubernetes it starts nothing and writes the plan as Kubernetes objects
+to --out-dir: a Deployment and Service per variant, an Indexed Job per variant and
+eval running the shards of 'quanteval run', and a Job that merges and compares
+(see examples/kubernetes/README.md).
 
 flags:
 `
@@ -36,6 +42,8 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	only := fs.String("only", "", "comma-separated `NAMES` of the variants to run (default: all)")
 	resume := fs.Bool("resume", false, "skip evals whose result is complete and resume partial ones from their journal")
 	failFast := fs.Bool("fail-fast", false, "stop at the first variant that fails (default: record it and go on)")
+	emit := fs.String("emit", "", "write the plan for `TARGET` (kubernetes) to --out-dir instead of running it")
+	outDir := fs.String("out-dir", "", "the folder (`DIR`) --emit writes to")
 	maxParallel := fs.Int("max-parallel", 0, "run at most `N` variants at once (default: the plan's max_parallel, else as its gpus allow, else 1)")
 	files, err := parseArgs(fs, args)
 	if err != nil {
@@ -63,6 +71,9 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *maxParallel < 0 {
 		return usagef("matrix: --max-parallel must be at least 1 (got %d)", *maxParallel)
+	}
+	if *emit != "" || *outDir != "" {
+		return emitPlan(stdout, stderr, p, names, *emit, *outDir, *dryRun)
 	}
 	if *dryRun {
 		return matrix.DryRun(stdout, p, names)

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,29 +19,10 @@ import (
 	"github.com/quanteval/quanteval/server"
 )
 
-var (
-	fakeOnce sync.Once
-	fakePath string
-	fakeErr  error
-)
+// TestMain removes the fake vLLM that testenv.FakeVLLM builds once for the tests.
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-// fakeVLLM builds the stand-in `vllm serve` program once per test binary.
-func fakeVLLM(t *testing.T) string {
-	t.Helper()
-	fakeOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "fakevllm")
-		if err != nil {
-			fakeErr = err
-			return
-		}
-		fakePath, fakeErr = testenv.BuildFakeVLLM(dir)
-	})
-	if fakeErr != nil {
-		t.Fatal(fakeErr)
-	}
-	return fakePath
-}
-
+// matrixPort is for the fake server, a child process that binds the port itself.
 var matrixPort = testenv.FreePort
 
 // matrixPlan writes an eval set and a two-variant plan on the fake server; fp8 adds
@@ -82,7 +62,7 @@ variants:
   - {name: BF16, model: test/BF16, reference: true%[5]s}
 evals:
   - {evalset: %[1]s/tiny.jsonl, concurrency: 2, max_tokens: 16, timeout: 30}
-`, dir, fakeVLLM(t), matrixPort(t), fp8, bf16)
+`, dir, testenv.FakeVLLM(t), matrixPort(t), fp8, bf16)
 	planPath = filepath.Join(dir, "plan.yaml")
 	if err := os.WriteFile(planPath, []byte(src), 0o644); err != nil {
 		t.Fatal(err)

@@ -18,7 +18,12 @@
 //	FAKEVLLM_IGNORE       signals to ignore: "INT", "TERM" or "INT,TERM"
 //	FAKEVLLM_GRANDCHILD   "1": start a grandchild in the same process group that
 //	                      ignores SIGINT and SIGTERM and sleeps until killed
-//	FAKEVLLM_PIDS         file to append "server PID" and "grandchild PID" lines to
+//	FAKEVLLM_DAEMON       "1": once listening, start a daemon that leaves the group
+//	                      and the session (setsid), as a Ray worker does, holding
+//	                      the listening socket until killed; it ignores SIGINT,
+//	                      SIGTERM and SIGHUP
+//	FAKEVLLM_PIDS         file to append "server PID", "grandchild PID" and
+//	                      "daemon PID" lines to
 //	FAKEVLLM_EVENTS       file to append "listen MODEL PORT" and "exit MODEL" lines to
 //
 // CUDA_VISIBLE_DEVICES, when set, is echoed into the log as vLLM's start-up shows it.
@@ -48,6 +53,10 @@ const version = "0.0.0-fake"
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "__sleeper" {
 		sleeper()
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "__daemon" {
+		daemon()
 		return
 	}
 	if err := serve(os.Args[1:]); err != nil {
@@ -153,6 +162,11 @@ func serve(args []string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("FAKEVLLM_DAEMON") == "1" {
+		if err := startDaemon(ln, pids); err != nil {
+			return err
+		}
 	}
 	appendLine(events, "listen %s %d", c.model, c.port)
 	logf("INFO", "Starting vLLM API server 0 on http://%s", addr)
@@ -277,6 +291,36 @@ func answer(model, prompt string) vllmtest.Reply {
 // sleeper is the grandchild: it outlives its parent unless the whole group is killed.
 func sleeper() {
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM)
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+// startDaemon starts a process in a session of its own that inherits the listening
+// socket (as its descriptor 3), so that it holds the port after the whole process
+// group is gone.
+func startDaemon(ln net.Listener, pids string) error {
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	d := exec.Command(os.Args[0], "__daemon")
+	d.ExtraFiles = []*os.File{f}
+	d.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := d.Start(); err != nil {
+		return fmt.Errorf("starting the daemon: %w", err)
+	}
+	appendLine(pids, "daemon %d", d.Process.Pid)
+	logf("INFO", "started worker daemon %d", d.Process.Pid)
+	return nil
+}
+
+// daemon holds descriptor 3 (the server's socket) until killed.
+func daemon() {
+	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	hold := os.NewFile(3, "socket")
+	defer hold.Close() // never reached: the descriptor is held until the kill
 	for {
 		time.Sleep(time.Hour)
 	}

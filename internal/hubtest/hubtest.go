@@ -45,6 +45,7 @@ type Server struct {
 
 type repo struct {
 	commit string
+	branch string // a branch other than main it is also served at ("refs/convert/parquet")
 	files  map[string][]byte
 }
 
@@ -76,6 +77,14 @@ func (s *Server) AddDataset(name, commit string, files map[string][]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.repos[name] = &repo{commit: commit, files: files}
+}
+
+// AddDatasetAt is AddDataset for a repo also served at the branch rev, as the hub
+// serves its parquet conversion at refs/convert/parquet.
+func (s *Server) AddDatasetAt(name, rev, commit string, files map[string][]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repos[name] = &repo{commit: commit, branch: rev, files: files}
 }
 
 // RequireToken makes every repo gated: no token is a 401, another token a 403.
@@ -175,7 +184,7 @@ func (s *Server) lookup(w http.ResponseWriter, name, rev string) *repo {
 	case rp == nil:
 		hubError(w, http.StatusNotFound, "RepoNotFound", "Repository not found")
 		return nil
-	case rev != "main" && rev != rp.commit:
+	case rev != "main" && rev != rp.commit && (rp.branch == "" || rev != rp.branch):
 		hubError(w, http.StatusNotFound, "RevisionNotFound", "Invalid rev id: "+rev)
 		return nil
 	}

@@ -38,7 +38,7 @@ func FakeVLLM(tb testing.TB) string {
 	tb.Helper()
 	fake.once.Do(func() {
 		if fake.dir, fake.err = os.MkdirTemp("", "fakevllm"); fake.err == nil {
-			fake.path, fake.err = BuildFakeVLLM(fake.dir)
+			fake.path, fake.err = buildFakeVLLM(fake.dir)
 		}
 	})
 	if fake.err != nil {
@@ -57,9 +57,8 @@ func Main(m *testing.M) int {
 	return code
 }
 
-// BuildFakeVLLM builds internal/fakevllm into dir and returns the binary's path.
-// Tests call FakeVLLM, which builds it once.
-func BuildFakeVLLM(dir string) (string, error) {
+// buildFakeVLLM builds internal/fakevllm into dir and returns the binary's path.
+func buildFakeVLLM(dir string) (string, error) {
 	bin := filepath.Join(dir, "fakevllm")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/quanteval/quanteval/internal/fakevllm").CombinedOutput()
 	if err != nil {

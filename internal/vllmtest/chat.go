@@ -185,31 +185,15 @@ var (
 	outPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 )
 
+// chat answers POST /v1/chat/completions: count the request, read it, inject the
+// fault Options.Faults picks, else answer.
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
-	n := s.requests.Add(1)
-	cur := s.inFlight.Add(1)
+	n := s.enter()
 	defer s.inFlight.Add(-1)
-	for m := s.maxInFlight.Load(); cur > m && !s.maxInFlight.CompareAndSwap(m, cur); m = s.maxInFlight.Load() {
-	}
-
-	in := inPool.Get().(*bytes.Buffer)
-	in.Reset()
-	defer inPool.Put(in)
-	if _, err := in.ReadFrom(r.Body); err != nil {
-		// The client went away mid-body: there is no one to answer.
+	req, ok := s.readChat(w, r)
+	if !ok {
 		return
 	}
-	req, err := s.decode(in.Bytes())
-	if err != nil {
-		s.writeError(w, s.opts.ErrorShape, http.StatusBadRequest, "BadRequestError", err.Error())
-		return
-	}
-	if !s.models[req.Model] {
-		s.writeError(w, s.opts.ErrorShape, http.StatusNotFound, "NotFoundError",
-			"The model `"+req.Model+"` does not exist.")
-		return
-	}
-
 	fault := FaultNone
 	if s.opts.Faults != nil {
 		fault = s.opts.Faults(int(n), req)
@@ -222,10 +206,50 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !s.hold(w, r) {
+	if !s.hold(w, r) || s.failChat(w, fault, req) {
 		return
 	}
+	s.answerChat(w, r, n, req, fault)
+}
 
+// enter counts a request and one more in flight (the caller takes it off again),
+// and keeps the highest number in flight; it returns the request's number.
+func (s *Server) enter() int64 {
+	n := s.requests.Add(1)
+	cur := s.inFlight.Add(1)
+	for m := s.maxInFlight.Load(); cur > m && !s.maxInFlight.CompareAndSwap(m, cur); m = s.maxInFlight.Load() {
+	}
+	return n
+}
+
+// readChat reads and decodes the request's body and checks that it names a served
+// model; when it does not, or the body is bad, it answers as vLLM does and reports
+// false.
+func (s *Server) readChat(w http.ResponseWriter, r *http.Request) (ChatRequest, bool) {
+	in := inPool.Get().(*bytes.Buffer)
+	in.Reset()
+	defer inPool.Put(in)
+	if _, err := in.ReadFrom(r.Body); err != nil {
+		// The client went away mid-body: there is no one to answer.
+		return ChatRequest{}, false
+	}
+	req, err := s.decode(in.Bytes())
+	if err != nil {
+		s.writeError(w, s.opts.ErrorShape, http.StatusBadRequest, "BadRequestError", err.Error())
+		return req, false
+	}
+	if !s.models[req.Model] {
+		s.writeError(w, s.opts.ErrorShape, http.StatusNotFound, "NotFoundError",
+			"The model `"+req.Model+"` does not exist.")
+		return req, false
+	}
+	return req, true
+}
+
+// failChat answers with the failure fault stands for, and reports whether it did
+// (false for FaultNone and FaultTruncated, which answer, and for FaultStreamError on
+// a streamed request, whose stream carries the error).
+func (s *Server) failChat(w http.ResponseWriter, fault Fault, req ChatRequest) bool {
 	switch fault {
 	case Fault429:
 		if s.opts.RetryAfter != "-" {
@@ -233,26 +257,29 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 		s.writeError(w, s.opts.ErrorShape, http.StatusTooManyRequests, "RateLimitError",
 			"Too many requests: the server is at capacity, retry later.")
-		return
 	case Fault500, FaultStreamError:
 		if fault == FaultStreamError && req.Stream {
-			break
+			return false // streamed, then cut by the error
 		}
 		s.writeError(w, s.opts.ErrorShape, http.StatusInternalServerError, "InternalServerError",
 			"EngineCore encountered an issue. See stack trace (above) for the root cause.")
-		return
 	case FaultDrop:
 		drop(w)
-		return
 	case Fault400, FaultOldError400:
 		shape := s.opts.ErrorShape
 		if fault == FaultOldError400 {
 			shape = ErrorFlat
 		}
 		s.writeError(w, shape, http.StatusBadRequest, "BadRequestError", s.contextLengthMessage(req))
-		return
+	default:
+		return false
 	}
+	return true
+}
 
+// answerChat writes the chat completion for req (Options.Answer), streamed when
+// asked, cut in half for FaultTruncated.
+func (s *Server) answerChat(w http.ResponseWriter, r *http.Request, n int64, req ChatRequest, fault Fault) {
 	reply := s.opts.Answer(req)
 	if req.Stream {
 		s.stream(w, r, n, &req, &reply, fault)
@@ -263,8 +290,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	defer func() { *out = body[:0]; outPool.Put(out) }()
 	if fault == FaultTruncated {
 		body = body[:len(body)/2]
-	}
-	if fault != FaultTruncated {
+	} else {
 		s.countTokens(usage(&req, &reply))
 	}
 	h := w.Header()

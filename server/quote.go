@@ -6,29 +6,6 @@ import (
 	"github.com/quanteval/quanteval/redact"
 )
 
-// The redaction itself is package redact's; these forward to it for the callers
-// that still name them here.
-
-// RedactEnv is redact.Env.
-//
-// Deprecated: use redact.Env.
-func RedactEnv(env map[string]string) map[string]string { return redact.Env(env) }
-
-// RedactArgs is redact.Args.
-//
-// Deprecated: use redact.Args.
-func RedactArgs(args []string) []string { return redact.Args(args) }
-
-// RedactError is redact.Error.
-//
-// Deprecated: use redact.Error.
-func RedactError(err error, argv []string) error { return redact.Error(err, argv) }
-
-// RedactURL is redact.URL.
-//
-// Deprecated: use redact.URL.
-func RedactURL(s string) string { return redact.URL(s) }
-
 // Quote joins argv into one line a POSIX shell reads back as the same words.
 func Quote(argv []string) string {
 	var b strings.Builder

@@ -1,0 +1,160 @@
+package run
+
+// Code items: their programs run in a pool of their own, apart from the request
+// pool, so that a slow test never holds back a request.
+//
+// Decisions:
+//   - The sandbox is opened (and probed) before the journal and before the first
+//     request, and only when the set has code items; without bwrap, or where it
+//     cannot create namespaces, the run stops with ErrNoSandbox and the sandbox's
+//     install hint. Config.UnsafeExec runs the programs without it; the result's
+//     params say unsafe_exec and the progress shows a warning.
+//   - A stage between the request pool and the consumer hands each code reply to a
+//     sandbox.Pool of Sandbox.Workers goroutines (default: the CPUs) whose queue
+//     holds every item, so handing on never blocks the requests; other replies go
+//     straight through. The consumer then journals the scored record as it does any
+//     other: the journal record is written after scoring, so a resumed run never
+//     runs a finished item again, and one cut off by a stop runs again.
+//   - A program's crash, timeout or sandbox failure is the item's verdict (a
+//     codetask reason), never the run's error.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/quanteval/quanteval/codetask"
+	"github.com/quanteval/quanteval/evalset"
+	"github.com/quanteval/quanteval/result"
+	"github.com/quanteval/quanteval/sandbox"
+	"github.com/quanteval/quanteval/score"
+)
+
+// ErrNoSandbox stops a run of code items before its first request: bwrap is
+// missing or cannot create namespaces (and --unsafe-exec was not given).
+var ErrNoSandbox = errors.New("code items need a sandbox")
+
+// executor runs code items' programs; a nil *executor is a set without code items.
+type executor struct {
+	runner  sandbox.Runner
+	workers int
+	unsafe  bool
+}
+
+// newExecutor opens the sandbox when items hold a code item; nil otherwise.
+func newExecutor(cfg Config, items []evalset.Item) (*executor, error) {
+	if !hasCode(items) {
+		return nil, nil
+	}
+	opts := cfg.Sandbox
+	opts.Unsafe = opts.Unsafe || cfg.UnsafeExec
+	ex := &executor{runner: cfg.runner, workers: opts.Workers, unsafe: opts.Unsafe}
+	if ex.runner == nil {
+		sb, err := sandbox.New(opts)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoSandbox, err)
+		}
+		ex.runner, ex.workers = sb, sb.Options().Workers
+	}
+	if ex.unsafe && cfg.Progress != nil {
+		fmt.Fprintln(cfg.Progress, "warning: --unsafe-exec: the model's programs run WITHOUT a sandbox, "+
+			"with your user's access to files and network")
+	}
+	return ex, nil
+}
+
+func hasCode(items []evalset.Item) bool {
+	for i := range items {
+		if items[i].Type == score.TypeCode {
+			return true
+		}
+	}
+	return false
+}
+
+// note marks the result of a run whose programs ran without a sandbox.
+func (ex *executor) note(f *result.File) {
+	if ex != nil && ex.unsafe {
+		f.Params.UnsafeExec = true
+	}
+}
+
+// stage passes every outcome of in on; a code item's reply is first scored in the
+// pool, on ctx. The returned channel closes once in has closed and every program
+// has been judged.
+func (ex *executor) stage(ctx context.Context, items []evalset.Item, in <-chan outcome) <-chan outcome {
+	if ex == nil {
+		return in
+	}
+	out := make(chan outcome, cap(in))
+	pool := sandbox.NewPool(ctx, ex.workers, len(items))
+	go func() {
+		defer close(out)
+		for o := range in {
+			it := &items[o.index]
+			if it.Type != score.TypeCode || o.err != nil {
+				out <- o
+				continue
+			}
+			job := func(ctx context.Context) {
+				o.code, o.codeErr = ex.score(ctx, it, o)
+				if o.codeErr != nil && ctx.Err() != nil {
+					o.err = o.codeErr // cut off by a stop: not finished
+				}
+				out <- o
+			}
+			// The queue holds every item, so this never blocks the requests; its
+			// context never ends, so it never fails.
+			if err := pool.Submit(context.WithoutCancel(ctx), job); err != nil {
+				o.err = err
+				out <- o
+			}
+		}
+		pool.Close() // waits for every program queued
+	}()
+	return out
+}
+
+// score runs the program of one code reply.
+func (ex *executor) score(ctx context.Context, it *evalset.Item, o outcome) (*codetask.Record, error) {
+	c, err := score.CodeCheckOf(it)
+	if err != nil {
+		return nil, err
+	}
+	t := codetask.Task{Kind: c.Kind, Prompt: c.Prompt, EntryPoint: c.EntryPoint, Test: c.Test,
+		TestImports: c.TestImports, TestList: c.TestList}
+	content := ""
+	if o.resp != nil && o.resp.Content != nil {
+		content = *o.resp.Content
+	}
+	rec, err := codetask.Score(ctx, ex.runner, t, content)
+	if err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// codeVerdict fills in a code item's record from its program's verdict.
+func codeVerdict(r *result.Record, o outcome) {
+	switch {
+	case o.code != nil:
+		rec := *o.code
+		r.OK, r.Reason, r.Code = rec.OK, rec.Reason, &rec
+		// What compare's agreement holds against the reference's: the verdict and
+		// the test that failed.
+		switch {
+		case rec.OK:
+			r.Extracted = "pass"
+		case rec.FailedTest != "":
+			r.Extracted = rec.FailedTest
+		default:
+			r.Extracted = rec.Reason
+		}
+	default:
+		// The item's check is unusable: a data problem, not the server's.
+		r.OK, r.Reason = false, score.ReasonBadItem
+		if o.codeErr != nil {
+			r.Extracted = o.codeErr.Error()
+		}
+	}
+}
