@@ -167,6 +167,8 @@ type Response struct {
 	ReasoningTokens *int
 	Logprobs        []TokenLogprob
 	Attempts        int // how many requests it took
+	// Replica is the server of a Pool that answered; nil from a plain Client.
+	Replica *Replica
 }
 
 // StatusError is an HTTP error answer, with the server's own message.

@@ -53,7 +53,7 @@ func TestRunRefusesOutputThatIsInput(t *testing.T) {
 			os.Link("set.jsonl", "hard.jsonl")
 
 			o := Defaults()
-			o.BaseURL, o.Model, o.APIKeyEnv = hs.URL, "test-model", ""
+			o.BaseURL, o.Model, o.APIKeyEnv = []string{hs.URL}, "test-model", ""
 			tc.opts(&o)
 			before, _ := os.ReadFile(tc.input)
 			sent := srv.Requests()
@@ -78,7 +78,7 @@ func TestRunRefusesOutputThatIsInput(t *testing.T) {
 		t.Chdir(t.TempDir())
 		os.WriteFile("set.jsonl", []byte(setData), 0o644)
 		o := Defaults()
-		o.BaseURL, o.Model, o.APIKeyEnv, o.Evalset = hs.URL, "test-model", "", "set.jsonl"
+		o.BaseURL, o.Model, o.APIKeyEnv, o.Evalset = []string{hs.URL}, "test-model", "", "set.jsonl"
 		if _, err := Run(context.Background(), o, Output{Path: "set.json"}); errors.As(err, new(*InputError)) {
 			t.Fatalf("refused: %v", err)
 		}
@@ -96,7 +96,7 @@ func TestRunRefusesOutputBeingWritten(t *testing.T) {
 	}
 	defer lock.Release()
 	o := Defaults()
-	o.BaseURL, o.Model, o.APIKeyEnv, o.Evalset = hs.URL, "test-model", "", "set.jsonl"
+	o.BaseURL, o.Model, o.APIKeyEnv, o.Evalset = []string{hs.URL}, "test-model", "", "set.jsonl"
 	_, err = Run(context.Background(), o, Output{Path: "r.json", Resume: true})
 	if !errors.As(err, new(*InputError)) || !strings.Contains(err.Error(), "is writing r.json") {
 		t.Fatalf("err = %v, want an *InputError naming the holder", err)

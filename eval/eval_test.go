@@ -77,7 +77,7 @@ func TestFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	zero, none, no := int64(0), "", false
-	want := Options{BaseURL: "http://h:1", Model: "m", Evalset: "gsm8k", Concurrency: 8, MaxTokens: 100, Temperature: 0.7,
+	want := Options{BaseURL: []string{"http://h:1"}, Model: "m", Evalset: "gsm8k", Concurrency: 8, MaxTokens: 100, Temperature: 0.7,
 		Timeout: 2500 * time.Millisecond, Retries: 0, Seed: &zero, System: &none, ExtraBody: json.RawMessage(`{"top_k":1}`),
 		APIKeyEnv: "K", Limit: 5, Logprobs: 3, Task: "mmlu", Sample: 9, SampleSeed: 4, Fewshot: 2, Revision: "v1", FewshotFile: "dev.parquet", Stream: &no}
 	if !reflect.DeepEqual(o, want) {
@@ -262,7 +262,7 @@ func TestSetChecksPlanValues(t *testing.T) {
 func TestUnknownModel(t *testing.T) {
 	srv, hs := vllmtest.Start(t, vllmtest.Options{Models: []string{"org/Model-FP8", "org/Model"}})
 	o := Defaults()
-	o.BaseURL, o.Model, o.Evalset, o.Limit = hs.URL, "org/Model-NVFP4", evalset.DefaultSuite, 2
+	o.BaseURL, o.Model, o.Evalset, o.Limit = []string{hs.URL}, "org/Model-NVFP4", evalset.DefaultSuite, 2
 	out := filepath.Join(t.TempDir(), "r.json")
 	_, err := Run(context.Background(), o, Output{Path: out})
 	var ie *InputError
@@ -288,7 +288,7 @@ func TestKeyRefused(t *testing.T) {
 	t.Setenv("QE_TEST_KEY", "sk-wrong")
 	for _, model := range []string{"", "test-model"} {
 		o := Defaults()
-		o.BaseURL, o.Model, o.APIKeyEnv, o.Retries = hs.URL, model, "QE_TEST_KEY", 0
+		o.BaseURL, o.Model, o.APIKeyEnv, o.Retries = []string{hs.URL}, model, "QE_TEST_KEY", 0
 		_, err := Run(context.Background(), o, Output{Path: filepath.Join(t.TempDir(), "r.json")})
 		if !errors.Is(err, run.ErrKeyRefused) || !strings.Contains(err.Error(), "the server refused the API key (HTTP 401): set it with --api-key-env / OPENAI_API_KEY") {
 			t.Errorf("--model %q: err = %v, want the key refused", model, err)

@@ -148,7 +148,7 @@ func TestOpenFileLimitChild(t *testing.T) {
 	switch mode {
 	case "eval":
 		o := Defaults()
-		o.BaseURL, o.Evalset, o.Concurrency, o.Model = url, setPath, concurrency, "test-model"
+		o.BaseURL, o.Evalset, o.Concurrency, o.Model = []string{url}, setPath, concurrency, "test-model"
 		_, err = Run(context.Background(), o, Output{Path: out})
 		if errors.As(err, new(*InputError)) {
 			fmt.Println("refused:", err) // exit 2 in the command

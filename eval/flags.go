@@ -7,15 +7,16 @@ import "flag"
 func Register(fs *flag.FlagSet, o *Options) {
 	for i := range Settings {
 		s := &Settings[i]
-		fs.Var(flagValue{s, o}, s.Flag, s.Help)
+		fs.Var(flagValue{s, o, new(bool)}, s.Flag, s.Help)
 	}
 }
 
 // flagValue is a setting as a flag.Value. Values are checked by Options.Check once
 // every flag is read, so that an error names the flag as the README writes it.
 type flagValue struct {
-	s *Setting
-	o *Options
+	s    *Setting
+	o    *Options
+	seen *bool // a list flag given before: the next adds to it, not to the default
 }
 
 func (f flagValue) String() string {
@@ -33,6 +34,10 @@ func (f flagValue) Set(text string) error {
 	if err != nil {
 		return err
 	}
+	if list, ok := v.([]string); ok && *f.seen {
+		v = append(f.s.Value(*f.o).([]string), list...)
+	}
+	*f.seen = true
 	f.s.store(f.o, v)
 	return nil
 }

@@ -33,7 +33,9 @@ import (
 // Options are every setting of one evaluation. Defaults gives their default values;
 // Settings describes each of them.
 type Options struct {
-	BaseURL     string
+	// BaseURL lists the server's replicas: one base URL, or several serving the same
+	// model, over which the requests are spread (client.Pool).
+	BaseURL     []string
 	Model       string // "": the single model the server lists
 	Evalset     string
 	Concurrency int
@@ -74,7 +76,7 @@ const DefaultMaxTokens = 256
 // Defaults are the options of an evaluation nobody configured.
 func Defaults() Options {
 	return Options{
-		BaseURL:     "http://127.0.0.1:8000",
+		BaseURL:     []string{"http://127.0.0.1:8000"},
 		Evalset:     evalset.DefaultSuite,
 		Concurrency: 4,
 		Timeout:     1200 * time.Second,

@@ -52,7 +52,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 		return nil, err
 	}
 	if limit, known := client.OpenFileLimit(); known {
-		if err := checkOpenFiles(o.Concurrency, limit); err != nil {
+		if err := checkOpenFiles(o.Concurrency*len(o.BaseURL), limit); err != nil {
 			return nil, err
 		}
 	}
@@ -62,7 +62,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	}
 	cfg := o.config(set)
 	cfg.Shard = sh
-	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: cfg.Concurrency})
+	c, err := newChatter(o.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: o.Concurrency})
 	if err != nil {
 		return nil, inputError(err)
 	}
@@ -99,7 +99,27 @@ func (o Options) secrets() *redact.Redactor {
 	if o.APIKeyEnv != "" {
 		key = os.Getenv(o.APIKeyEnv)
 	}
-	return redact.Known(os.Environ(), o.BaseURL, key)
+	rd := redact.Known(os.Environ(), "", key)
+	for _, u := range o.BaseURL {
+		rd = rd.With(redact.FromURL(u)...)
+	}
+	return rd
+}
+
+// chatter is what a run needs of its server: a *client.Client for one base URL, a
+// *client.Pool for several replicas.
+type chatter interface {
+	run.Chatter
+	run.Streamer
+	ResolveModel(ctx context.Context, model string) (string, error)
+	Version(ctx context.Context) string
+}
+
+func newChatter(urls []string, opt client.Options) (chatter, error) {
+	if len(urls) == 1 {
+		return client.New(urls[0], opt)
+	}
+	return client.NewPool(urls, opt)
 }
 
 // checkOutput refuses an output that is also an input of the run (the eval set, a
@@ -121,9 +141,9 @@ func checkOutput(o Options, out string) error {
 // would contradict).
 func (o Options) config(set *evalset.Set) run.Config {
 	cfg := run.Config{
-		BaseURL:     o.BaseURL,
+		BaseURL:     strings.Join(o.BaseURL, ","),
 		Model:       o.Model,
-		Concurrency: o.Concurrency,
+		Concurrency: o.Concurrency * max(len(o.BaseURL), 1), // --concurrency is per replica
 		MaxTokens:   o.MaxTokens,
 		Temperature: o.Temperature,
 		Timeout:     o.Timeout,

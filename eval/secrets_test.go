@@ -21,7 +21,7 @@ func TestRunHidesAnEchoedKey(t *testing.T) {
 	}))
 	defer hs.Close()
 	o := Defaults()
-	o.BaseURL, o.APIKeyEnv, o.Retries = hs.URL, "QE_TEST_API_KEY", 0
+	o.BaseURL, o.APIKeyEnv, o.Retries = []string{hs.URL}, "QE_TEST_API_KEY", 0
 	_, err := Run(context.Background(), o, Output{Path: filepath.Join(t.TempDir(), "r.json")})
 	if err == nil {
 		t.Fatal("Run succeeded against a server that refuses every key")

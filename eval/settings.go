@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/shard"
 )
 
@@ -34,8 +36,8 @@ type Setting struct {
 // Settings are every option of an evaluation, in the order help, the README and
 // `matrix --dry-run` show them.
 var Settings = []Setting{
-	{Flag: "base-url", Arg: "URL", Help: "the server, with or without a trailing /v1", NotInPlan: "the variant's server gives it",
-		field: func(o *Options) any { return &o.BaseURL }},
+	{Flag: "base-url", Arg: "URL", Help: "the server, with or without a trailing /v1; several replicas of it: the flag again or URL,URL,... (--concurrency is then per replica)", NotInPlan: "the variant's server gives it",
+		field: func(o *Options) any { return &o.BaseURL }, check: baseURLs},
 	{Flag: "model", Arg: "NAME", Help: "the model name; an error names them when the server lists several", DefaultText: "the single model `GET /v1/models` lists", NotInPlan: "the variant gives it",
 		field: func(o *Options) any { return &o.Model }},
 	{Flag: "evalset", Arg: "SPEC", Help: "a JSONL path, builtin:NAME, a built-in task (gsm8k, mmlu, mmlu:SUBJECT,..., math500, aime24, ...: see quanteval evalset list), task:PATH.yaml, hf:ORG/NAME or a .parquet file (with --task)",
@@ -136,6 +138,7 @@ const (
 	Seconds                    // time.Duration: seconds on the command line; a plan also takes "20m"
 	JSONObject                 // json.RawMessage holding an object
 	Bool                       // bool; not given means the setting's DefaultText
+	StringList                 // []string: a flag given again or A,B,... adds to the list
 )
 
 // Kind is the setting's kind.
@@ -155,6 +158,8 @@ func (s *Setting) Kind() Kind {
 		return JSONObject
 	case **bool:
 		return Bool
+	case *[]string:
+		return StringList
 	}
 	return String
 }
@@ -225,6 +230,8 @@ func (s *Setting) store(o *Options, v any) {
 	case **bool:
 		x := v.(bool)
 		*p = &x
+	case *[]string:
+		*p = append([]string(nil), v.([]string)...)
 	}
 }
 
@@ -264,6 +271,8 @@ func (s *Setting) Value(o Options) any {
 			return nil
 		}
 		return **p
+	case *[]string:
+		return *p
 	}
 	return nil
 }
@@ -308,8 +317,21 @@ func (s *Setting) Parse(text string) (any, error) {
 			return nil, errors.New("want true or false")
 		}
 		return b, nil
+	case StringList:
+		return splitList(text), nil
 	}
 	return text, nil
+}
+
+// splitList reads a comma-separated list, dropping empty entries.
+func splitList(text string) []string {
+	var out []string
+	for _, part := range strings.Split(text, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 // ReservedBodyKeys are the request body's keys that quanteval sets itself, each with
@@ -378,6 +400,8 @@ func (s *Setting) Format(o Options) string {
 		return string(v)
 	case bool:
 		return strconv.FormatBool(v)
+	case []string:
+		return strings.Join(v, ",")
 	}
 	return ""
 }
@@ -451,6 +475,28 @@ func timeout(v any) error {
 		return fmt.Errorf("must be positive (got %s)", d)
 	case d > MaxTimeout:
 		return fmt.Errorf("must be at most %d seconds (%s), got %s", int(MaxTimeout.Seconds()), shortDuration(MaxTimeout), d)
+	}
+	return nil
+}
+
+// baseURLs checks a list of replicas' base URLs: at least one, each http(s) with a
+// host, none twice.
+func baseURLs(v any) error {
+	urls := v.([]string)
+	if len(urls) == 0 {
+		return errors.New("want at least one URL")
+	}
+	seen := map[string]bool{}
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%q: want http://HOST:PORT or https://...", redact.URL(s))
+		}
+		key := strings.TrimSuffix(strings.TrimRight(u.Host+u.Path, "/"), "/v1")
+		if seen[key] {
+			return fmt.Errorf("%q given twice", redact.URL(s))
+		}
+		seen[key] = true
 	}
 	return nil
 }

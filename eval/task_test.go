@@ -73,7 +73,7 @@ func TestRunBuiltinMath500(t *testing.T) {
 	serveMath500(t)
 	srv, url := mathServer(t)
 	o := Defaults()
-	o.BaseURL, o.Evalset = url, "math500"
+	o.BaseURL, o.Evalset = []string{url}, "math500"
 	f, err := runTask(t, o)
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +148,7 @@ defaults: {max_tokens: 77}
 		t.Fatal(err)
 	}
 	o := Defaults()
-	o.BaseURL, o.Evalset = url, "task:"+path
+	o.BaseURL, o.Evalset = []string{url}, "task:"+path
 	f, err := runTask(t, o)
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestRunSpecMissingColumn(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := Defaults()
-	o.BaseURL, o.Evalset = url, "task:"+path
+	o.BaseURL, o.Evalset = []string{url}, "task:"+path
 	_, err := runTask(t, o)
 	var ie *InputError
 	if !errors.As(err, &ie) {

@@ -38,7 +38,7 @@ func DryRun(w io.Writer, p *plan.Plan, only []string) error {
 			ew.printf("  log:     %s\n", spec.Log)
 			ew.printf("  ready:   %s, within %s\n", spec.Readiness(), spec.ReadyTimeout)
 		} else {
-			ew.printf("  endpoint: %s (external: nothing is started)\n", redact.URL(spec.URL()))
+			ew.printf("  endpoint: %s (external: nothing is started)\n", redactURLs(spec.URL()))
 			ew.printf("  ready:   %s, within %s\n", spec.Readiness(), spec.ReadyTimeout)
 		}
 		for _, c := range v.Prepare {

@@ -50,6 +50,7 @@ type VariantRun struct {
 	Status        string            `json:"status"`
 	Error         string            `json:"error,omitempty"`
 	BaseURL       string            `json:"base_url"`
+	Devices       []string          `json:"devices,omitempty"` // CUDA_VISIBLE_DEVICES, on a node of several GPUs
 	Command       []string          `json:"command,omitempty"` // redacted
 	Env           map[string]string `json:"env,omitempty"`     // added to the environment, redacted
 	Log           string            `json:"log,omitempty"`
@@ -147,7 +148,7 @@ func redactServer(s plan.Server) plan.Server {
 	s.Args = redact.Args(s.Args)
 	s.Command = redact.Args(s.Command)
 	if s.BaseURL != "" {
-		s.BaseURL = redact.URL(s.BaseURL)
+		s.BaseURL = redactURLs(s.BaseURL)
 	}
 	return s
 }

@@ -1,4 +1,5 @@
-// Package matrix owns the running of a whole test plan: for each variant in turn it
+// Package matrix owns the running of a whole test plan: for each variant in turn (or
+// several at once on a node of several GPUs: schedule.go) it
 // starts the server, waits until it serves the model, runs the prepare commands and
 // every eval, stops the server so that nothing of it is left, and at the end hands
 // the results to the comparison report. OUTPUT/manifest.json records what ran.
@@ -47,6 +48,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/quanteval/quanteval/plan"
@@ -59,7 +61,7 @@ import (
 type Job struct {
 	Variant  string
 	Model    string
-	BaseURL  string    // the server's base URL, without /v1
+	BaseURL  string    // the server's base URL, without /v1; a variant's replicas: URL,URL,...
 	Eval     plan.Eval // the eval's options, as `quanteval run` takes them
 	Out      string    // OUTPUT/VARIANT/EVAL.json
 	Resume   bool      // continue from the journal beside Out
@@ -92,6 +94,9 @@ type Options struct {
 	Only     []string // variant names to run (all)
 	Resume   bool     // skip complete evals, resume partial ones
 	FailFast bool     // stop at the first failed variant
+	// MaxParallel caps the variants running at once (0: the plan's max_parallel,
+	// else as its gpus allow, else 1); see schedule.go.
+	MaxParallel int
 
 	Stdout   io.Writer // the summary table (io.Discard)
 	Progress io.Writer // progress lines and the evals' progress display (none)
@@ -161,8 +166,17 @@ type runner struct {
 	p        *plan.Plan
 	m        *Manifest
 	progress io.Writer
-	saveErr  error // the first failed checkpoint, reported at the end
 	rd       *redact.Redactor
+	st       *runState // shared by the variants running at once
+
+	own      *VariantRun // the variant this runner runs (runOne), published on save
+	ownIndex int
+}
+
+// runState is what the variants running at once share.
+type runState struct {
+	mu      sync.Mutex // the manifest and saveErr
+	saveErr error      // the first failed checkpoint, reported at the end
 }
 
 // Run runs the plan. It returns the manifest (also written to OUTPUT/manifest.json)
@@ -189,7 +203,7 @@ func Run(ctx context.Context, o Options) (_ *Manifest, err error) {
 	if o.WaitEvery <= 0 {
 		o.WaitEvery = 10 * time.Second
 	}
-	r := &runner{o: o, p: o.Plan, progress: o.Progress, rd: rd}
+	r := &runner{o: o, p: o.Plan, progress: o.Progress, rd: rd, st: &runState{}}
 	if r.progress == nil {
 		r.progress = io.Discard
 	}
@@ -205,26 +219,9 @@ func Run(ctx context.Context, o Options) (_ *Manifest, err error) {
 		return r.m, errors.Join(err, r.save())
 	}
 
-	var failed []string
-	for i, v := range variants {
-		vr := &r.m.Variants[i]
-		err := r.variant(ctx, i, len(variants), v, vr)
-		if serr := r.save(); serr != nil && err == nil {
-			err = serr
-		}
-		if ctx.Err() != nil {
-			return r.m, r.interrupted(ctx, v.Name)
-		}
-		if err != nil {
-			failed = append(failed, v.Name)
-			r.say(i, len(variants), v.Name, "FAILED: %s", firstLine(err.Error()))
-			if o.FailFast {
-				for j := i + 1; j < len(variants); j++ {
-					r.m.Variants[j].Status = StatusNotRun
-				}
-				break
-			}
-		}
+	failed, err := r.runVariants(ctx, variants)
+	if err != nil {
+		return r.m, err
 	}
 
 	repErr := r.report(ctx)
@@ -247,8 +244,8 @@ func Run(ctx context.Context, o Options) (_ *Manifest, err error) {
 	if repErr != nil {
 		errs = append(errs, repErr)
 	}
-	if r.saveErr != nil {
-		errs = append(errs, r.saveErr)
+	if r.st.saveErr != nil {
+		errs = append(errs, r.st.saveErr)
 	}
 	return r.m, errors.Join(errs...)
 }
@@ -283,12 +280,21 @@ func firstLine(s string) string {
 // checkpoint saves the manifest in the middle of a variant; a failure is kept for
 // the end rather than stopping a server in mid-eval.
 func (r *runner) checkpoint() {
-	if err := r.save(); err != nil && r.saveErr == nil {
-		r.saveErr = err
+	if err := r.save(); err != nil {
+		r.st.mu.Lock()
+		if r.st.saveErr == nil {
+			r.st.saveErr = err
+		}
+		r.st.mu.Unlock()
 	}
 }
 
 func (r *runner) save() error {
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	if r.own != nil {
+		r.m.Variants[r.ownIndex] = r.own.snapshot()
+	}
 	data, err := json.MarshalIndent(r.m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("matrix: manifest: %w", err)

@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"os"
+	"strings"
 
 	"github.com/quanteval/quanteval/plan"
 	"github.com/quanteval/quanteval/redact"
@@ -24,7 +25,9 @@ func Secrets(p *plan.Plan) *redact.Redactor {
 		if argv, err := spec.Argv(); err == nil {
 			values = append(values, redact.FromArgs(argv)...)
 		}
-		values = append(values, redact.FromURL(spec.BaseURL)...)
+		for _, u := range strings.Split(spec.BaseURL, ",") { // an external endpoint's replicas
+			values = append(values, redact.FromURL(u)...)
+		}
 		for _, c := range v.Prepare {
 			values = append(values, redact.FromArgs(c)...)
 		}

@@ -104,7 +104,7 @@ func (r *runner) planEvals(say func(string, ...any), v plan.Variant, vr *Variant
 
 // start starts the variant's server (or takes the external endpoint), recording its
 // command line and environment, redacted.
-func (r *runner) start(say func(string, ...any), v plan.Variant, vr *VariantRun) (*server.Server, server.Spec, error) {
+func (r *runner) start(say func(string, ...any), v plan.Variant, vr *VariantRun) (serverProc, server.Spec, error) {
 	spec := serverSpec(r.p, v)
 	spec.PollInterval = r.o.PollInterval
 	next := r.o.WaitEvery
@@ -128,16 +128,17 @@ func (r *runner) start(say func(string, ...any), v plan.Variant, vr *VariantRun)
 		say("using %s", vr.BaseURL)
 	}
 	r.checkpoint()
-	srv, err := server.Start(spec)
+	srv, err := startServers(r.p, v, spec)
 	if err != nil {
 		return nil, spec, err
 	}
+	vr.BaseURL = redactURLs(srv.URL()) // the replicas' URLs, when it has several
 	vr.PID = srv.PID()
 	return srv, spec, nil
 }
 
 // ready waits until the server serves and records its version.
-func (r *runner) ready(ctx context.Context, say func(string, ...any), srv *server.Server, vr *VariantRun) error {
+func (r *runner) ready(ctx context.Context, say func(string, ...any), srv serverProc, vr *VariantRun) error {
 	start := time.Now()
 	if err := srv.WaitReady(ctx); err != nil {
 		return err
@@ -154,7 +155,7 @@ func (r *runner) ready(ctx context.Context, say func(string, ...any), srv *serve
 // prepare runs the variant's prepare commands with the server's environment and
 // the QUANTEVAL_* variables; a server that lists its model only later (Ollama) must
 // list it afterwards.
-func (r *runner) prepare(ctx context.Context, say func(string, ...any), srv *server.Server, spec server.Spec, v plan.Variant, vr *VariantRun) error {
+func (r *runner) prepare(ctx context.Context, say func(string, ...any), srv serverProc, spec server.Spec, v plan.Variant, vr *VariantRun) error {
 	env := spec.AddedEnv()
 	env["QUANTEVAL_VARIANT"] = v.Name
 	env["QUANTEVAL_MODEL"] = v.Model
@@ -183,7 +184,7 @@ func (r *runner) prepare(ctx context.Context, say func(string, ...any), srv *ser
 // evals runs the evals to do in turn. An eval that fails while the server is
 // healthy fails the variant but not its other evals; a server that exited, or ctx
 // ending, stops them.
-func (r *runner) evals(ctx context.Context, say func(string, ...any), srv *server.Server, v plan.Variant, todo []pendingEval) error {
+func (r *runner) evals(ctx context.Context, say func(string, ...any), srv serverProc, v plan.Variant, todo []pendingEval) error {
 	var evalErrs []error
 	for _, pe := range todo {
 		err := r.eval(ctx, say, srv, v, pe)
@@ -203,7 +204,7 @@ func (r *runner) evals(ctx context.Context, say func(string, ...any), srv *serve
 // stopAfter stops the server once the variant's steps ended with err, and returns
 // the variant's error: err, joined with a failure to stop unless that is the same
 // exit.
-func (r *runner) stopAfter(ctx context.Context, say func(string, ...any), srv *server.Server, spec server.Spec, vr *VariantRun, err error) error {
+func (r *runner) stopAfter(ctx context.Context, say func(string, ...any), srv serverProc, spec server.Spec, vr *VariantRun, err error) error {
 	serr := r.stop(ctx, say, srv, spec, vr)
 	var ee *server.ExitError
 	if errors.As(serr, &ee) && errors.As(err, &ee) {
@@ -216,7 +217,7 @@ func (r *runner) stopAfter(ctx context.Context, say func(string, ...any), srv *s
 }
 
 // eval runs one eval, cancelled early if the server exits under it.
-func (r *runner) eval(ctx context.Context, say func(string, ...any), srv *server.Server, v plan.Variant, pe pendingEval) error {
+func (r *runner) eval(ctx context.Context, say func(string, ...any), srv serverProc, v plan.Variant, pe pendingEval) error {
 	er := pe.run
 	er.StartedAt, er.Resumed = now(), pe.resume
 	verb := "evaluating"
@@ -282,7 +283,7 @@ const exitNoticeWait = 2 * time.Second
 
 // awaitExit waits until srv has exited or d has passed; at once for an external
 // endpoint, which has no process.
-func awaitExit(srv *server.Server, d time.Duration) {
+func awaitExit(srv serverProc, d time.Duration) {
 	if srv.Done() == nil {
 		return
 	}
@@ -304,7 +305,7 @@ func noteResult(er *EvalRun, path string, f *result.File) {
 
 // stop stops the server with a context of its own: after Ctrl-C, ctx has ended but
 // the server still deserves its graceful SIGINT.
-func (r *runner) stop(ctx context.Context, say func(string, ...any), srv *server.Server, spec server.Spec, vr *VariantRun) error {
+func (r *runner) stop(ctx context.Context, say func(string, ...any), srv serverProc, spec server.Spec, vr *VariantRun) error {
 	if !spec.Managed() {
 		return nil
 	}

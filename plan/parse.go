@@ -81,12 +81,7 @@ func (d *decoder) serverKey(r *rawServer, key, k string, kn, v *yaml.Node) {
 			r.env[name] = val.Value // null becomes "": set and empty
 		}
 	case "base_url":
-		s := d.Str(v, full)
-		if s != "" {
-			if err := server.CheckURL(s); err != nil {
-				d.Fail(v, full, "%v", err)
-			}
-		}
+		s := d.baseURLs(v, full) // several replicas: URL,URL,... (replicas.go)
 		r.baseURL = &s
 	case "ready_timeout":
 		x := Duration(d.Duration(v, full))
@@ -178,8 +173,8 @@ func fillDefaults(s Server) Server {
 }
 
 var (
-	topKeys     = []string{"name", "output", "server", "variants", "evals", "quanteval_image", "kubernetes"}
-	variantKeys = append([]string{"name", "model", "reference", "prepare", "gpus"}, serverKeys...)
+	topKeys     = []string{"name", "output", "server", "variants", "evals", "quanteval_image", "kubernetes", "gpus", "max_parallel"}
+	variantKeys = append([]string{"name", "model", "reference", "prepare", "gpus", "replicas"}, serverKeys...)
 	evalKeys    = append([]string{"name"}, eval.PlanKeys()...)
 )
 
@@ -220,6 +215,10 @@ func Parse(file string, data []byte) (*Plan, error) {
 			p.QuantevalImage = d.image(v, k)
 		case "kubernetes":
 			p.Kubernetes = d.kubernetes(v, k)
+		case "gpus":
+			p.GPUs = d.nodeGPUs(v, k)
+		case "max_parallel":
+			p.MaxParallel = d.Integer(v, k, 1)
 		}
 	})
 	if root.Kind != yaml.MappingNode {
@@ -265,6 +264,9 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 	}
 	names := map[string]int{}
 	var ref *Variant
+	var portGiven []bool
+	var nodes []*yaml.Node
+	defer func() { d.checkNode(p, portGiven, nodes) }()
 	for i, vn := range n.Content {
 		vn = yamltree.Resolve(vn)
 		key := fmt.Sprintf("variants[%d]", i)
@@ -284,6 +286,8 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 				v.Prepare = d.prepare(val, full)
 			case "gpus":
 				v.GPUs = d.Integer(val, full, 1)
+			case "replicas":
+				v.Replicas = d.replicas(val, full)
 			default:
 				d.serverKey(&raw, key, k, kn, val)
 			}
@@ -324,6 +328,7 @@ func (d *decoder) variants(p *Plan, n, root *yaml.Node, base Server) {
 			}
 		}
 		p.Variants = append(p.Variants, v)
+		portGiven, nodes = append(portGiven, raw.port != nil), append(nodes, vn)
 	}
 }
 

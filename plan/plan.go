@@ -47,6 +47,12 @@ type Plan struct {
 	Kubernetes     *Kubernetes `json:"kubernetes,omitempty"`
 	File           string      `json:"file,omitempty"`   // the file the plan was read from
 	SHA256         string      `json:"sha256,omitempty"` // of that file's bytes
+
+	// GPUs are the node's devices the variants share (indices or MIG UUIDs); none:
+	// one variant at a time, as the GPUs are not known (gpus.go).
+	GPUs []string `json:"gpus,omitempty"`
+	// MaxParallel caps the variants running at once (0: as the GPUs allow).
+	MaxParallel int `json:"max_parallel,omitempty"`
 }
 
 // Server is how a variant's server is started. In Plan.Server the zero values have
@@ -76,6 +82,8 @@ type Variant struct {
 	Server    Server    `json:"server"`            // the defaults with this variant's overrides
 	Prepare   []Command `json:"prepare,omitempty"` // run after the server is ready, before the evals
 	Line      int       `json:"-"`
+
+	Replicas []Replica `json:"replicas,omitempty"` // several servers of it (replicas.go)
 }
 
 // Command is one prepare command as an argument list. A command written as a string

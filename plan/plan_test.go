@@ -168,7 +168,7 @@ variants:
 evals:
   - {evalset: "builtin:s", max-tokens: 5}
 `, []string{
-			`p.yaml:3: sever: unknown key (known: name, output, server, variants, evals, quanteval_image, kubernetes)`,
+			`p.yaml:3: sever: unknown key (known: name, output, server, variants, evals, quanteval_image, kubernetes, gpus, max_parallel)`,
 			`p.yaml:6: server.readytimeout: unknown key`,
 			`p.yaml:8: variants[0].modle: unknown key`,
 			`p.yaml:8: variants[0].model: missing`,

@@ -33,7 +33,7 @@ type File struct {
 	Complete   bool       `json:"complete"`
 	Tool       string     `json:"tool,omitempty"` // "quanteval VERSION"
 	Model      string     `json:"model"`
-	BaseURL    string     `json:"base_url"`
+	BaseURL    string     `json:"base_url"` // redacted; several replicas: URL,URL,...
 	Server     ServerInfo `json:"server"`
 	Evalset    Evalset    `json:"evalset"`
 	Params     Params     `json:"params"`
@@ -140,6 +140,16 @@ type Record struct {
 	Code *codetask.Record `json:"code,omitempty"`
 	// Instructions are an ifeval item's verdicts per instruction, strict and loose.
 	Instructions []ifeval.InstructionResult `json:"instructions,omitempty"`
+	// Replica is the server that answered, when the run spread its requests over
+	// several replicas (run --base-url A,B); absent otherwise.
+	Replica *Replica `json:"replica,omitempty"`
+}
+
+// Replica names one of several replicas of a server: its place in the run's list of
+// base URLs and its URL, redacted.
+type Replica struct {
+	Index int    `json:"index"`
+	URL   string `json:"url"`
 }
 
 // Timing is how one streamed reply arrived, in vLLM's definitions

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/quanteval/quanteval/redact"
@@ -18,7 +19,7 @@ const DefaultSystem = "Answer with the final answer only, with no explanation."
 // Config is one run's settings. The zero value of a field means its default, given
 // in the comment; Defaults fills them in.
 type Config struct {
-	BaseURL     string          // http://127.0.0.1:8000, with or without /v1
+	BaseURL     string          // http://127.0.0.1:8000, with or without /v1; replicas: A,B,...
 	Model       string          // required by Evaluate (the command resolves it)
 	Concurrency int             // 4: requests in flight
 	MaxTokens   int             // 256, or the eval set's own default
@@ -67,5 +68,9 @@ type Config struct {
 // secrets is what the run hides in the errors it records: the API key, the base
 // URL's password and the secrets of the environment (redact.Known).
 func (cfg *Config) secrets() *redact.Redactor {
-	return redact.Known(os.Environ(), cfg.BaseURL, cfg.APIKey)
+	rd := redact.Known(os.Environ(), "", cfg.APIKey)
+	for _, u := range strings.Split(cfg.BaseURL, ",") {
+		rd = rd.With(redact.FromURL(u)...)
+	}
+	return rd
 }

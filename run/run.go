@@ -39,6 +39,8 @@ type Streamer interface {
 var (
 	_ Chatter  = (*client.Client)(nil)
 	_ Streamer = (*client.Client)(nil)
+	_ Chatter  = (*client.Pool)(nil)
+	_ Streamer = (*client.Pool)(nil)
 )
 
 // ErrUnreachable ends a run whose every request so far failed to reach the server.
@@ -460,7 +462,7 @@ func newFile(cfg Config, set *evalset.Set, serverVersion string) *result.File {
 		Schema:  result.Schema,
 		Tool:    cfg.Tool,
 		Model:   cfg.Model,
-		BaseURL: redact.URL(cfg.BaseURL),
+		BaseURL: redactURLs(cfg.BaseURL),
 		Server:  result.ServerInfo{Version: serverVersion},
 		Evalset: result.Evalset{Name: set.Name, Path: set.Path, SHA256: set.SHA256, Count: len(set.Items)},
 		Params: result.Params{Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Concurrency: cfg.Concurrency,
@@ -540,6 +542,9 @@ func record(it *evalset.Item, o outcome) result.Record {
 	}
 	resp := o.resp
 	r.Attempts = resp.Attempts
+	if rep := resp.Replica; rep != nil {
+		r.Replica = &result.Replica{Index: rep.Index, URL: rep.URL}
+	}
 	r.Reasoning = resp.Reasoning
 	r.FinishReason = resp.FinishReason
 	r.Usage = result.Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
@@ -600,6 +605,16 @@ func lastError(recs []result.Record) string {
 		}
 	}
 	return ""
+}
+
+// redactURLs redacts each of a comma-separated list of base URLs (the replicas of
+// a run on several).
+func redactURLs(s string) string {
+	urls := strings.Split(s, ",")
+	for i, u := range urls {
+		urls[i] = redact.URL(u)
+	}
+	return strings.Join(urls, ",")
 }
 
 // keepAside renames an earlier run's journal to PATH.prev, replacing an older one.

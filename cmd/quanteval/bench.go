@@ -47,7 +47,7 @@ func benchFlags(stderr io.Writer) (*flag.FlagSet, *benchArgs) {
 	fs := newFlagSet("bench", benchUsage, stderr, order...)
 	d := eval.Defaults()
 	o := &a.opts
-	fs.StringVar(&o.BaseURL, "base-url", d.BaseURL, "the `URL` of the server, with or without a trailing /v1")
+	fs.StringVar(&o.BaseURL, "base-url", d.BaseURL[0], "the `URL` of the server, with or without a trailing /v1")
 	fs.StringVar(&o.Model, "model", "", "the model `NAME` (default the single model GET /v1/models lists)")
 	fs.StringVar(&a.apiKeyEnv, "api-key-env", d.APIKeyEnv, "the environment variable `VAR` holding the API key, sent as Authorization: Bearer")
 	fs.StringVar(&o.Evalset, "evalset", "", "send the prompts of the eval set `SPEC` (as run takes it), cycled, instead of synthetic ones")

@@ -18,7 +18,7 @@ import (
 )
 
 const matrixUsage = `usage: quanteval matrix PLAN.yaml [--dry-run] [--only NAME,...] [--resume] [--fail-fast]
-       [--emit kubernetes] [--out-dir DIR]
+       [--max-parallel N] [--emit kubernetes] [--out-dir DIR]
 
 Runs a whole test plan: for each variant in turn, starts its server (vllm, sglang,
 llama-server, ollama, or an external endpoint), waits until it serves, runs the
@@ -44,6 +44,7 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	failFast := fs.Bool("fail-fast", false, "stop at the first variant that fails (default: record it and go on)")
 	emit := fs.String("emit", "", "write the plan for `TARGET` (kubernetes) to --out-dir instead of running it")
 	outDir := fs.String("out-dir", "", "the folder (`DIR`) --emit writes to")
+	maxParallel := fs.Int("max-parallel", 0, "run at most `N` variants at once (default: the plan's max_parallel, else as its gpus allow, else 1)")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -68,6 +69,9 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := matrix.Select(p, names); err != nil {
 		return usageError{err}
 	}
+	if *maxParallel < 0 {
+		return usagef("matrix: --max-parallel must be at least 1 (got %d)", *maxParallel)
+	}
 	if *emit != "" || *outDir != "" {
 		return emitPlan(stdout, stderr, p, names, *emit, *outDir, *dryRun)
 	}
@@ -88,6 +92,8 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Progress: stderr,
 		Tool:     "quanteval " + version,
 		StopNow:  stopNowOf(ctx),
+
+		MaxParallel: *maxParallel, // the plan's GPUs decide how many run at once, capped by this
 	})
 	if m != nil {
 		if werr := writeReportPaths(stdout, m); werr != nil {
@@ -112,7 +118,7 @@ func openPlanEvalsets(ctx context.Context, evals []plan.Eval, progress io.Writer
 // evaluateJob runs one eval of a matrix plan exactly as `quanteval run` would.
 func evaluateJob(ctx context.Context, job matrix.Job) (*result.File, error) {
 	o := job.Eval.Options
-	o.BaseURL, o.Model = job.BaseURL, job.Model
+	o.BaseURL, o.Model = strings.Split(job.BaseURL, ","), job.Model // replicas: A,B,...
 	return eval.Run(ctx, o, eval.Output{Path: job.Out, Resume: job.Resume, Progress: job.Progress, Stdout: io.Discard,
 		Tool: "quanteval " + version, StopNow: stopNowOf(ctx)})
 }

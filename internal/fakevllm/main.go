@@ -25,6 +25,8 @@
 //	FAKEVLLM_PIDS         file to append "server PID", "grandchild PID" and
 //	                      "daemon PID" lines to
 //	FAKEVLLM_EVENTS       file to append "listen MODEL PORT" and "exit MODEL" lines to
+//
+// CUDA_VISIBLE_DEVICES, when set, is echoed into the log as vLLM's start-up shows it.
 package main
 
 import (
@@ -129,6 +131,9 @@ func serve(args []string) error {
 	sigs := watchSignals()
 
 	logf("INFO", "vLLM API server version %s", version)
+	if d, ok := os.LookupEnv("CUDA_VISIBLE_DEVICES"); ok {
+		logf("INFO", "CUDA_VISIBLE_DEVICES=%s", d)
+	}
 	if c.apiKey != "" {
 		logf("INFO", "non-default args: {'model': '%s', 'host': '%s', 'port': %d, 'api_key': ['%s']}", c.model, c.host, c.port, c.apiKey)
 	} else {
