@@ -54,7 +54,7 @@ func TestRunRepeats(t *testing.T) {
 	}})
 	o := Defaults()
 	seed := int64(50)
-	o.BaseURL, o.Evalset, o.Repeats, o.Seed = hs.URL, set, 4, &seed
+	o.BaseURL, o.Evalset, o.Repeats, o.Seed = []string{hs.URL}, set, 4, &seed
 	f, err := Run(context.Background(), o, Output{Path: filepath.Join(dir, "r.json")})
 	if err != nil {
 		t.Fatal(err)
