@@ -16,7 +16,7 @@ import (
 )
 
 // serverKeys are the keys of `server:`, which a variant may also give.
-var serverKeys = []string{"kind", "command", "host", "port", "args", "env", "base_url", "ready_timeout", "stop_grace"}
+var serverKeys = []string{"kind", "command", "host", "port", "args", "env", "base_url", "ready_timeout", "stop_grace", "cost_per_hour"}
 
 // rawServer holds the server keys given in one mapping; nil or absent means not given.
 type rawServer struct {
@@ -26,6 +26,7 @@ type rawServer struct {
 	port                    *int
 	env                     map[string]string
 	readyTimeout, stopGrace *Duration
+	costPerHour             *float64
 	kindNode                *yaml.Node
 	line                    int
 }
@@ -91,6 +92,12 @@ func (d *decoder) serverKey(r *rawServer, key, k string, kn, v *yaml.Node) {
 	case "stop_grace":
 		x := d.duration(v, full)
 		r.stopGrace = &x
+	case "cost_per_hour":
+		x := d.float(v, full)
+		if x < 0 {
+			d.fail(v, full, "negative cost %v", x)
+		}
+		r.costPerHour = &x
 	}
 }
 
@@ -133,6 +140,9 @@ func (r *rawServer) merge(base Server) Server {
 	if r.stopGrace != nil {
 		s.StopGrace = *r.stopGrace
 	}
+	if r.costPerHour != nil {
+		s.CostPerHour = *r.costPerHour
+	}
 	return s
 }
 
@@ -163,7 +173,7 @@ func fillDefaults(s Server) Server {
 }
 
 var (
-	topKeys     = []string{"name", "output", "server", "variants", "evals"}
+	topKeys     = []string{"name", "output", "server", "variants", "evals", "bench", "reference_repeats"}
 	variantKeys = append([]string{"name", "model", "reference", "prepare"}, serverKeys...)
 	evalKeys    = append([]string{"name"}, eval.PlanKeys()...)
 )
@@ -186,7 +196,7 @@ func Parse(file string, data []byte) (*Plan, error) {
 	sum := sha256.Sum256(data)
 	p := &Plan{File: file, SHA256: hex.EncodeToString(sum[:])}
 	var defaults rawServer
-	var variantsNode, evalsNode, root *yaml.Node
+	var variantsNode, evalsNode, repeatsNode, root *yaml.Node
 	root = resolve(doc.Content[0])
 	d.fields(root, "", topKeys, func(k string, kn, v *yaml.Node) {
 		switch k {
@@ -201,6 +211,10 @@ func Parse(file string, data []byte) (*Plan, error) {
 			variantsNode = v
 		case "evals":
 			evalsNode = v
+		case "bench":
+			p.Bench = d.bench(v, kn)
+		case "reference_repeats":
+			p.ReferenceRepeats, repeatsNode = d.integer(v, k, 1), v
 		}
 	})
 	if root.Kind != yaml.MappingNode {
@@ -222,6 +236,9 @@ func Parse(file string, data []byte) (*Plan, error) {
 	base := defaults.merge(Server{})
 	d.variants(p, variantsNode, root, base)
 	d.evals(p, evalsNode, root)
+	if p.ReferenceRepeats > 1 && p.Reference() == nil {
+		d.fail(repeatsNode, "reference_repeats", "needs a variant marked reference: true")
+	}
 	if len(d.errs) > 0 {
 		return nil, errors.Join(d.errs...)
 	}

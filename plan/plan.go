@@ -42,6 +42,11 @@ type Plan struct {
 	Server   Server    `json:"server"`           // the defaults, filled in
 	Variants []Variant `json:"variants"`         // in the order they run
 	Evals    []Eval    `json:"evals"`            // run on every variant, in order
+	// Bench, when given, is run on every variant's server after its evals.
+	Bench *Bench `json:"bench,omitempty"`
+	// ReferenceRepeats is how many times the reference runs each eval (default 1):
+	// with 2 or more, the flips between its own runs are the report's noise floor.
+	ReferenceRepeats int `json:"reference_repeats,omitempty"`
 	File     string    `json:"file,omitempty"`   // the file the plan was read from
 	SHA256   string    `json:"sha256,omitempty"` // of that file's bytes
 }
@@ -58,6 +63,9 @@ type Server struct {
 	BaseURL      string            `json:"base_url,omitempty"`      // external only
 	ReadyTimeout Duration          `json:"ready_timeout,omitempty"` // 30m
 	StopGrace    Duration          `json:"stop_grace,omitempty"`    // 15s
+	// CostPerHour is what the server's hardware costs an hour (any currency), for
+	// the report's cost per million output tokens; 0: not given.
+	CostPerHour float64 `json:"cost_per_hour,omitempty"`
 }
 
 // Variant is one precision (one model) to evaluate.
