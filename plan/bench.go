@@ -23,11 +23,11 @@ type Bench struct {
 	// is given, those started within it.
 	Requests  int         `json:"requests,omitempty"`
 	Duration  Duration    `json:"duration,omitempty"`
-	Warmup    int         `json:"warmup,omitempty"`     // requests per level sent first, not counted
-	InputLen  int         `json:"input_len"`            // words (default DefaultBenchInputLen)
-	OutputLen int         `json:"output_len"`           // tokens (default DefaultBenchOutputLen)
-	Repeats   int         `json:"repeats"`              // measurements per level (default 1)
-	SLO       loadgen.SLO `json:"slo,omitzero"`         // for goodput
+	Warmup    int         `json:"warmup,omitempty"` // requests per level sent first, not counted
+	InputLen  int         `json:"input_len"`        // words (default DefaultBenchInputLen)
+	OutputLen int         `json:"output_len"`       // tokens (default DefaultBenchOutputLen)
+	Repeats   int         `json:"repeats"`          // measurements per level (default 1)
+	SLO       loadgen.SLO `json:"slo,omitzero"`     // for goodput
 	Line      int         `json:"-"`
 }
 

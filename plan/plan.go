@@ -38,17 +38,17 @@ import (
 // Plan is a checked test plan, with every variant's server settings complete.
 type Plan struct {
 	Name     string    `json:"name"`
-	Output   string    `json:"output"`           // results/NAME unless given
-	Server   Server    `json:"server"`           // the defaults, filled in
-	Variants []Variant `json:"variants"`         // in the order they run
-	Evals    []Eval    `json:"evals"`            // run on every variant, in order
+	Output   string    `json:"output"`   // results/NAME unless given
+	Server   Server    `json:"server"`   // the defaults, filled in
+	Variants []Variant `json:"variants"` // in the order they run
+	Evals    []Eval    `json:"evals"`    // run on every variant, in order
 	// Bench, when given, is run on every variant's server after its evals.
 	Bench *Bench `json:"bench,omitempty"`
 	// ReferenceRepeats is how many times the reference runs each eval (default 1):
 	// with 2 or more, the flips between its own runs are the report's noise floor.
-	ReferenceRepeats int `json:"reference_repeats,omitempty"`
-	File     string    `json:"file,omitempty"`   // the file the plan was read from
-	SHA256   string    `json:"sha256,omitempty"` // of that file's bytes
+	ReferenceRepeats int    `json:"reference_repeats,omitempty"`
+	File             string `json:"file,omitempty"`   // the file the plan was read from
+	SHA256           string `json:"sha256,omitempty"` // of that file's bytes
 }
 
 // Server is how a variant's server is started. In Plan.Server the zero values have
