@@ -42,6 +42,11 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 	c.cellConsistency()
 	c.Warnings = append(c.Warnings, warnings(c, inputs, byID, ref)...)
 	c.Warnings = append(c.Warnings, lpWarnings...)
+	var speedWarn, floorWarn []string
+	c.Speed, speedWarn = c.buildSpeed(opt.Bench, opt.SpeedLevel)
+	c.NoiseFloor, floorWarn = c.buildNoiseFloor(inputs[ref], opt.RefRepeats)
+	c.Warnings = append(c.Warnings, speedWarn...)
+	c.Warnings = append(c.Warnings, floorWarn...)
 	return c, nil
 }
 
