@@ -21,10 +21,16 @@ import (
 // standIn is an OpenAI-compatible endpoint for the bench: streamed replies of three
 // content chunks and a usage chunk, plain replies that answer the fake items
 // right, and no /metrics.
-func standIn(t *testing.T) (*httptest.Server, *sync.Map) {
+func standIn(t *testing.T) *httptest.Server {
 	t.Helper()
-	var streamed sync.Map // model -> count of streamed requests
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/models" {
+			fmt.Fprint(w, `{"data":[{"id":"ref"},{"id":"q"}]}`)
+			return
+		}
+		if r.URL.Path == "/health" {
+			return
+		}
 		if r.URL.Path != "/v1/chat/completions" {
 			http.NotFound(w, r)
 			return
@@ -46,8 +52,6 @@ func standIn(t *testing.T) (*httptest.Server, *sync.Map) {
 			fmt.Fprintf(w, `{"choices":[{"message":{"content":%q},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1}}`, answer)
 			return
 		}
-		n, _ := streamed.LoadOrStore(body.Model, new(int64))
-		_ = n
 		if !body.IgnoreEOS {
 			http.Error(w, "want ignore_eos", 400)
 			return
@@ -61,14 +65,14 @@ func standIn(t *testing.T) (*httptest.Server, *sync.Map) {
 		fmt.Fprint(w, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3}}\n\ndata: [DONE]\n\n")
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &streamed
+	return srv
 }
 
 // TestBenchAndRepeats runs a plan with a bench and reference_repeats on an
 // external endpoint: each variant's bench result has every level repeated, with
 // its deployment; the reference's evals run twice; the report hears of both.
 func TestBenchAndRepeats(t *testing.T) {
-	srv, _ := standIn(t)
+	srv := standIn(t)
 	dir := t.TempDir()
 	src := fmt.Sprintf(`
 output: %s
@@ -87,7 +91,10 @@ bench: {concurrency: [1, 2], requests: 4, repeats: 2, output_len: 3, input_len: 
 	var reported [][]ResultRef
 	fe := &fakeEval{}
 	m, err := Run(context.Background(), Options{Plan: p, Evaluate: fe.Evaluate,
-		Report: func(_ context.Context, _ string, refs []ResultRef) error { reported = append(reported, refs); return nil }})
+		Report: func(_ context.Context, _ string, refs []ResultRef) error {
+			reported = append(reported, refs)
+			return nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
