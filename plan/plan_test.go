@@ -94,6 +94,9 @@ func TestTinyExample(t *testing.T) {
 	if len(p.Evals) != 2 || p.Evals[1].Evalset != "builtin:tinystories_consistency_v1" || p.Evals[1].Logprobs != 5 {
 		t.Errorf("evals %+v, want the story set last, with logprobs 5", p.Evals)
 	}
+	if b := p.Bench; b == nil || !slices.Equal(b.Concurrency, []int{1, 2}) || b.Requests != 8 || b.Repeats != 1 {
+		t.Errorf("bench %+v, want concurrency 1,2 with 8 requests", b)
+	}
 }
 
 // TestBench reads a bench block with every key, and one with none, whose defaults
