@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/quanteval/quanteval/loadgen"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/consistency"
+	"github.com/quanteval/quanteval/loadgen"
 	"github.com/quanteval/quanteval/matrix"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/server"
