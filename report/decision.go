@@ -103,7 +103,7 @@ func (c *Comparison) floorLines(esc func(string) string) []string {
 		if fc.Exceeds {
 			verdict = "above the floor"
 		}
-		lines = append(lines, fmt.Sprintf("%s: %d flips of %d (%s), %s.", esc(fc.Label), fc.Flips, fc.Common, pct(fc.Share), verdict))
+		lines = append(lines, fmt.Sprintf("%s: %d %s of %d (%s), %s.", esc(fc.Label), fc.Flips, plural(fc.Flips, "flip", "flips"), fc.Common, pct(fc.Share), verdict))
 	}
 	return lines
 }
