@@ -232,4 +232,3 @@ func hasPrefix(list []string, prefix string) bool {
 	}
 	return false
 }
-
