@@ -227,3 +227,33 @@ func TestGPUPeak(t *testing.T) {
 		t.Errorf("peak %d (seen %v), want 300", g.peakMiB, g.seen)
 	}
 }
+
+// TestDryRunBench: the dry run lists the reference's second runs and each
+// variant's bench.
+func TestDryRunBench(t *testing.T) {
+	p, err := plan.Parse("p.yaml", []byte(`
+output: out
+reference_repeats: 2
+variants: [{name: A, model: a, reference: true}, {name: B, model: b}]
+evals: [{evalset: x.jsonl}]
+bench: {concurrency: [1, 8], requests: 10, repeats: 2}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := DryRun(&b, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  again:   x -> out/A/repeat2/x.json (noise floor)\n",
+		"  bench:   4 levels (concurrency 1,8, 10 requests each, 128 words in, 128 tokens out, 2 repeats) -> out/bench/B.json\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("dry run lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Count(b.String(), "again:") != 1 {
+		t.Errorf("repeats shown for a variant that is not the reference:\n%s", b.String())
+	}
+}
