@@ -146,6 +146,14 @@ bench: {concurrency: [1, 2], requests: 4, repeats: 2, output_len: 3, input_len: 
 	if len(fe2.jobs) != 0 || m.Variants[0].Status != StatusSkipped {
 		t.Errorf("resume ran %d jobs, status %s", len(fe2.jobs), m.Variants[0].Status)
 	}
+	reported = nil
+	if _, err := Run(context.Background(), Options{Plan: p, Evaluate: fe2.Evaluate, Resume: true,
+		Report: func(_ context.Context, _ string, refs []ResultRef) error { reported = append(reported, refs); return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	if len(reported) != 2 || len(reported[1]) != 3 || reported[1][1].Repeat != 2 || reported[1][1].Path != RepeatPath(p.Output, "REF", "b", 2) {
+		t.Errorf("resumed report refs %+v: the repeats on disk belong in it", reported)
+	}
 	// Without the bench result, resume runs the bench alone.
 	os.Remove(BenchPath(p.Output, "Q"))
 	m, err = Run(context.Background(), Options{Plan: p, Evaluate: fe2.Evaluate, Resume: true})

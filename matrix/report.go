@@ -86,6 +86,10 @@ func (r *runner) completeResults(e string) []ResultRef {
 				refs = append(refs, ResultRef{Label: vr.Name, Path: er.Result, Reference: vr.Reference, Bench: r.benchOf(v.Name)})
 			}
 		}
+		if v.Reference && len(vr.Repeats) == 0 {
+			// Skipped whole (--resume): its repeats are those on disk.
+			refs = append(refs, r.repeatsOnDisk(v.Name, e)...)
+		}
 		for _, er := range vr.Repeats {
 			if er.Name == e && er.Complete {
 				refs = append(refs, ResultRef{Label: fmt.Sprintf("%s#%d", vr.Name, er.Repeat), Path: er.Result, Reference: vr.Reference, Repeat: er.Repeat})
