@@ -50,7 +50,7 @@ func (c *Comparison) speedPoints() []speedPoint {
 
 // speedPlot is the accuracy-throughput chart: x the output tokens/s at the speed
 // level (with the range over repeats), y the accuracy with its Wilson interval;
-// the reference is a grey diamond, the others dots coloured as their bars.
+// the reference is a grey triangle, the others dots coloured as their bars.
 func (c *Comparison) speedPlot() (*plot.Plot, error) {
 	if c.Speed == nil {
 		return nil, errNoSpeed
@@ -63,7 +63,7 @@ func (c *Comparison) speedPlot() (*plot.Plot, error) {
 	p.Title.Text = fmt.Sprintf("%s: accuracy against output tokens/s at concurrency %d", c.Evalset.Name, c.Speed.Level)
 	p.Title.TextStyle.Font = font.From(chartFont, 15)
 	p.Title.Padding = vg.Points(8)
-	p.X.Label.Text = fmt.Sprintf("output tokens/s at concurrency %d (bars: range over repeats); grey diamond: reference %s", c.Speed.Level, c.Reference)
+	p.X.Label.Text = fmt.Sprintf("output tokens/s at concurrency %d (bars: range over repeats); grey triangle: reference %s", c.Speed.Level, c.Reference)
 	p.Y.Label.Text = "accuracy (%), 95% Wilson interval"
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font = font.From(chartFont, 11)
