@@ -148,7 +148,10 @@ bench: {concurrency: [1, 2], requests: 4, repeats: 2, output_len: 3, input_len: 
 	}
 	reported = nil
 	if _, err := Run(context.Background(), Options{Plan: p, Evaluate: fe2.Evaluate, Resume: true,
-		Report: func(_ context.Context, _ string, refs []ResultRef) error { reported = append(reported, refs); return nil }}); err != nil {
+		Report: func(_ context.Context, _ string, refs []ResultRef) error {
+			reported = append(reported, refs)
+			return nil
+		}}); err != nil {
 		t.Fatal(err)
 	}
 	if len(reported) != 2 || len(reported[1]) != 3 || reported[1][1].Repeat != 2 || reported[1][1].Path != RepeatPath(p.Output, "REF", "b", 2) {
