@@ -47,6 +47,15 @@ func DryRun(w io.Writer, p *plan.Plan, only []string) error {
 		for _, e := range p.Evals {
 			ew.printf("  eval:    %s -> %s\n", strings.Join(EvalFlags(e), " "), resultPath(p, v.Name, e.Name))
 		}
+		for k := 2; v.Reference && k <= p.ReferenceRepeats; k++ {
+			for _, e := range p.Evals {
+				ew.printf("  again:   %s -> %s (noise floor)\n", e.Name, RepeatPath(p.Output, v.Name, e.Name, k))
+			}
+		}
+		if b := p.Bench; b != nil {
+			ew.printf("  bench:   %d levels (concurrency %s, %s, %d words in, %d tokens out, %d repeats) -> %s\n",
+				len(b.Levels()), intList(b.Concurrency), benchSize(b), b.InputLen, b.OutputLen, b.Repeats, BenchPath(p.Output, v.Name))
+		}
 		if spec.Managed() {
 			ew.printf("  stop:    SIGINT to the process group, SIGTERM after %s, SIGKILL after %s more; then port %d free and GPU memory released\n",
 				spec.StopGrace, spec.StopGrace, spec.Port)

@@ -3,6 +3,7 @@ package matrix
 import (
 	"time"
 
+	"github.com/quanteval/quanteval/loadgen"
 	"github.com/quanteval/quanteval/plan"
 	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/server"
@@ -67,6 +68,16 @@ type VariantRun struct {
 	Strays   []server.Stray `json:"strays,omitempty"`
 	Warnings []string       `json:"warnings,omitempty"`
 	Evals    []EvalRun      `json:"evals"`
+	// Repeats are the reference's further runs of its evals (reference_repeats).
+	Repeats []EvalRun `json:"reference_repeats,omitempty"`
+	// LoadSeconds is the time from the server's start to ready (model load).
+	LoadSeconds float64 `json:"load_s,omitempty"`
+	// GPUMemory is the memory of the server's devices after load and at its peak
+	// during the bench (measured when the plan has a bench).
+	GPUMemory   *loadgen.Memory   `json:"gpu_memory,omitempty"`
+	CostPerHour float64           `json:"cost_per_hour,omitempty"` // from the plan
+	Determinism map[string]string `json:"determinism,omitempty"`   // see DeterminismEnv
+	Bench       *BenchRun         `json:"bench,omitempty"`
 }
 
 // CommandRun is one prepare command.
@@ -80,6 +91,7 @@ type CommandRun struct {
 // EvalRun is one eval of one variant and the result file it left.
 type EvalRun struct {
 	Name       string     `json:"name"`
+	Repeat     int        `json:"repeat,omitempty"` // 2, 3, ...: a further run of the reference
 	Evalset    string     `json:"evalset"`
 	Result     string     `json:"result"`
 	SHA256     string     `json:"sha256,omitempty"` // of the result file

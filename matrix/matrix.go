@@ -51,6 +51,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quanteval/quanteval/gpumem"
 	"github.com/quanteval/quanteval/plan"
 	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
@@ -78,6 +79,12 @@ type ResultRef struct {
 	Label     string // the variant's name
 	Path      string // its result file
 	Reference bool   // the plan's reference variant
+	// Repeat > 1 marks a further run of the reference (reference_repeats): the
+	// report's noise floor, not a variant.
+	Repeat int
+	// Bench is the variant's complete bench result (OUTPUT/bench/VARIANT.json), ""
+	// when it has none.
+	Bench string
 }
 
 // Report compares the results of one eval into dir.
@@ -105,6 +112,8 @@ type Options struct {
 	WaitEvery time.Duration
 	// PollInterval is the time between readiness polls (the server package's 500ms).
 	PollInterval time.Duration
+	// GPU reads the GPU memory for the bench (default: the nvidia-smi on PATH).
+	GPU *gpumem.Reader
 	// StopNow, when closed (a second Ctrl-C), makes a server being stopped get
 	// SIGKILL at once instead of its graceful SIGINT and SIGTERM.
 	StopNow <-chan struct{}

@@ -35,7 +35,7 @@ func (r *runner) report(ctx context.Context) error {
 		hasRef := false
 		for _, rf := range refs {
 			rr.Files = append(rr.Files, rf.Path)
-			hasRef = hasRef || rf.Reference
+			hasRef = hasRef || rf.Reference && rf.Repeat == 0
 		}
 		switch {
 		case len(refs) == 0:
@@ -76,14 +76,48 @@ func (r *runner) completeResults(e string) []ResultRef {
 		if !ok {
 			path := resultPath(r.p, v.Name, e)
 			if f, err := result.Read(path); v.Reference && err == nil && f.Complete {
-				refs = append(refs, ResultRef{Label: v.Name, Path: path, Reference: true})
+				refs = append(refs, ResultRef{Label: v.Name, Path: path, Reference: true, Bench: r.benchOf(v.Name)})
+				refs = append(refs, r.repeatsOnDisk(v.Name, e)...)
 			}
 			continue
 		}
 		for _, er := range vr.Evals {
 			if er.Name == e && er.Complete {
-				refs = append(refs, ResultRef{Label: vr.Name, Path: er.Result, Reference: vr.Reference})
+				refs = append(refs, ResultRef{Label: vr.Name, Path: er.Result, Reference: vr.Reference, Bench: r.benchOf(v.Name)})
 			}
+		}
+		if v.Reference && len(vr.Repeats) == 0 {
+			// Skipped whole (--resume): its repeats are those on disk.
+			refs = append(refs, r.repeatsOnDisk(v.Name, e)...)
+		}
+		for _, er := range vr.Repeats {
+			if er.Name == e && er.Complete {
+				refs = append(refs, ResultRef{Label: fmt.Sprintf("%s#%d", vr.Name, er.Repeat), Path: er.Result, Reference: vr.Reference, Repeat: er.Repeat})
+			}
+		}
+	}
+	return refs
+}
+
+// benchOf is variant v's complete bench result, "" when there is none.
+func (r *runner) benchOf(v string) string {
+	if r.p.Bench == nil {
+		return ""
+	}
+	if p := BenchPath(r.p.Output, v); benchComplete(p) {
+		return p
+	}
+	return ""
+}
+
+// repeatsOnDisk are the complete further runs of eval e by the reference ref left
+// by an earlier run.
+func (r *runner) repeatsOnDisk(ref, e string) []ResultRef {
+	var refs []ResultRef
+	for k := 2; k <= r.p.ReferenceRepeats; k++ {
+		path := RepeatPath(r.p.Output, ref, e, k)
+		if f, err := result.Read(path); err == nil && f.Complete {
+			refs = append(refs, ResultRef{Label: fmt.Sprintf("%s#%d", ref, k), Path: path, Reference: true, Repeat: k})
 		}
 	}
 	return refs

@@ -34,7 +34,7 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 	defer func() { err = finishVariant(ctx, vr, err) }()
 
 	todo := r.planEvals(say, v, vr)
-	if len(todo) == 0 {
+	if len(todo) == 0 && !r.moreToDo(v) {
 		vr.Status = StatusSkipped
 		return nil
 	}
@@ -52,7 +52,8 @@ func (r *runner) variant(ctx context.Context, i, n int, v plan.Variant, vr *Vari
 	if err := r.prepare(ctx, say, srv, spec, v, vr); err != nil {
 		return err
 	}
-	return r.evals(ctx, say, srv, v, todo)
+	r.loaded(ctx, spec, v, vr)
+	return r.afterEvals(ctx, say, srv, spec, v, vr, r.evals(ctx, say, srv, v, todo))
 }
 
 // finishVariant records how the variant ended and returns its error.

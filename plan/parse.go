@@ -17,7 +17,7 @@ import (
 )
 
 // serverKeys are the keys of `server:`, which a variant may also give.
-var serverKeys = []string{"kind", "command", "host", "port", "args", "env", "base_url", "ready_timeout", "stop_grace", "kill_strays", "image"}
+var serverKeys = []string{"kind", "command", "host", "port", "args", "env", "base_url", "ready_timeout", "stop_grace", "kill_strays", "image", "cost_per_hour"}
 
 // rawServer holds the server keys given in one mapping; nil or absent means not given.
 type rawServer struct {
@@ -29,6 +29,7 @@ type rawServer struct {
 	env                     map[string]string
 	readyTimeout, stopGrace *Duration
 	killStrays              *bool
+	costPerHour             *float64
 	kindNode                *yaml.Node
 	line                    int
 }
@@ -95,6 +96,12 @@ func (d *decoder) serverKey(r *rawServer, key, k string, kn, v *yaml.Node) {
 	case "image":
 		x := d.image(v, full)
 		r.image = &x
+	case "cost_per_hour":
+		x := d.Float(v, full)
+		if x < 0 {
+			d.Fail(v, full, "negative cost %v", x)
+		}
+		r.costPerHour = &x
 	}
 }
 
@@ -143,6 +150,9 @@ func (r *rawServer) merge(base Server) Server {
 	if r.image != nil {
 		s.Image = *r.image
 	}
+	if r.costPerHour != nil {
+		s.CostPerHour = *r.costPerHour
+	}
 	return s
 }
 
@@ -173,7 +183,7 @@ func fillDefaults(s Server) Server {
 }
 
 var (
-	topKeys     = []string{"name", "output", "server", "variants", "evals", "quanteval_image", "kubernetes", "gpus", "max_parallel"}
+	topKeys     = []string{"name", "output", "server", "variants", "evals", "quanteval_image", "kubernetes", "gpus", "max_parallel", "bench", "reference_repeats"}
 	variantKeys = append([]string{"name", "model", "reference", "prepare", "gpus", "replicas"}, serverKeys...)
 	evalKeys    = append([]string{"name"}, eval.PlanKeys()...)
 )
@@ -196,7 +206,7 @@ func Parse(file string, data []byte) (*Plan, error) {
 	sum := sha256.Sum256(data)
 	p := &Plan{File: file, SHA256: hex.EncodeToString(sum[:])}
 	var defaults rawServer
-	var variantsNode, evalsNode, root *yaml.Node
+	var variantsNode, evalsNode, repeatsNode, root *yaml.Node
 	root = yamltree.Resolve(doc.Content[0])
 	d.Fields(root, "", topKeys, func(k string, kn, v *yaml.Node) {
 		switch k {
@@ -219,6 +229,10 @@ func Parse(file string, data []byte) (*Plan, error) {
 			p.GPUs = d.nodeGPUs(v, k)
 		case "max_parallel":
 			p.MaxParallel = d.Integer(v, k, 1)
+		case "bench":
+			p.Bench = d.bench(v, kn)
+		case "reference_repeats":
+			p.ReferenceRepeats, repeatsNode = d.Integer(v, k, 1), v
 		}
 	})
 	if root.Kind != yaml.MappingNode {
@@ -240,6 +254,9 @@ func Parse(file string, data []byte) (*Plan, error) {
 	base := defaults.merge(Server{})
 	d.variants(p, variantsNode, root, base)
 	d.evals(p, evalsNode, root)
+	if p.ReferenceRepeats > 1 && p.Reference() == nil {
+		d.Fail(repeatsNode, "reference_repeats", "needs a variant marked reference: true")
+	}
 	if len(d.Errs) > 0 {
 		return nil, errors.Join(d.Errs...)
 	}

@@ -47,6 +47,11 @@ type Plan struct {
 	Kubernetes     *Kubernetes `json:"kubernetes,omitempty"`
 	File           string      `json:"file,omitempty"`   // the file the plan was read from
 	SHA256         string      `json:"sha256,omitempty"` // of that file's bytes
+	// Bench, when given, is run on every variant's server after its evals.
+	Bench *Bench `json:"bench,omitempty"`
+	// ReferenceRepeats is how many times the reference runs each eval (default 1):
+	// with 2 or more, the flips between its own runs are the report's noise floor.
+	ReferenceRepeats int `json:"reference_repeats,omitempty"`
 
 	// GPUs are the node's devices the variants share (indices or MIG UUIDs); none:
 	// one variant at a time, as the GPUs are not known (gpus.go).
@@ -71,6 +76,9 @@ type Server struct {
 	// group that still hold its port or GPU memory it took (server.Spec.KillStrays).
 	KillStrays bool   `json:"kill_strays,omitempty"` // false
 	Image      string `json:"image,omitempty"`       // the container image (--emit kubernetes)
+	// CostPerHour is what the server's hardware costs an hour (any currency), for
+	// the report's cost per million output tokens; 0: not given.
+	CostPerHour float64 `json:"cost_per_hour,omitempty"`
 }
 
 // Variant is one precision (one model) to evaluate.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/internal/golden"
+	"github.com/quanteval/quanteval/loadgen"
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -75,6 +76,66 @@ func TestTinyExample(t *testing.T) {
 	}
 	if len(p.Evals) != 2 || p.Evals[1].Evalset != "builtin:tinystories_consistency_v1" || p.Evals[1].Logprobs != 5 {
 		t.Errorf("evals %+v, want the story set last, with logprobs 5", p.Evals)
+	}
+	if b := p.Bench; b == nil || !slices.Equal(b.Concurrency, []int{1, 2}) || b.Requests != 8 || b.Repeats != 1 {
+		t.Errorf("bench %+v, want concurrency 1,2 with 8 requests", b)
+	}
+}
+
+// TestBench reads a bench block with every key, and one with none, whose defaults
+// fill in.
+func TestBench(t *testing.T) {
+	p, err := Parse("p.yaml", []byte(`
+reference_repeats: 2
+server: {cost_per_hour: 2.5}
+variants:
+  - {name: A, model: a, reference: true}
+  - {name: B, model: b, cost_per_hour: 1.25}
+evals: [{evalset: x.jsonl}]
+bench:
+  concurrency: [1, 4]
+  requests: 20
+  warmup: 2
+  input_len: 50
+  output_len: 30
+  repeats: 3
+  seed: 7
+  slo: {ttft: 500, tpot: 50.5, e2el: 9000}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := p.Bench
+	want := &Bench{Concurrency: []int{1, 4}, Requests: 20, Warmup: 2, InputLen: 50, OutputLen: 30, Repeats: 3, Seed: 7,
+		SLO: loadgen.SLO{TTFTMs: 500, TPOTMs: 50.5, E2ELMs: 9000}, Line: b.Line}
+	if !reflect.DeepEqual(b, want) {
+		t.Errorf("bench %+v, want %+v", b, want)
+	}
+	if p.ReferenceRepeats != 2 || p.Variants[0].Server.CostPerHour != 2.5 || p.Variants[1].Server.CostPerHour != 1.25 {
+		t.Errorf("reference_repeats %d, costs %v %v", p.ReferenceRepeats, p.Variants[0].Server.CostPerHour, p.Variants[1].Server.CostPerHour)
+	}
+	levels := b.Levels()
+	if len(levels) != 6 || levels[0].Concurrency != 1 || levels[2].Concurrency != 1 || levels[3].Concurrency != 4 || levels[5].Requests != 20 || levels[5].Warmup != 2 {
+		t.Errorf("levels %+v, want 1,1,1,4,4,4 with 20 requests and 2 warmup", levels)
+	}
+	if w := b.Workload().Request(0); w.MaxTokens != 30 || !w.IgnoreEOS {
+		t.Errorf("workload request %+v", w)
+	}
+
+	p, err = Parse("p.yaml", []byte("variants: [{name: A, model: a}]\nevals: [{evalset: x.jsonl}]\nbench: {rate: 2.5, duration: 1m}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = p.Bench
+	if b.Requests != 0 || b.Duration.D() != time.Minute || b.InputLen != DefaultBenchInputLen || b.OutputLen != DefaultBenchOutputLen ||
+		b.Repeats != 1 || !slices.Equal(b.Concurrency, []int{1}) {
+		t.Errorf("defaults: %+v", b)
+	}
+	if l := b.Levels(); len(l) != 1 || l[0].Rate != 2.5 || l[0].Duration != time.Minute || l[0].Validate() != nil {
+		t.Errorf("rate levels %+v", l)
+	}
+	if p.ReferenceRepeats != 0 {
+		t.Errorf("reference_repeats %d without the key", p.ReferenceRepeats)
 	}
 }
 
@@ -168,7 +229,7 @@ variants:
 evals:
   - {evalset: "builtin:s", max-tokens: 5}
 `, []string{
-			`p.yaml:3: sever: unknown key (known: name, output, server, variants, evals, quanteval_image, kubernetes, gpus, max_parallel)`,
+			`p.yaml:3: sever: unknown key (known: name, output, server, variants, evals, quanteval_image, kubernetes, gpus, max_parallel, bench, reference_repeats)`,
 			`p.yaml:6: server.readytimeout: unknown key`,
 			`p.yaml:8: variants[0].modle: unknown key`,
 			`p.yaml:8: variants[0].model: missing`,
@@ -234,6 +295,37 @@ evals: [{evalset: x.jsonl, extra_body: "{not json", seed: 1.5}]
 			`p.yaml:8: evals[0].extra_body: not JSON`,
 			`p.yaml:8: evals[0].seed: want a whole number, got "1.5"`,
 		}},
+		{"bench and repeats", `
+reference_repeats: 0
+server: {cost_per_hour: -2}
+variants: [{name: A, model: a, cost_per_hour: cheap}]
+evals: [{evalset: x.jsonl}]
+bench:
+  concurrency: [1, 0, x]
+  requests: 10
+  duration: 30s
+  output_len: 0
+  rate: -1
+  slo: {ttft: 0, tbt: 5}
+  levels: [1]
+`, []string{
+			`p.yaml:2: reference_repeats: 0 is below 1`,
+			`p.yaml:3: server.cost_per_hour: negative cost -2`,
+			`p.yaml:4: variants[0].cost_per_hour: want a number, got "cheap"`,
+			`p.yaml:7: bench.concurrency[1]: 0 is below 1`,
+			`p.yaml:7: bench.concurrency[2]: want a whole number, got "x"`,
+			`p.yaml:10: bench.output_len: 0 is below 1`,
+			`p.yaml:11: bench.rate: want requests per second above 0`,
+			`p.yaml:12: bench.slo.ttft: want milliseconds above 0`,
+			`p.yaml:12: bench.slo.tbt: unknown key (known: ttft, tpot, e2el)`,
+			`p.yaml:13: bench.levels: unknown key`,
+			`p.yaml:7: bench.requests: give requests or duration, not both`,
+		}},
+		{"repeats without a reference", `
+reference_repeats: 2
+variants: [{name: A, model: a}]
+evals: [{evalset: x.jsonl}]
+`, []string{`p.yaml:2: reference_repeats: needs a variant marked reference: true`}},
 		{"not YAML", "variants: [", []string{`p.yaml: yaml: line 1: did not find expected node content`}},
 	}
 	for _, tt := range tests {

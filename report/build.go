@@ -51,6 +51,11 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 	c.Warnings = append(c.Warnings, lpWarnings...)
 	c.Warnings = append(c.Warnings, unsafeWarnings(inputs, c.Variants)...)
 	c.repeatedStats(read, ref)
+	var speedWarn, floorWarn []string
+	c.Speed, speedWarn = c.buildSpeed(opt.Bench, opt.SpeedLevel)
+	c.NoiseFloor, floorWarn = c.buildNoiseFloor(inputs[ref], opt.RefRepeats)
+	c.Warnings = append(c.Warnings, speedWarn...)
+	c.Warnings = append(c.Warnings, floorWarn...)
 	return c, nil
 }
 

@@ -43,6 +43,33 @@ type htmlSlices struct {
 	Macro          []string // one per variant, categories only
 }
 
+// htmlSpeed is the speed section of the page.
+type htmlSpeed struct {
+	Tables    []*textTable
+	Chart     template.URL
+	Decisions []string
+}
+
+// htmlSpeedOf renders the speed section, nil without one.
+func (c *Comparison) htmlSpeedOf() (*htmlSpeed, error) {
+	if c.Speed == nil {
+		return nil, nil
+	}
+	hs := &htmlSpeed{Tables: c.speedTables()}
+	var svg bytes.Buffer
+	if err := c.SpeedSVG(&svg, ChartWidth, ChartHeight); err == nil {
+		hs.Chart = template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg.Bytes()))
+	} else if !errors.Is(err, errNoSpeed) && c.speedPoints() != nil {
+		return nil, err
+	}
+	for i := range c.Variants {
+		if line := c.DecisionLine(&c.Variants[i]); line != "" {
+			hs.Decisions = append(hs.Decisions, line)
+		}
+	}
+	return hs, nil
+}
+
 type htmlView struct {
 	C                       *Comparison
 	Alpha                   string
@@ -57,6 +84,8 @@ type htmlView struct {
 	Repeated                *textTable    // nil: no section (paired.go)
 	Thinking                *textTable    // nil: no section
 	Tasks                   []titledTable // code and IFEval sections (code.go, ifeval.go)
+	Speed                   *htmlSpeed    // nil: no bench results
+	Floor                   []string      // the noise floor's sentences; nil: no repeats
 	Data                    template.JS   // the grid's texts and indexes (see htmldata.go)
 }
 
@@ -121,10 +150,14 @@ func (c *Comparison) HTML(w io.Writer) error {
 		Repeated:    c.repeatedTable(),
 		Thinking:    c.thinkingTable(),
 		Tasks:       c.taskTables(0),
+		Floor:       c.floorLines(func(s string) string { return s }),
 		Slices: []htmlSlices{
 			{ID: "by-type", Title: c.T("bytype"), Key: c.T("type"), Slices: c.ByType},
 			{ID: "by-category", Title: c.T("bycategory"), Key: c.T("category"), Slices: c.ByCategory},
 		},
+	}
+	if view.Speed, err = c.htmlSpeedOf(); err != nil {
+		return fmt.Errorf("html: %w", err)
 	}
 	if len(c.ByCategory) > 0 {
 		for i := range c.Variants {

@@ -13,7 +13,7 @@ var markdownSections = []func(c *Comparison, w *errWriter){
 	mdTitle,
 	mdWarnings,
 	mdSummary, // and the table of repeated samples, when there is one
-	mdVerdicts,
+	withOptional(mdVerdicts, mdNoiseFloor, mdSpeed),
 	mdConsistencyThinking,
 	withTasks(mdExplain),
 	mdByType,
@@ -31,6 +31,23 @@ func (c *Comparison) Markdown(w io.Writer) error {
 		section(c, ew)
 	}
 	return ew.err
+}
+
+// withOptional writes section, then each optional section that has something to
+// say after a blank line of its own: a report without them (no repeats of the
+// reference, no bench) is byte for byte what it was before they existed.
+func withOptional(section func(*Comparison, *errWriter), optional ...func(*Comparison, *errWriter)) func(*Comparison, *errWriter) {
+	return func(c *Comparison, w *errWriter) {
+		section(c, w)
+		for _, o := range optional {
+			var buf strings.Builder
+			ow := &errWriter{w: &buf}
+			o(c, ow)
+			if buf.Len() > 0 {
+				w.printf("\n%s", buf.String())
+			}
+		}
+	}
 }
 
 func mdRow(w *errWriter, cells ...string) {

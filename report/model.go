@@ -71,6 +71,15 @@ type Options struct {
 	Power float64
 	// Lang is the language of the text reports: "en" (default) or "zh".
 	Lang string
+	// Bench are bench results to show beside accuracy (the speed section, the
+	// accuracy-throughput chart and the decision lines); see speed.go.
+	Bench []BenchInput
+	// SpeedLevel is the concurrency of the chart and the decision lines; 0: the
+	// highest that every benched variant has.
+	SpeedLevel int
+	// RefRepeats are further runs of the reference with the same settings: their
+	// flips against its first run are the noise floor (see decision.go).
+	RefRepeats []Input
 }
 
 // Input is one result file and where it was read from.
@@ -98,6 +107,10 @@ type Comparison struct {
 	IFEval *IFEvalSummary `json:"ifeval,omitempty"`
 	// Warnings say what makes the variants less comparable; every report shows them.
 	Warnings []string `json:"warnings"`
+	// Speed is the speed section; nil without bench results.
+	Speed *Speed `json:"speed,omitempty"`
+	// NoiseFloor is the reference against its own further runs; nil without them.
+	NoiseFloor *NoiseFloor `json:"noise_floor,omitempty"`
 	// Items is the item-by-item grid (for the HTML), in the reference's order.
 	Items []Item `json:"-"`
 	// Lang is the language of the text reports.

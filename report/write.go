@@ -113,15 +113,51 @@ func (c *Comparison) Write(ctx context.Context, out Output) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", format, err)
 		}
-		path := filepath.Join(out.Dir, "compare."+format)
-		if err := result.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		if err := writeReportFile(out, "compare."+format, buf.Bytes()); err != nil {
 			return err
 		}
-		if out.Wrote != nil {
-			out.Wrote(path)
+		if err := c.writeSpeedFile(out, format); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// writeReportFile writes one file of the report into out.Dir, atomically.
+func writeReportFile(out Output, name string, data []byte) error {
+	path := filepath.Join(out.Dir, name)
+	if err := result.WriteFileAtomic(path, data); err != nil {
+		return err
+	}
+	if out.Wrote != nil {
+		out.Wrote(path)
+	}
+	return nil
+}
+
+// writeSpeedFile writes the speed section's own file of format when the
+// comparison has one: speed.csv, and the accuracy-throughput chart as speed.png
+// and speed.svg (the Markdown, JSON and HTML hold the section themselves).
+func (c *Comparison) writeSpeedFile(out Output, format string) error {
+	if c.Speed == nil {
+		return nil
+	}
+	var buf bytes.Buffer
+	var err error
+	switch format {
+	case "csv":
+		err = c.SpeedCSV(&buf)
+	case "png":
+		err = c.SpeedPNG(&buf, out.Width, out.Height)
+	case "svg":
+		err = c.SpeedSVG(&buf, out.Width, out.Height)
+	default:
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("speed %s: %w", format, err)
+	}
+	return writeReportFile(out, "speed."+format, buf.Bytes())
 }
 
 // Load reads the result files and builds their comparison: what is wrong here is
@@ -136,6 +172,7 @@ func Load(paths []string, opt Options) (*Comparison, error) {
 
 // Compare loads the result files (Load) and writes their comparison: what
 // `quanteval compare` does, as a function (matrix reports each eval with it).
+// opt.Bench and opt.RefRepeats may be given already read.
 func Compare(ctx context.Context, paths []string, opt Options, out Output) error {
 	c, err := Load(paths, opt)
 	if err != nil {
@@ -156,3 +193,6 @@ func SplitLabels(list string) []string {
 	}
 	return labels
 }
+
+// ReadInputs reads result files as inputs of a comparison (for Options.RefRepeats).
+func ReadInputs(paths []string) ([]Input, error) { return readInputs(paths) }

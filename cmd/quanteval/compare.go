@@ -13,7 +13,8 @@ import (
 
 const compareUsage = `usage: quanteval compare RESULT.json... [--ref LABEL] [--labels A,B,C] [--out-dir DIR]
        [--format md,csv,json,png,svg,html] [--lang en|zh] [--alpha 0.05]
-       [--chart-size 960x540]
+       [--chart-size 960x540] [--bench BENCH.json]... [--speed-level N]
+       [--ref-repeat RESULT.json]...
 
 Compares result files of 'quanteval run' over the same eval set: accuracy with its
 95% Wilson interval, and for each variant against the reference the difference, the
@@ -21,6 +22,13 @@ exact McNemar p-value, the flips and the smallest difference the set could detec
 and how far its outputs drift from the reference's: identical outputs, common prefix,
 first divergence and, when both runs kept log-probabilities (run --logprobs K), the
 KL divergence and top-1 agreement. A side file that is missing is a warning.
+With --bench (bench results of 'quanteval bench' or a matrix plan's bench, matched
+to the variants by variant name or model) it adds a speed section: output tokens/s,
+TTFT and TPOT against the reference at each concurrency, load time, GPU memory and
+cost per million output tokens, an accuracy-throughput chart (speed.png, speed.svg),
+speed.csv, and a decision line per variant. With --ref-repeat (the reference run
+again with the same settings) it shows the noise floor: the reference's flips
+against itself, and whether each variant's flips exceed them.
 Prints the table (Markdown) and writes the chosen formats to --out-dir as
 compare.md, compare.csv, compare.json, compare.png, compare.svg and compare.html.
 
@@ -36,6 +44,10 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	lang := fs.String("lang", "en", "the language (`LANG`) of headers and verdicts: en or zh")
 	alpha := fs.Float64("alpha", report.DefaultAlpha, "significance level (`ALPHA`) of the tests")
 	size := fs.String("chart-size", fmt.Sprintf("%dx%d", report.ChartWidth, report.ChartHeight), "size of the PNG and SVG chart in pixels, `WIDTHxHEIGHT`")
+	var benches, repeats []string
+	fs.Func("bench", "a bench result `FILE` (quanteval/bench/v1) to show beside accuracy; repeat the flag or separate with commas", listFlag(&benches))
+	fs.Func("ref-repeat", "a further run (`RESULT.json`) of the reference with the same settings, for the noise floor; repeatable", listFlag(&repeats))
+	speedLevel := fs.Int("speed-level", 0, "the concurrency `N` of the accuracy-throughput chart and the decision lines (default: the highest every bench has)")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -59,7 +71,14 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			out.Dir = "."
 		}
 	})
-	c, err := report.Load(files, report.Options{Ref: *ref, Alpha: *alpha, Lang: *lang, Labels: report.SplitLabels(*labels)})
+	opt := report.Options{Ref: *ref, Alpha: *alpha, Lang: *lang, Labels: report.SplitLabels(*labels), SpeedLevel: *speedLevel}
+	if opt.Bench, err = report.ReadBench(benches); err != nil {
+		return usagef("compare: --bench: %w", err)
+	}
+	if opt.RefRepeats, err = report.ReadInputs(repeats); err != nil {
+		return usagef("compare: --ref-repeat: %w", err)
+	}
+	c, err := report.Load(files, opt)
 	if err != nil {
 		return usagef("compare: %w", err)
 	}
@@ -67,4 +86,16 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("compare: %w", err)
 	}
 	return nil
+}
+
+// listFlag appends each comma-separated value of a repeatable flag to list.
+func listFlag(list *[]string) func(string) error {
+	return func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				*list = append(*list, s)
+			}
+		}
+		return nil
+	}
 }

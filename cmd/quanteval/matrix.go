@@ -147,14 +147,28 @@ func writeReportPaths(w io.Writer, m *matrix.Manifest) error {
 // reference.
 func compareReport(stdout, stderr io.Writer) matrix.Report {
 	return func(ctx context.Context, dir string, results []matrix.ResultRef) error {
-		var paths []string
+		var paths, benches, repeats []string
 		var opt report.Options
 		for _, r := range results {
+			if r.Repeat > 1 {
+				repeats = append(repeats, r.Path)
+				continue
+			}
 			paths = append(paths, r.Path)
 			opt.Labels = append(opt.Labels, r.Label)
 			if r.Reference {
 				opt.Ref = r.Label
 			}
+			if r.Bench != "" {
+				benches = append(benches, r.Bench)
+			}
+		}
+		var err error
+		if opt.Bench, err = report.ReadBench(benches); err != nil {
+			return err
+		}
+		if opt.RefRepeats, err = report.ReadInputs(repeats); err != nil {
+			return err
 		}
 		if _, err := fmt.Fprintf(stdout, "\n# eval %s\n\n", filepath.Base(dir)); err != nil {
 			return err

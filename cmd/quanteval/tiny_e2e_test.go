@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/quanteval/quanteval/consistency"
+	"github.com/quanteval/quanteval/loadgen"
 	"github.com/quanteval/quanteval/matrix"
 	"github.com/quanteval/quanteval/result"
 	"github.com/quanteval/quanteval/server"
@@ -231,8 +232,50 @@ func TestTinyCPUPlan(t *testing.T) {
 			t.Errorf("report %s: %v", html, errors.Join(err, errors.New("empty or missing")))
 		}
 	}
+	checkTinyBench(t, out, m)
 	wantEnd := "  tinystories_consistency_v1: " + filepath.Join(matrix.ReportDir(out, "tinystories_consistency_v1"), "compare.html") + "\n"
 	if !strings.HasSuffix(stdout.String(), wantEnd) {
 		t.Errorf("the output does not end with the story report's path %q:\n%s", wantEnd, stdout.String())
+	}
+}
+
+// checkTinyBench checks the plan's bench on Ollama: every variant has positive
+// throughput and latency figures at both levels, measured by the client (Ollama has
+// no /metrics), and every report shows the speed section with its chart.
+func checkTinyBench(t *testing.T, out string, m matrix.Manifest) {
+	t.Helper()
+	for _, v := range m.Variants {
+		res, dep, err := loadgen.ReadWithDeployment(matrix.BenchPath(out, v.Name))
+		if err != nil {
+			t.Errorf("%s: bench: %v", v.Name, err)
+			continue
+		}
+		if !res.Complete || len(res.Levels) != 2 || res.Server.Metrics || v.Bench == nil || !v.Bench.Complete {
+			t.Errorf("%s: bench complete %v, %d levels, metrics %v; manifest %+v", v.Name, res.Complete, len(res.Levels), res.Server.Metrics, v.Bench)
+		}
+		if dep == nil || dep.LoadSeconds <= 0 || v.LoadSeconds <= 0 || dep.Determinism["OLLAMA_NUM_PARALLEL"] != "1" {
+			t.Errorf("%s: deployment %+v, manifest load %v", v.Name, dep, v.LoadSeconds)
+		}
+		for _, lr := range res.Levels {
+			st := lr.Stats
+			t.Logf("%-6s concurrency %d: %.0f output tokens/s, %.1f requests/s, TTFT p50 %.1f ms, TPOT p50 %.2f ms, %d tokens in %d replies",
+				v.Name, lr.Level.Concurrency, st.OutputThroughput, st.RequestThroughput, st.TTFT.Median, st.TPOT.Median, st.OutputTokens, st.Completed)
+			if st.Completed != 8 || st.Failed != 0 || st.OutputThroughput <= 0 || st.RequestThroughput <= 0 ||
+				st.TTFT.Median <= 0 || st.E2EL.Median <= 0 || st.E2EL.Median < st.TTFT.Median || st.TPOT.N > 0 && st.TPOT.Median <= 0 {
+				t.Errorf("%s concurrency %d: %+v", v.Name, lr.Level.Concurrency, st)
+			}
+		}
+	}
+	for _, e := range []string{"qwen3_32b_accuracy_suite_v1", "tinystories_consistency_v1"} {
+		dir := matrix.ReportDir(out, e)
+		md, err := os.ReadFile(filepath.Join(dir, "compare.md"))
+		if err != nil || !bytes.Contains(md, []byte("**Speed (against F32)**")) || !bytes.Contains(md, []byte("Q4_K_M: ")) {
+			t.Errorf("report %s: no speed section or decision line (%v)", e, err)
+		}
+		for _, f := range []string{"speed.png", "speed.svg", "speed.csv"} {
+			if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+				t.Errorf("report %s: %s empty or missing (%v)", e, f, err)
+			}
+		}
 	}
 }
