@@ -124,13 +124,15 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, lock.Release()) }()
+	rd := cfg.secrets()
 	f := newFile(cfg, set, serverVersion)
+	hideParams(&f.Params, rd)
 	ex.note(f)
 	if sh != nil {
 		f.Evalset.Count, f.Shard = whole, sh
 	}
 	st := newState(set.Items, cfg.samples())
-	jr, side, err := openFiles(cfg, set, st, f)
+	jr, side, err := openFiles(cfg, set, st, f, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +145,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	reqCtx, cancelReqs := requestContext(ctx, cfg)
 	defer cancelReqs()
 	out := ex.stage(reqCtx, st.item, len(st.records), startPool(ctx, reqCtx, cfg, chat, st, todo))
-	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency, rd: cfg.secrets()}
+	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency, rd: rd}
 	c.consume(ctx, out, cancelReqs)
 
 	runErr := finish(ctx, f, st, &c)
@@ -242,8 +244,9 @@ func (st *state) final() []result.Record {
 
 // openFiles opens the journal beside cfg.Out (taking its records when resuming) and,
 // with logprobs, the side file; both are nil when the result is not written to a file.
+// rd's values are hidden in the journal's header, as in the result's params.
 // The caller closes both (close on nil is a no-op).
-func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *journal, side *sideFile, err error) {
+func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File, rd *redact.Redactor) (jr *journal, side *sideFile, err error) {
 	if cfg.Out == "" || cfg.Out == "-" {
 		return nil, nil, nil
 	}
@@ -252,7 +255,7 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *jou
 	}
 	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
 		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.samplingBody(), Logprobs: cfg.Logprobs,
-		Shard: shardText(cfg.Shard)}
+		Shard: shardText(cfg.Shard)}.hide(rd)
 	jpath := JournalPath(cfg.Out)
 	if cfg.Resume {
 		var prev []result.Record
