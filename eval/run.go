@@ -62,7 +62,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	}
 	cfg := o.config(set)
 	cfg.Shard = sh
-	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: cfg.Concurrency})
+	c, err := client.New(cfg.BaseURL, run.ClientOptions(cfg))
 	if err != nil {
 		return nil, inputError(err)
 	}

@@ -80,11 +80,18 @@ func (cfg *Config) system() string {
 // Evaluate runs set against the endpoint in cfg with a client of its own.
 func Evaluate(ctx context.Context, cfg Config, set *evalset.Set) (*result.File, error) {
 	cfg.Defaults()
-	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries})
+	c, err := client.New(cfg.BaseURL, ClientOptions(cfg))
 	if err != nil {
 		return nil, err
 	}
 	return EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
+}
+
+// ClientOptions are the options of the client a run under cfg asks with: its key,
+// timeout and retries, and no more connections than its concurrency (each is a file
+// descriptor, and the result's write needs one).
+func ClientOptions(cfg Config) client.Options {
+	return client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: cfg.Concurrency}
 }
 
 // outcome is what a worker hands the consumer.
