@@ -28,6 +28,9 @@ type Output struct {
 	Tool     string    // written into the result: "quanteval VERSION"
 	// StopNow, when closed (a second Ctrl-C), drops the requests in flight at once.
 	StopNow <-chan struct{}
+	// Secrets are further values to hide in the error, the records and the params
+	// (a matrix plan's secret values); the run's own are known (redact.Known).
+	Secrets []string
 }
 
 // Run carries out the evaluation o asks for: it checks the options, opens the eval
@@ -40,7 +43,7 @@ type Output struct {
 // context.Canceled. The secrets it knows (the key, the base URL's password, those of
 // the environment: redact.Known) are hidden in the error.
 func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error) {
-	defer func() { err = o.secrets().Error(err, nil) }()
+	defer func() { err = o.secrets().With(out.Secrets...).Error(err, nil) }()
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
@@ -83,6 +86,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 		}
 	}
 	cfg.Resume, cfg.Stdout, cfg.Progress, cfg.Tool, cfg.StopNow = out.Resume, out.Stdout, out.Progress, out.Tool, out.StopNow
+	cfg.Secrets = out.Secrets
 	f, err := run.EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):

@@ -236,7 +236,7 @@ func (r *runner) eval(ctx context.Context, say func(string, ...any), srv *server
 	}()
 	f, err := r.o.Evaluate(ectx, Job{
 		Variant: v.Name, Model: v.Model, BaseURL: srv.URL(), Eval: pe.eval,
-		Out: er.Result, Resume: pe.resume, Progress: r.o.Progress,
+		Out: er.Result, Resume: pe.resume, Progress: r.o.Progress, Secrets: secretValues(r.p),
 	})
 	cancel()
 	er.FinishedAt = now()

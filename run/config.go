@@ -33,6 +33,9 @@ type Config struct {
 	Shard       *shard.Spec     // evaluate only this shard of the (limited) set (nil: all)
 	Repeats     int             // 1: samples of each item (0 is 1; see samples.go)
 	APIKey      string          // never written anywhere: hidden where a server echoes it
+	// Secrets are further values to hide wherever the run records or shows text
+	// (a matrix plan's: its server's --api-key, its env's tokens); see secrets.
+	Secrets []string
 	// NoStream sends plain chat completions; by default a Chatter that is also a
 	// Streamer streams, and each record gets the reply's timing.
 	NoStream bool
@@ -64,8 +67,9 @@ type Config struct {
 	StopNow <-chan struct{}
 }
 
-// secrets is what the run hides in the errors it records: the API key, the base
-// URL's password and the secrets of the environment (redact.Known).
+// secrets is what the run hides in the errors it records and in its params: the API
+// key, the base URL's password, the secrets of the environment (redact.Known) and
+// cfg.Secrets.
 func (cfg *Config) secrets() *redact.Redactor {
-	return redact.Known(os.Environ(), cfg.BaseURL, cfg.APIKey)
+	return redact.Known(os.Environ(), cfg.BaseURL, cfg.APIKey).With(cfg.Secrets...)
 }

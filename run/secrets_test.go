@@ -112,3 +112,40 @@ func TestHideJSON(t *testing.T) {
 		}
 	}
 }
+
+// Values given in Config.Secrets (a matrix plan's) are hidden like the run's own:
+// a server that echoes one in its error body leaves it in no record, journal or
+// result.
+func TestConfigSecretsHidden(t *testing.T) {
+	const planSecret = "plan-only-secret-77"
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":{"message":"server started with --api-key %s"}}`, planSecret)
+	}))
+	defer hs.Close()
+	set := suite(t)
+	set.Limit(2)
+	out := filepath.Join(t.TempDir(), "r.json")
+	cfg := config(hs.URL, out)
+	cfg.Retries, cfg.NoStream, cfg.Secrets = 0, true, []string{planSecret}
+	f, err := Evaluate(context.Background(), cfg, set)
+	if err == nil {
+		t.Fatal("a run whose every request failed succeeded")
+	}
+	if len(f.Items) == 0 || !strings.Contains(f.Items[0].Error, "--api-key ***") {
+		t.Errorf("record error %q, want the server's message with the plan's secret hidden", f.Items[0].Error)
+	}
+	for _, p := range []string{out, JournalPath(out)} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), planSecret) {
+			t.Errorf("%s holds the plan's secret:\n%s", p, data)
+		}
+	}
+	if strings.Contains(err.Error(), planSecret) {
+		t.Errorf("the error shows the plan's secret: %v", err)
+	}
+}
