@@ -24,6 +24,7 @@ type Output struct {
 	Path     string
 	Resume   bool      // continue from the journal beside Path
 	Progress io.Writer // the progress display and download progress (nil: none)
+	Notes    io.Writer // notices and warnings, shown also without progress (nil: Progress)
 	Stdout   io.Writer // receives the result when Path is "-"
 	Tool     string    // written into the result: "quanteval VERSION"
 	// StopNow, when closed (a second Ctrl-C), drops the requests in flight at once.
@@ -86,7 +87,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 		}
 	}
 	cfg.Resume, cfg.Stdout, cfg.Progress, cfg.Tool, cfg.StopNow = out.Resume, out.Stdout, out.Progress, out.Tool, out.StopNow
-	cfg.Secrets = out.Secrets
+	cfg.Secrets, cfg.Notes = out.Secrets, out.Notes
 	f, err := run.EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):

@@ -56,6 +56,10 @@ type Config struct {
 
 	// Progress receives the progress display (normally stderr); nil shows none.
 	Progress io.Writer
+	// Notes receives what the user should read even without a progress display
+	// (--quiet): a resume from scratch, damaged journal lines skipped, --unsafe-exec,
+	// a server that does not stream. nil: Progress.
+	Notes io.Writer
 	// Stdout receives the result when Out is "-".
 	Stdout io.Writer
 	// Tool is written into the result as the producing tool and version.
@@ -72,4 +76,12 @@ type Config struct {
 // cfg.Secrets.
 func (cfg *Config) secrets() *redact.Redactor {
 	return redact.Known(os.Environ(), cfg.BaseURL, cfg.APIKey).With(cfg.Secrets...)
+}
+
+// notes is where the run's notices and warnings go (nil: nowhere).
+func (cfg *Config) notes() io.Writer {
+	if cfg.Notes != nil {
+		return cfg.Notes
+	}
+	return cfg.Progress
 }

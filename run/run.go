@@ -204,7 +204,7 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File, rd *reda
 		if jr, prev, err = openJournal(jpath, fp); err != nil {
 			return nil, nil, err
 		}
-		jr.report(cfg.Progress, f)
+		jr.report(cfg.notes(), f)
 		st.resumeFrom(prev)
 	} else {
 		// A journal left by an earlier run is kept aside, not wiped: forgetting
@@ -269,8 +269,8 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, st *state,
 	var noteOnce sync.Once
 	note := func(msg string) {
 		noteOnce.Do(func() {
-			if cfg.Progress != nil {
-				fmt.Fprintln(cfg.Progress, "\nnote: "+msg)
+			if w := cfg.notes(); w != nil {
+				fmt.Fprintln(w, "\nnote: "+msg)
 			}
 		})
 	}

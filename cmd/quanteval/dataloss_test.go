@@ -70,3 +70,24 @@ func TestRunRefusesOutputExit2(t *testing.T) {
 		t.Errorf("%d requests sent", srv.Requests())
 	}
 }
+
+// --quiet drops the progress display, not what the user must read: a --resume of an
+// empty journal says it starts from scratch, and exits 0.
+func TestQuietResumeOfEmptyJournalSaysSo(t *testing.T) {
+	_, hs := vllmtest.Start(t, vllmtest.Options{})
+	dir := t.TempDir()
+	set := filepath.Join(dir, "set.jsonl")
+	os.WriteFile(set, []byte(`{"id": "a", "type": "exact", "prompt": "hi", "answer": "hi"}`+"\n"), 0o644)
+	out := filepath.Join(dir, "r.json")
+	if err := os.WriteFile(run.JournalPath(out), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := quanteval(context.Background(), []string{"run", "--quiet", "--resume", "--base-url", hs.URL, "--evalset", set, "--out", out}, &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 0 || !strings.Contains(stderr.String(), "is empty: nothing had finished; starting from scratch") {
+		t.Errorf("exit %d, stderr %q; want 0 and the notice", code, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "items/s") {
+		t.Errorf("--quiet shows progress: %q", stderr.String())
+	}
+}
