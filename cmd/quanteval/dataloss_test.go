@@ -47,9 +47,7 @@ func TestCompareRefusesDevice(t *testing.T) {
 // by another run.
 func TestRunRefusesOutputExit2(t *testing.T) {
 	srv, hs := vllmtest.Start(t, vllmtest.Options{})
-	dir := t.TempDir()
-	set := filepath.Join(dir, "set.jsonl")
-	os.WriteFile(set, []byte(`{"id": "a", "type": "exact", "prompt": "hi", "answer": "hi"}`+"\n"), 0o644)
+	dir, set := oneItemSet(t)
 	locked := filepath.Join(dir, "r.json")
 	lock, err := run.LockOutput(locked)
 	if err != nil {
@@ -75,9 +73,7 @@ func TestRunRefusesOutputExit2(t *testing.T) {
 // empty journal says it starts from scratch, and exits 0.
 func TestQuietResumeOfEmptyJournalSaysSo(t *testing.T) {
 	_, hs := vllmtest.Start(t, vllmtest.Options{})
-	dir := t.TempDir()
-	set := filepath.Join(dir, "set.jsonl")
-	os.WriteFile(set, []byte(`{"id": "a", "type": "exact", "prompt": "hi", "answer": "hi"}`+"\n"), 0o644)
+	dir, set := oneItemSet(t)
 	out := filepath.Join(dir, "r.json")
 	if err := os.WriteFile(run.JournalPath(out), nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -90,4 +86,15 @@ func TestQuietResumeOfEmptyJournalSaysSo(t *testing.T) {
 	if strings.Contains(stderr.String(), "items/s") {
 		t.Errorf("--quiet shows progress: %q", stderr.String())
 	}
+}
+
+// oneItemSet writes an eval set of one item into a new folder, and returns both.
+func oneItemSet(t *testing.T) (dir, set string) {
+	t.Helper()
+	dir = t.TempDir()
+	set = filepath.Join(dir, "set.jsonl")
+	if err := os.WriteFile(set, []byte(`{"id": "a", "type": "exact", "prompt": "hi", "answer": "hi"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, set
 }
