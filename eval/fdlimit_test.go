@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/quanteval/quanteval/client"
 	"github.com/quanteval/quanteval/evalset"
 	"github.com/quanteval/quanteval/internal/vllmtest"
 	"github.com/quanteval/quanteval/result"
@@ -160,11 +159,7 @@ func TestOpenFileLimitChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg := run.Config{BaseURL: url, Model: "test-model", Out: out, Concurrency: concurrency, Timeout: 10 * time.Second, Retries: 0, MaxTokens: 16}
-		var c *client.Client
-		if c, err = client.New(url, client.Options{Timeout: cfg.Timeout, MaxConns: concurrency}); err != nil {
-			t.Fatal(err)
-		}
-		_, err = run.EvaluateWith(context.Background(), cfg, set, c, "")
+		_, err = run.Evaluate(context.Background(), cfg, set) // its own client, bounded by the concurrency
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -24,10 +24,14 @@ type Output struct {
 	Path     string
 	Resume   bool      // continue from the journal beside Path
 	Progress io.Writer // the progress display and download progress (nil: none)
+	Notes    io.Writer // notices and warnings, shown also without progress (nil: Progress)
 	Stdout   io.Writer // receives the result when Path is "-"
 	Tool     string    // written into the result: "quanteval VERSION"
 	// StopNow, when closed (a second Ctrl-C), drops the requests in flight at once.
 	StopNow <-chan struct{}
+	// Secrets are further values to hide in the error, the records and the params
+	// (a matrix plan's secret values); the run's own are known (redact.Known).
+	Secrets []string
 }
 
 // Run carries out the evaluation o asks for: it checks the options, opens the eval
@@ -40,7 +44,7 @@ type Output struct {
 // context.Canceled. The secrets it knows (the key, the base URL's password, those of
 // the environment: redact.Known) are hidden in the error.
 func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error) {
-	defer func() { err = o.secrets().Error(err, nil) }()
+	defer func() { err = o.secrets().With(out.Secrets...).Error(err, nil) }()
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
@@ -62,7 +66,9 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 	}
 	cfg := o.config(set)
 	cfg.Shard = sh
-	c, err := newChatter(o.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: o.Concurrency})
+	opts := run.ClientOptions(cfg)
+	opts.MaxConns = o.Concurrency // per replica: cfg.Concurrency is the run's total
+	c, err := newChatter(o.BaseURL, opts)
 	if err != nil {
 		return nil, inputError(err)
 	}
@@ -83,6 +89,7 @@ func Run(ctx context.Context, o Options, out Output) (_ *result.File, err error)
 		}
 	}
 	cfg.Resume, cfg.Stdout, cfg.Progress, cfg.Tool, cfg.StopNow = out.Resume, out.Stdout, out.Progress, out.Tool, out.StopNow
+	cfg.Secrets, cfg.Notes = out.Secrets, out.Notes
 	f, err := run.EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):

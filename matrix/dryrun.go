@@ -21,6 +21,7 @@ func DryRun(w io.Writer, p *plan.Plan, only []string) error {
 	}
 	ew := &errWriter{w: w, rd: Secrets(p)}
 	ew.printf("plan %s (%s): %d variants x %d evals -> %s\n", p.Name, p.File, len(variants), len(p.Evals), p.Output)
+	dryRunLeftovers(ew, p)
 	for i, v := range variants {
 		spec := serverSpec(p, v)
 		argv, err := spec.Argv()
@@ -103,5 +104,17 @@ type errWriter struct {
 func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
 		_, e.err = io.WriteString(e.w, e.rd.String(fmt.Sprintf(format, args...)))
+	}
+}
+
+// dryRunLeftovers names the servers an earlier, dead quanteval left running on the
+// plan's output, which a run would stop before starting anything.
+func dryRunLeftovers(ew *errWriter, p *plan.Plan) {
+	found, _, err := server.FindLeftovers(serversDir(p))
+	if err != nil {
+		ew.printf("leftover servers: cannot tell: %v\n", err)
+	}
+	for _, l := range found {
+		ew.printf("leftover: %s; the run stops it first\n", l)
 	}
 }

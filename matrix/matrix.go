@@ -67,6 +67,9 @@ type Job struct {
 	Out      string    // OUTPUT/VARIANT/EVAL.json
 	Resume   bool      // continue from the journal beside Out
 	Progress io.Writer // the item progress display (nil: none)
+	// Secrets are the plan's secret values (see Secrets): the evaluation hides them
+	// in what it records, as the manifest does.
+	Secrets []string
 }
 
 // Evaluate runs one job as `quanteval run` would, writing its result (and journal)

@@ -14,7 +14,10 @@ import (
 // passwords ...), of every variant's added environment, server command line
 // (--api-key ...), prepare commands and base URL, and the API key each eval
 // reads (api_key_env).
-func Secrets(p *plan.Plan) *redact.Redactor {
+func Secrets(p *plan.Plan) *redact.Redactor { return redact.New(secretValues(p)...) }
+
+// secretValues are the values Secrets hides.
+func secretValues(p *plan.Plan) []string {
 	environ := os.Environ()
 	values := redact.FromEnviron(environ)
 	for _, v := range p.Variants {
@@ -37,5 +40,5 @@ func Secrets(p *plan.Plan) *redact.Redactor {
 			values = append(values, os.Getenv(e.APIKeyEnv))
 		}
 	}
-	return redact.New(values...)
+	return values
 }

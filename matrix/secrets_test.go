@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +83,26 @@ evals:
 	}
 	if !strings.Contains(out.String(), `{"key": "***"}`) {
 		t.Errorf("the prepare command is not shown with the key hidden:\n%s", out.String())
+	}
+}
+
+// TestJobCarriesThePlanSecrets: each evaluation is given the plan's secret values
+// (the server's --api-key, its env's HF_TOKEN), so that the result it writes hides
+// them as the manifest does.
+func TestJobCarriesThePlanSecrets(t *testing.T) {
+	f := newFixture(t, "", "")
+	fe := &fakeEval{}
+	if _, err := Run(context.Background(), Options{PollInterval: 20 * time.Millisecond, Plan: f.plan, Evaluate: fe.Evaluate, Only: []string{"FP8"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(fe.jobs) == 0 {
+		t.Fatal("no job run")
+	}
+	for _, job := range fe.jobs {
+		for _, secret := range []string{"sk-fake-key", "hf_secret_value"} {
+			if !slices.Contains(job.Secrets, secret) {
+				t.Errorf("job %s/%s: Secrets %q lack %q", job.Variant, job.Eval.Name, job.Secrets, secret)
+			}
+		}
 	}
 }

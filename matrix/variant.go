@@ -14,6 +14,7 @@ import (
 	"github.com/quanteval/quanteval/plan"
 	"github.com/quanteval/quanteval/redact"
 	"github.com/quanteval/quanteval/result"
+	"github.com/quanteval/quanteval/run"
 	"github.com/quanteval/quanteval/server"
 )
 
@@ -237,7 +238,7 @@ func (r *runner) eval(ctx context.Context, say func(string, ...any), srv serverP
 	}()
 	f, err := r.o.Evaluate(ectx, Job{
 		Variant: v.Name, Model: v.Model, BaseURL: srv.URL(), Eval: pe.eval,
-		Out: er.Result, Resume: pe.resume, Progress: r.o.Progress,
+		Out: er.Result, Resume: pe.resume, Progress: r.o.Progress, Secrets: secretValues(r.p),
 	})
 	cancel()
 	er.FinishedAt = now()
@@ -253,9 +254,10 @@ func (r *runner) eval(ctx context.Context, say func(string, ...any), srv serverP
 		// result is marked incomplete, so that the report leaves it out and
 		// --resume continues it.
 		if f != nil && f.Complete {
-			f.Complete = false
-			if werr := result.Write(er.Result, f); werr != nil {
+			if g, werr := markIncomplete(er.Result, f); werr != nil {
 				ee.Tail = append(ee.Tail, "(marking the result incomplete failed: "+werr.Error()+")")
+			} else {
+				f = g
 			}
 		}
 		if f != nil {
@@ -276,6 +278,24 @@ func (r *runner) eval(ctx context.Context, say func(string, ...any), srv serverP
 	}
 	say("%s: accuracy %.3f (%d/%d), %d errors", pe.eval.Name, f.Summary.Accuracy, f.Summary.OK, f.Summary.Count, f.Summary.Errors)
 	return nil
+}
+
+// markIncomplete rewrites the result at path with "complete": false. The run has
+// released the output, so this write takes the output's lock as a run does: a
+// --resume started meanwhile is not overwritten (the mark then fails, naming it).
+// The file on disk is marked when it can be read, else f.
+func markIncomplete(path string, f *result.File) (*result.File, error) {
+	lock, err := run.LockOutput(path)
+	if err != nil {
+		return nil, err
+	}
+	if disk, rerr := result.Read(path); rerr == nil {
+		f = disk
+	}
+	g := *f
+	g.Complete = false
+	err = result.Write(path, &g)
+	return &g, errors.Join(err, lock.Release())
 }
 
 // exitNoticeWait bounds how long a failed eval waits to learn whether its server

@@ -19,6 +19,9 @@ func warnings(c *Comparison, inputs []Input, byID []map[string]*result.Record, r
 		if !f.Complete {
 			out = append(out, fmt.Sprintf("%s: the run is incomplete (%d items of %d)", v.Label, len(f.Items), f.Evalset.Count))
 		}
+		for _, w := range f.Warnings { // what the run itself noticed (damaged journal lines)
+			out = append(out, fmt.Sprintf("%s: %s", v.Label, w))
+		}
 		if v.Errors > 0 {
 			out = append(out, fmt.Sprintf("%s: %d %s failed with an error and count as wrong", v.Label, v.Errors, plural(v.Errors, "item", "items")))
 		}

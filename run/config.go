@@ -34,6 +34,9 @@ type Config struct {
 	Shard       *shard.Spec     // evaluate only this shard of the (limited) set (nil: all)
 	Repeats     int             // 1: samples of each item (0 is 1; see samples.go)
 	APIKey      string          // never written anywhere: hidden where a server echoes it
+	// Secrets are further values to hide wherever the run records or shows text
+	// (a matrix plan's: its server's --api-key, its env's tokens); see secrets.
+	Secrets []string
 	// NoStream sends plain chat completions; by default a Chatter that is also a
 	// Streamer streams, and each record gets the reply's timing.
 	NoStream bool
@@ -54,6 +57,10 @@ type Config struct {
 
 	// Progress receives the progress display (normally stderr); nil shows none.
 	Progress io.Writer
+	// Notes receives what the user should read even without a progress display
+	// (--quiet): a resume from scratch, damaged journal lines skipped, --unsafe-exec,
+	// a server that does not stream. nil: Progress.
+	Notes io.Writer
 	// Stdout receives the result when Out is "-".
 	Stdout io.Writer
 	// Tool is written into the result as the producing tool and version.
@@ -65,12 +72,21 @@ type Config struct {
 	StopNow <-chan struct{}
 }
 
-// secrets is what the run hides in the errors it records: the API key, the base
-// URL's password and the secrets of the environment (redact.Known).
+// secrets is what the run hides in the errors it records and in its params: the API
+// key, the base URL's password, the secrets of the environment (redact.Known) and
+// cfg.Secrets.
 func (cfg *Config) secrets() *redact.Redactor {
 	rd := redact.Known(os.Environ(), "", cfg.APIKey)
 	for _, u := range strings.Split(cfg.BaseURL, ",") {
 		rd = rd.With(redact.FromURL(u)...)
 	}
-	return rd
+	return rd.With(cfg.Secrets...)
+}
+
+// notes is where the run's notices and warnings go (nil: nowhere).
+func (cfg *Config) notes() io.Writer {
+	if cfg.Notes != nil {
+		return cfg.Notes
+	}
+	return cfg.Progress
 }

@@ -56,8 +56,8 @@ func newExecutor(cfg Config, items []evalset.Item) (*executor, error) {
 		}
 		ex.runner, ex.workers = sb, sb.Options().Workers
 	}
-	if ex.unsafe && cfg.Progress != nil {
-		fmt.Fprintln(cfg.Progress, "warning: --unsafe-exec: the model's programs run WITHOUT a sandbox, "+
+	if w := cfg.notes(); ex.unsafe && w != nil {
+		fmt.Fprintln(w, "warning: --unsafe-exec: the model's programs run WITHOUT a sandbox, "+
 			"with your user's access to files and network")
 	}
 	return ex, nil

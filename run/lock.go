@@ -69,9 +69,11 @@ type Lock struct {
 }
 
 // LockOutput takes the lock of out without waiting: when another process holds it,
-// the error is a *LockedError naming that process.
+// the error is a *LockedError naming that process. The lock file is that of out
+// with symbolic links resolved, so a link to an output (or to its folder) is the
+// same output.
 func LockOutput(out string) (*Lock, error) {
-	path := LockPath(out)
+	path := LockPath(canonical(out))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
@@ -101,6 +103,18 @@ func LockOutput(out string) (*Lock, error) {
 		f.Close()
 	}
 	return nil, fmt.Errorf("lock %s: the file keeps being replaced", path)
+}
+
+// canonical is out with symbolic links resolved (out's own, or a folder's on its
+// way when out does not exist yet): two names of one output take one lock.
+func canonical(out string) string {
+	if p, err := filepath.EvalSymlinks(out); err == nil {
+		return p
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(out)); err == nil {
+		return filepath.Join(dir, filepath.Base(out))
+	}
+	return out
 }
 
 // sign writes who holds the lock into the lock file, for a second run's message.

@@ -82,11 +82,18 @@ func (cfg *Config) system() string {
 // Evaluate runs set against the endpoint in cfg with a client of its own.
 func Evaluate(ctx context.Context, cfg Config, set *evalset.Set) (*result.File, error) {
 	cfg.Defaults()
-	c, err := client.New(cfg.BaseURL, client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries})
+	c, err := client.New(cfg.BaseURL, ClientOptions(cfg))
 	if err != nil {
 		return nil, err
 	}
 	return EvaluateWith(ctx, cfg, set, c, c.Version(ctx))
+}
+
+// ClientOptions are the options of the client a run under cfg asks with: its key,
+// timeout and retries, and no more connections than its concurrency (each is a file
+// descriptor, and the result's write needs one).
+func ClientOptions(cfg Config) client.Options {
+	return client.Options{APIKey: cfg.APIKey, Timeout: cfg.Timeout, Retries: cfg.Retries, MaxConns: cfg.Concurrency}
 }
 
 // outcome is what a worker hands the consumer.
@@ -126,13 +133,15 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, lock.Release()) }()
+	rd := cfg.secrets()
 	f := newFile(cfg, set, serverVersion)
+	hideParams(&f.Params, rd)
 	ex.note(f)
 	if sh != nil {
 		f.Evalset.Count, f.Shard = whole, sh
 	}
 	st := newState(set.Items, cfg.samples())
-	jr, side, err := openFiles(cfg, set, st, f)
+	jr, side, err := openFiles(cfg, set, st, f, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +154,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	reqCtx, cancelReqs := requestContext(ctx, cfg)
 	defer cancelReqs()
 	out := ex.stage(reqCtx, st.item, len(st.records), startPool(ctx, reqCtx, cfg, chat, st, todo))
-	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency, rd: cfg.secrets()}
+	c := consumer{st: st, jr: jr, side: side, prog: prog, concurrency: cfg.Concurrency, rd: rd}
 	c.consume(ctx, out, cancelReqs)
 
 	runErr := finish(ctx, f, st, &c)
@@ -177,75 +186,11 @@ func check(cfg *Config) error {
 	return nil
 }
 
-// state is what the run knows of each sample of each item (a slot; see samples.go):
-// its record, and whether it is done.
-type state struct {
-	items   []evalset.Item
-	n       int // samples per item
-	records []result.Record
-	done    []bool
-	index   map[result.SampleKey]int
-}
-
-func newState(items []evalset.Item, n int) *state {
-	st := &state{items: items, n: n, records: make([]result.Record, len(items)*n), done: make([]bool, len(items)*n),
-		index: make(map[result.SampleKey]int, len(items)*n)}
-	for i, it := range items {
-		for s := range n {
-			st.index[result.SampleKey{ID: it.ID, Sample: s}] = i*n + s
-		}
-	}
-	return st
-}
-
-// resumeFrom takes the records of an earlier run's journal. The last record of an item
-// wins; an item that ended in an error (the server was down, say) is asked again.
-func (st *state) resumeFrom(prev []result.Record) {
-	for _, r := range prev {
-		i, ok := st.index[r.Key()]
-		if !ok {
-			continue // an item a wider --limit (or sample a larger --repeats) had: kept in the journal, not in this result
-		}
-		st.records[i], st.done[i] = r, r.Error == ""
-	}
-}
-
-// todo lists the items still to ask, in order.
-func (st *state) todo() []int {
-	var todo []int
-	for i := range st.records {
-		if !st.done[i] {
-			todo = append(todo, i)
-		}
-	}
-	return todo
-}
-
-func (st *state) countOK() int {
-	n := 0
-	for i := range st.records {
-		if st.done[i] && st.records[i].OK {
-			n++
-		}
-	}
-	return n
-}
-
-// final is the records of the items done, in the set's order.
-func (st *state) final() []result.Record {
-	var final []result.Record
-	for i := range st.records {
-		if st.done[i] {
-			final = append(final, st.records[i])
-		}
-	}
-	return final
-}
-
 // openFiles opens the journal beside cfg.Out (taking its records when resuming) and,
 // with logprobs, the side file; both are nil when the result is not written to a file.
+// rd's values are hidden in the journal's header, as in the result's params.
 // The caller closes both (close on nil is a no-op).
-func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *journal, side *sideFile, err error) {
+func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File, rd *redact.Redactor) (jr *journal, side *sideFile, err error) {
 	if cfg.Out == "" || cfg.Out == "-" {
 		return nil, nil, nil
 	}
@@ -254,14 +199,14 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File) (jr *jou
 	}
 	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
 		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.samplingBody(), Logprobs: cfg.Logprobs,
-		Shard: shardText(cfg.Shard)}
+		Shard: shardText(cfg.Shard)}.hide(rd)
 	jpath := JournalPath(cfg.Out)
 	if cfg.Resume {
 		var prev []result.Record
 		if jr, prev, err = openJournal(jpath, fp); err != nil {
 			return nil, nil, err
 		}
-		jr.report(cfg.Progress, f)
+		jr.report(cfg.notes(), f)
 		st.resumeFrom(prev)
 	} else {
 		// A journal left by an earlier run is kept aside, not wiped: forgetting
@@ -326,8 +271,8 @@ func startPool(ctx, reqCtx context.Context, cfg Config, chat Chatter, st *state,
 	var noteOnce sync.Once
 	note := func(msg string) {
 		noteOnce.Do(func() {
-			if cfg.Progress != nil {
-				fmt.Fprintln(cfg.Progress, "\nnote: "+msg)
+			if w := cfg.notes(); w != nil {
+				fmt.Fprintln(w, "\nnote: "+msg)
 			}
 		})
 	}

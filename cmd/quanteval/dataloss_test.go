@@ -47,9 +47,7 @@ func TestCompareRefusesDevice(t *testing.T) {
 // by another run.
 func TestRunRefusesOutputExit2(t *testing.T) {
 	srv, hs := vllmtest.Start(t, vllmtest.Options{})
-	dir := t.TempDir()
-	set := filepath.Join(dir, "set.jsonl")
-	os.WriteFile(set, []byte(`{"id": "a", "type": "exact", "prompt": "hi", "answer": "hi"}`+"\n"), 0o644)
+	dir, set := oneItemSet(t)
 	locked := filepath.Join(dir, "r.json")
 	lock, err := run.LockOutput(locked)
 	if err != nil {
@@ -69,4 +67,34 @@ func TestRunRefusesOutputExit2(t *testing.T) {
 	if srv.Requests() != 0 {
 		t.Errorf("%d requests sent", srv.Requests())
 	}
+}
+
+// --quiet drops the progress display, not what the user must read: a --resume of an
+// empty journal says it starts from scratch, and exits 0.
+func TestQuietResumeOfEmptyJournalSaysSo(t *testing.T) {
+	_, hs := vllmtest.Start(t, vllmtest.Options{})
+	dir, set := oneItemSet(t)
+	out := filepath.Join(dir, "r.json")
+	if err := os.WriteFile(run.JournalPath(out), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := quanteval(context.Background(), []string{"run", "--quiet", "--resume", "--base-url", hs.URL, "--evalset", set, "--out", out}, &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 0 || !strings.Contains(stderr.String(), "is empty: nothing had finished; starting from scratch") {
+		t.Errorf("exit %d, stderr %q; want 0 and the notice", code, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "items/s") {
+		t.Errorf("--quiet shows progress: %q", stderr.String())
+	}
+}
+
+// oneItemSet writes an eval set of one item into a new folder, and returns both.
+func oneItemSet(t *testing.T) (dir, set string) {
+	t.Helper()
+	dir = t.TempDir()
+	set = filepath.Join(dir, "set.jsonl")
+	if err := os.WriteFile(set, []byte(`{"id": "a", "type": "exact", "prompt": "hi", "answer": "hi"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, set
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,7 +28,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return nil, dashDash(err)
 		}
 		if fs.NArg() == 0 {
 			return rest, nil
@@ -35,6 +36,18 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		rest = append(rest, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// flagDashes rewrites the flag package's "-name" as the README and help write it.
+var flagDashes = strings.NewReplacer("for flag -", "for flag --", `" for -`, `" for --`,
+	"needs an argument: -", "needs an argument: --", "not defined: -", "not defined: --")
+
+// dashDash is a flag parsing error naming the flag as --name; flag.ErrHelp as it is.
+func dashDash(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return errors.New(flagDashes.Replace(err.Error()))
 }
 
 // printFlags writes the flags of fs, those named in order first and in that order,

@@ -120,7 +120,7 @@ func evaluateJob(ctx context.Context, job matrix.Job) (*result.File, error) {
 	o := job.Eval.Options
 	o.BaseURL, o.Model = strings.Split(job.BaseURL, ","), job.Model // replicas: A,B,...
 	return eval.Run(ctx, o, eval.Output{Path: job.Out, Resume: job.Resume, Progress: job.Progress, Stdout: io.Discard,
-		Tool: "quanteval " + version, StopNow: stopNowOf(ctx)})
+		Tool: "quanteval " + version, StopNow: stopNowOf(ctx), Secrets: job.Secrets})
 }
 
 // writeReportPaths ends the output with where each eval's HTML report is, so that

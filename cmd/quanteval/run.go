@@ -32,7 +32,7 @@ func runFlags(stderr io.Writer) (fs *flag.FlagSet, o *eval.Options, out *string,
 	eval.Register(fs, &opts)
 	out = fs.String("out", "", "the result file `PATH`; - writes it to stdout (default results/EVALSET__MODEL.json)")
 	resume = fs.Bool("resume", false, "continue from the journal beside --out without repeating finished items")
-	quiet = fs.Bool("quiet", false, "no progress display")
+	quiet = fs.Bool("quiet", false, "no progress display (notices and warnings still go to stderr)")
 	return fs, &opts, out, resume, quiet
 }
 
@@ -52,7 +52,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *quiet {
 		progress = nil
 	}
-	f, err := eval.Run(ctx, *o, eval.Output{Path: *out, Resume: *resume, Progress: progress, Stdout: stdout,
+	f, err := eval.Run(ctx, *o, eval.Output{Path: *out, Resume: *resume, Progress: progress, Notes: stderr, Stdout: stdout,
 		Tool: "quanteval " + version, StopNow: stopNowOf(ctx)})
 	if f != nil {
 		w := stdout
