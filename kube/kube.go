@@ -10,8 +10,10 @@
 //     needs (no Job may start before its server is ready, and the merge needs
 //     every shard): servers/VARIANT.yaml (Deployment + Service),
 //     evals/VARIANT.yaml (one Indexed Job per eval), merge.yaml (the final Job).
-//     Kubernetes has no dependencies between objects; the README's cycle waits
-//     between stages with `kubectl wait`.
+//     Kubernetes has no dependencies between objects: each eval pod's init
+//     container runs `quanteval wait` on its servers' health paths (up to 2 h),
+//     so that applying everything at once works too; the README's cycle still
+//     waits between stages with `kubectl wait`, which shows where it stands.
 //   - Secrets are never written: a variable named in SecretEnv, or whose name
 //     redact.IsSecret recognises (HF_TOKEN, *_API_KEY, ...), becomes a
 //     valueFrom.secretKeyRef to the Secret named in Input.Secret (key = the

@@ -149,6 +149,22 @@ func service(in input, v variant, p pod) *corev1.Service {
 	}
 }
 
+// waitTimeout bounds the eval pods' wait for their servers (a large model's first
+// download and load included); a pod that times out fails and is retried.
+const waitTimeout = "2h"
+
+// healthURLs are the health paths of variant v's Services, which the eval Jobs'
+// init container waits for (quanteval wait).
+func (v variant) healthURLs(in input) []string {
+	var urls []string
+	for i, a := range v.baseURLArgs(in) {
+		if i%2 == 1 {
+			urls = append(urls, a+v.HealthPath)
+		}
+	}
+	return urls
+}
+
 // baseURLArgs are the --base-url flags of the Services the Jobs reach variant v's
 // servers at, one per server.
 func (v variant) baseURLArgs(in input) []string {
@@ -184,6 +200,8 @@ func evalJob(in input, v variant, e eval) *batchv1.Job {
 		{Name: "HF_HOME", Value: path.Join(in.ResultsDir, ".cache", "huggingface")},
 	}, secretEnv(in.Secret, in.JobSecretEnv)...)
 	c := quantevalContainer(in, "run", args, env)
+	wait := quantevalContainer(in, "wait-for-servers", append([]string{"wait", "--timeout", waitTimeout}, v.healthURLs(in)...), nil)
+	wait.VolumeMounts = nil
 	return &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 		ObjectMeta: meta(in, objectName(in.name, v.slug, e.slug), l),
@@ -194,7 +212,7 @@ func evalJob(in input, v variant, e eval) *batchv1.Job {
 			// Each shard may fail three times; one that still fails fails the Job
 			// once the other shards have ended (their results are kept).
 			BackoffLimitPerIndex: ptr(int32(3)),
-			Template:             jobPod(in, l, nil, c),
+			Template:             jobPod(in, l, []corev1.Container{wait}, c),
 		},
 	}
 }

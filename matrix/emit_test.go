@@ -365,6 +365,11 @@ kubernetes: {shards: 4}
 	if !slices.Equal(urls, want) || after(args, "--concurrency") != "8" {
 		t.Errorf("BF16's Job: --base-url %q, want %q (args %q)", urls, want, args)
 	}
+	wait := job.Spec.Template.Spec.InitContainers
+	wantWait := []string{"wait", "--timeout", "2h", want[0] + "/health", want[1] + "/health", want[2] + "/health"}
+	if len(wait) != 1 || !slices.Equal(wait[0].Args, wantWait) {
+		t.Errorf("BF16's Job waits with %+v, want args %q", wait, wantWait)
+	}
 	checkJob(t, e, findJob(e, "FP8", "gsm8k"), p.Variants[1], p.Evals[0], 4)
 }
 
