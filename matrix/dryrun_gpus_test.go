@@ -58,3 +58,39 @@ evals:
 		t.Errorf("--max-parallel 1: want one variant at the start:\n%s", got)
 	}
 }
+
+// TestReplicaDevices: in a plan without the node's gpus, each replica runs with
+// the devices it names as its CUDA_VISIBLE_DEVICES, and the Kubernetes form
+// requests as many GPUs for its pod.
+func TestReplicaDevices(t *testing.T) {
+	src := `name: pinned
+output: results/pinned
+server: {kind: vllm, command: [vllm, serve]}
+variants:
+  - {name: A, model: m-a, replicas: [{port: 9001, devices: [0, 1]}, {port: 9002, devices: ["MIG-7b-1"]}]}
+evals:
+  - {evalset: gsm8k}
+`
+	p, err := plan.Parse("pinned.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := replicaSpecs(p, p.Variants[0], serverSpec(p, p.Variants[0]))
+	if len(specs) != 2 || specs[0].Env["CUDA_VISIBLE_DEVICES"] != "0,1" || specs[1].Env["CUDA_VISIBLE_DEVICES"] != "MIG-7b-1" || specs[1].Port != 9002 {
+		t.Fatalf("replica specs: %+v", specs)
+	}
+	var out bytes.Buffer
+	if err := DryRun(&out, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.Contains(got, "  replica 1 of 2: port 9002\n    env:     CUDA_VISIBLE_DEVICES=MIG-7b-1\n") {
+		t.Errorf("the dry run does not show replica 1's devices:\n%s", got)
+	}
+	in, err := KubeInput(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := in.Variants[0].Replicas; len(r) != 2 || r[0].GPUs != 2 || r[1].GPUs != 1 {
+		t.Errorf("Kubernetes replicas %+v, want 2 and 1 GPUs", r)
+	}
+}
