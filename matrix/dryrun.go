@@ -32,8 +32,12 @@ func DryRunMax(w io.Writer, p *plan.Plan, only []string, maxParallel int) error 
 	par := parallelism(Options{Plan: p, MaxParallel: maxParallel}, variants)
 	first := referenceFirst(p, variants)
 	startDevices := dryRunStarts(variants, p.GPUs, par, first)
-	if len(p.GPUs) > 0 || par > 1 {
+	if len(p.GPUs) > 0 {
 		ew.printf("node:    %d GPUs (%s); variants at once: at most %d\n", len(p.GPUs), strings.Join(p.GPUs, ","), par)
+	} else if par > 1 {
+		ew.printf("node:    GPUs not given; variants at once: at most %d\n", par)
+	}
+	if len(p.GPUs) > 0 || par > 1 {
 		if first >= 0 {
 			ew.printf("         the reference %s runs first, alone (the evals compare logprobs against it)\n", variants[first].Name)
 		}

@@ -57,6 +57,15 @@ evals:
 	if got := out.String(); !strings.Contains(got, "variants at once: at most 1") || strings.Count(got, "from the start") != 1 {
 		t.Errorf("--max-parallel 1: want one variant at the start:\n%s", got)
 	}
+	// Without the node's gpus, --max-parallel still shows; no devices do.
+	p.GPUs = nil
+	out.Reset()
+	if err := DryRunMax(&out, p, nil, 3); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.Contains(got, "node:    GPUs not given; variants at once: at most 3\n") || strings.Contains(got, "gpus:") {
+		t.Errorf("--max-parallel 3 without gpus:\n%s", got)
+	}
 }
 
 // TestReplicaDevices: in a plan without the node's gpus, each replica runs with
