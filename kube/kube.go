@@ -10,8 +10,10 @@
 //     needs (no Job may start before its server is ready, and the merge needs
 //     every shard): servers/VARIANT.yaml (Deployment + Service),
 //     evals/VARIANT.yaml (one Indexed Job per eval), merge.yaml (the final Job).
-//     Kubernetes has no dependencies between objects; the README's cycle waits
-//     between stages with `kubectl wait`.
+//     Kubernetes has no dependencies between objects: each eval pod's init
+//     container runs `quanteval wait` on its servers' health paths (up to 2 h),
+//     so that applying everything at once works too; the README's cycle still
+//     waits between stages with `kubectl wait`, which shows where it stands.
 //   - Secrets are never written: a variable named in SecretEnv, or whose name
 //     redact.IsSecret recognises (HF_TOKEN, *_API_KEY, ...), becomes a
 //     valueFrom.secretKeyRef to the Secret named in Input.Secret (key = the
@@ -22,6 +24,12 @@
 //     Deployment) and PLAN-VARIANT-EVAL (Job), cut to 52 characters with a hash
 //     suffix when longer (Job pods add a suffix of their own). Two variants whose
 //     names clash after this are an error.
+//   - A variant with replicas gets one Deployment and one Service per replica
+//     (PLAN-VARIANT-r0, -r1, ...: each with its GPUs, all on the variant's port),
+//     not one Deployment of N pods behind one Service: the Jobs' client then sees
+//     each server apart, so that --concurrency is per replica, a failing replica
+//     is backed off and each record names its server, as in a local run. The
+//     Jobs get one --base-url per replica's Service.
 //   - A server must listen on all addresses to be reached through its Service: a
 //     --host of 127.0.0.1 or localhost (or OLLAMA_HOST on one) is refused.
 //   - Readiness probe on the kind's health path (vLLM, SGLang, llama-server
@@ -98,6 +106,15 @@ type Variant struct {
 	GPUs       int    // nvidia.com/gpu (0: none)
 	Port       int    // the port the server listens on (required)
 	HealthPath string // the kind's health path when empty
+	// Replicas, when given, are the variant's servers: each its own Deployment
+	// and Service (PLAN-VARIANT-rI) with its GPUs (GPUs is then unused), and the
+	// eval Jobs spread their requests over them (--base-url once per replica).
+	Replicas []Replica
+}
+
+// Replica is one of a variant's servers.
+type Replica struct {
+	GPUs int // nvidia.com/gpu (0: none)
 }
 
 // Eval is one `quanteval run` per variant.
@@ -125,7 +142,11 @@ func Build(spec Input) ([]File, error) {
 	}
 	var files []File
 	for _, v := range in.variants {
-		files = append(files, File{Path: "servers/" + v.slug + ".yaml", Objects: []any{deployment(in, v), service(in, v)}})
+		var objs []any
+		for _, p := range v.pods() {
+			objs = append(objs, deployment(in, v, p), service(in, v, p))
+		}
+		files = append(files, File{Path: "servers/" + v.slug + ".yaml", Objects: objs})
 	}
 	for _, v := range in.variants {
 		var jobs []any
@@ -260,6 +281,11 @@ func normaliseVariant(plan string, v Variant) (variant, error) {
 		return nv, fmt.Errorf("port %d: want 1 to 65535", v.Port)
 	case v.GPUs < 0:
 		return nv, fmt.Errorf("gpus %d: want 0 or more", v.GPUs)
+	}
+	for i, r := range v.Replicas {
+		if r.GPUs < 0 {
+			return nv, fmt.Errorf("replicas[%d]: gpus %d: want 0 or more", i, r.GPUs)
+		}
 	}
 	nv.object = objectName(plan, nv.slug)
 	if nv.Image == "" && nv.Kind == "vllm" {

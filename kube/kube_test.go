@@ -266,6 +266,10 @@ func checkEvalJob(t *testing.T, in Input, job *batchv1.Job, services map[string]
 	if svc == nil || u.Port() != fmt.Sprint(svc.Spec.Ports[0].Port) {
 		t.Fatalf("%s: --base-url %s names no emitted Service and port", job.Name, u)
 	}
+	// The pod waits for the server's health path before it runs.
+	if init := pod.InitContainers; len(init) != 1 || init[0].Image != c.Image || !slices.Equal(init[0].Args, []string{"wait", "--timeout", waitTimeout, u.String() + "/health"}) {
+		t.Errorf("%s: init containers %+v, want quanteval wait on %s/health", job.Name, init, u)
+	}
 	variant := svc.Labels[labelVariant]
 	if job.Labels[labelVariant] != variant {
 		t.Errorf("%s: Job of variant %s targets the Service of %s", job.Name, job.Labels[labelVariant], variant)

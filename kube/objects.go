@@ -23,6 +23,7 @@ const (
 	labelStage    = "quanteval.dev/stage" // server, eval or merge
 	labelVariant  = "quanteval.dev/variant"
 	labelEval     = "quanteval.dev/eval"
+	labelReplica  = "quanteval.dev/replica" // a variant's server, when it has several
 )
 
 // GPUResource is the resource name of NVIDIA's device plugin.
@@ -70,8 +71,36 @@ func secretEnv(secret string, names []string) []corev1.EnvVar {
 	return env
 }
 
-func deployment(in input, v variant) *appsv1.Deployment {
-	sel := labels(in, "server", labelVariant, v.Name)
+// pod is one server of a variant: its object name, its replica label (none when
+// the variant has one server) and its GPUs.
+type pod struct {
+	object  string
+	replica string
+	gpus    int
+}
+
+// pods are variant v's servers: one, or one per replica.
+func (v variant) pods() []pod {
+	if len(v.Replicas) == 0 {
+		return []pod{{object: v.object, gpus: v.GPUs}}
+	}
+	out := make([]pod, len(v.Replicas))
+	for i, r := range v.Replicas {
+		out[i] = pod{object: objectName(v.object, fmt.Sprintf("r%d", i)), replica: strconv.Itoa(i), gpus: r.GPUs}
+	}
+	return out
+}
+
+// serverLabels select the pods of one server of v.
+func serverLabels(in input, v variant, p pod) map[string]string {
+	if p.replica == "" {
+		return labels(in, "server", labelVariant, v.Name)
+	}
+	return labels(in, "server", labelVariant, v.Name, labelReplica, p.replica)
+}
+
+func deployment(in input, v variant, p pod) *appsv1.Deployment {
+	sel := serverLabels(in, v, p)
 	c := corev1.Container{
 		Name:    "server",
 		Image:   v.Image,
@@ -86,8 +115,8 @@ func deployment(in input, v variant) *appsv1.Deployment {
 			FailureThreshold: 3,
 		},
 	}
-	if v.GPUs > 0 {
-		q := resource.MustParse(strconv.Itoa(v.GPUs))
+	if p.gpus > 0 {
+		q := resource.MustParse(strconv.Itoa(p.gpus))
 		c.Resources = corev1.ResourceRequirements{Requests: corev1.ResourceList{GPUResource: q}, Limits: corev1.ResourceList{GPUResource: q}}
 	}
 	pod := corev1.PodSpec{Containers: []corev1.Container{c}}
@@ -97,7 +126,7 @@ func deployment(in input, v variant) *appsv1.Deployment {
 	}
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: meta(in, v.object, sel),
+		ObjectMeta: meta(in, p.object, sel),
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr(int32(1)),
 			Selector: &metav1.LabelSelector{MatchLabels: sel},
@@ -108,11 +137,11 @@ func deployment(in input, v variant) *appsv1.Deployment {
 	}
 }
 
-func service(in input, v variant) *corev1.Service {
-	sel := labels(in, "server", labelVariant, v.Name)
+func service(in input, v variant, p pod) *corev1.Service {
+	sel := serverLabels(in, v, p)
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: meta(in, v.object, sel),
+		ObjectMeta: meta(in, p.object, sel),
 		Spec: corev1.ServiceSpec{
 			Selector: sel,
 			Ports:    []corev1.ServicePort{{Name: "http", Port: int32(v.Port), TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
@@ -120,13 +149,34 @@ func service(in input, v variant) *corev1.Service {
 	}
 }
 
-// BaseURL is the address the Jobs reach variant v's server at.
-func (v variant) baseURL(in input) string {
-	host := v.object
-	if in.Namespace != "" {
-		host += "." + in.Namespace + ".svc"
+// waitTimeout bounds the eval pods' wait for their servers (a large model's first
+// download and load included); a pod that times out fails and is retried.
+const waitTimeout = "2h"
+
+// healthURLs are the health paths of variant v's Services, which the eval Jobs'
+// init container waits for (quanteval wait).
+func (v variant) healthURLs(in input) []string {
+	var urls []string
+	for i, a := range v.baseURLArgs(in) {
+		if i%2 == 1 {
+			urls = append(urls, a+v.HealthPath)
+		}
 	}
-	return fmt.Sprintf("http://%s:%d", host, v.Port)
+	return urls
+}
+
+// baseURLArgs are the --base-url flags of the Services the Jobs reach variant v's
+// servers at, one per server.
+func (v variant) baseURLArgs(in input) []string {
+	var args []string
+	for _, p := range v.pods() {
+		host := p.object
+		if in.Namespace != "" {
+			host += "." + in.Namespace + ".svc"
+		}
+		args = append(args, "--base-url", fmt.Sprintf("http://%s:%d", host, v.Port))
+	}
+	return args
 }
 
 // shardPath is the result file of shard index (a number or $(VAR)) of eval e on v.
@@ -140,9 +190,9 @@ func mergedPath(in input, v variant, e eval) string {
 
 func evalJob(in input, v variant, e eval) *batchv1.Job {
 	l := labels(in, "eval", labelVariant, v.Name, labelEval, e.Name)
-	args := []string{"run", "--shard", "auto", "--shard-count", strconv.Itoa(in.Shards),
-		"--base-url", v.baseURL(in), "--model", v.Model,
-		"--out", shardPath(in, v, e, "$("+ShardIndexEnv+")"), "--resume", "--quiet"}
+	args := append([]string{"run", "--shard", "auto", "--shard-count", strconv.Itoa(in.Shards)}, v.baseURLArgs(in)...)
+	args = append(args, "--model", v.Model,
+		"--out", shardPath(in, v, e, "$("+ShardIndexEnv+")"), "--resume", "--quiet")
 	args = append(args, e.Args...)
 	env := append([]corev1.EnvVar{
 		{Name: ShardIndexEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
@@ -150,6 +200,8 @@ func evalJob(in input, v variant, e eval) *batchv1.Job {
 		{Name: "HF_HOME", Value: path.Join(in.ResultsDir, ".cache", "huggingface")},
 	}, secretEnv(in.Secret, in.JobSecretEnv)...)
 	c := quantevalContainer(in, "run", args, env)
+	wait := quantevalContainer(in, "wait-for-servers", append([]string{"wait", "--timeout", waitTimeout}, v.healthURLs(in)...), nil)
+	wait.VolumeMounts = nil
 	return &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 		ObjectMeta: meta(in, objectName(in.name, v.slug, e.slug), l),
@@ -160,7 +212,7 @@ func evalJob(in input, v variant, e eval) *batchv1.Job {
 			// Each shard may fail three times; one that still fails fails the Job
 			// once the other shards have ended (their results are kept).
 			BackoffLimitPerIndex: ptr(int32(3)),
-			Template:             jobPod(in, l, nil, c),
+			Template:             jobPod(in, l, []corev1.Container{wait}, c),
 		},
 	}
 }

@@ -36,6 +36,9 @@ import (
 //   - Each eval's Job runs `quanteval run` with the settings the plan gives, as
 //     flags; the Jobs take from the Secret the variables of kubernetes.job_secret_env
 //     and the api_key_env an eval gives.
+//   - A variant's replicas become one Deployment and Service each (package kube),
+//     with the replica's gpus (1 by default), all on the first replica's port: each
+//     pod has an address of its own, so the other replicas' ports are not needed.
 //   - --only selects variants as it does for a run; the reference is kept for
 //     compare when it is selected, else the last selected variant is the reference.
 
@@ -120,6 +123,9 @@ func kubeVariant(v *plan.Variant, secretEnv []string) (kube.Variant, error) {
 	}
 	spec := v.Spec("")
 	spec.Host = "0.0.0.0"
+	if len(v.Replicas) > 0 {
+		spec.Port = v.Replicas[0].Port // every replica's pod listens on the first's
+	}
 	argv, err := spec.Argv()
 	if err != nil {
 		return kube.Variant{}, err
@@ -147,8 +153,12 @@ func kubeVariant(v *plan.Variant, secretEnv []string) (kube.Variant, error) {
 	if gpus == 0 && (s.Kind == server.KindVLLM || s.Kind == server.KindSGLang) {
 		gpus = 1
 	}
+	var replicas []kube.Replica
+	for _, r := range v.Replicas {
+		replicas = append(replicas, kube.Replica{GPUs: r.GPUCount()})
+	}
 	return kube.Variant{Name: v.Name, Kind: s.Kind, Model: v.Model, Image: s.Image, Command: slices.Clone(s.Command),
-		Args: argv[n:], Env: env, SecretEnv: secretEnv, GPUs: gpus, Port: s.Port}, nil
+		Args: argv[n:], Env: env, SecretEnv: secretEnv, GPUs: gpus, Port: spec.Port, Replicas: replicas}, nil
 }
 
 // kubeEval is eval e as the flags of `quanteval run` it gives.

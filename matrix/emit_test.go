@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -298,4 +299,86 @@ func fmtErr(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestEmitKubernetesReplicas: a variant with replicas becomes one Deployment and
+// one Service per replica, each with its GPUs, and its eval Job names every one
+// of their Services with --base-url (the flag repeated, one URL each).
+func TestEmitKubernetesReplicas(t *testing.T) {
+	src := `name: rep
+output: results/rep
+variants:
+  - {name: BF16, model: m-bf16, reference: true, replicas: [{port: 8001, gpus: 2}, {port: 8002, gpus: 2}, {port: 8003}]}
+  - {name: FP8, model: m-fp8}
+evals:
+  - {evalset: gsm8k, concurrency: 8}
+kubernetes: {shards: 4}
+`
+	p, err := plan.Parse("rep.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := EmitKubernetes(p, nil, dir); err != nil {
+		t.Fatal(err)
+	}
+	e := readEmitted(t, dir)
+	if len(e.deployments) != 4 || len(e.services) != 4 {
+		t.Fatalf("%d deployments and %d services, want 3 replicas + 1 each", len(e.deployments), len(e.services))
+	}
+	wantGPUs := map[string]int64{"rep-bf16-r0": 2, "rep-bf16-r1": 2, "rep-bf16-r2": 1, "rep-fp8": 1}
+	for name, gpus := range wantGPUs {
+		d, svc := e.deployments[name], e.services[name]
+		if d == nil || svc == nil {
+			t.Fatalf("no Deployment or Service %s among %v", name, slices.Sorted(maps.Keys(e.deployments)))
+		}
+		c := d.Spec.Template.Spec.Containers[0]
+		if q := c.Resources.Limits[kube.GPUResource]; q.Value() != gpus {
+			t.Errorf("%s: %s GPUs, want %d", name, q.String(), gpus)
+		}
+		if *d.Spec.Replicas != 1 {
+			t.Errorf("%s: %d pods", name, *d.Spec.Replicas)
+		}
+		// The Service selects this Deployment's pods and no other's.
+		for other, od := range e.deployments {
+			sel := labelsSelect(svc.Spec.Selector, od.Spec.Template.Labels)
+			if sel != (other == name) {
+				t.Errorf("Service %s selects the pods of %s: %v", name, other, sel)
+			}
+		}
+	}
+	if c := e.deployments["rep-bf16-r1"].Spec.Template.Spec.Containers[0]; after(c.Args, "--port") != "8001" || c.Ports[0].ContainerPort != 8001 {
+		t.Errorf("replica r1 listens on %s / %d, want the first replica's port 8001", after(c.Args, "--port"), c.Ports[0].ContainerPort)
+	}
+	job := findJob(e, "BF16", "gsm8k")
+	if job == nil {
+		t.Fatal("no Job for BF16")
+	}
+	args := job.Spec.Template.Spec.Containers[0].Args
+	var urls []string
+	for i, a := range args {
+		if a == "--base-url" {
+			urls = append(urls, args[i+1])
+		}
+	}
+	want := []string{"http://rep-bf16-r0:8001", "http://rep-bf16-r1:8001", "http://rep-bf16-r2:8001"}
+	if !slices.Equal(urls, want) || after(args, "--concurrency") != "8" {
+		t.Errorf("BF16's Job: --base-url %q, want %q (args %q)", urls, want, args)
+	}
+	wait := job.Spec.Template.Spec.InitContainers
+	wantWait := []string{"wait", "--timeout", "2h", want[0] + "/health", want[1] + "/health", want[2] + "/health"}
+	if len(wait) != 1 || !slices.Equal(wait[0].Args, wantWait) {
+		t.Errorf("BF16's Job waits with %+v, want args %q", wait, wantWait)
+	}
+	checkJob(t, e, findJob(e, "FP8", "gsm8k"), p.Variants[1], p.Evals[0], 4)
+}
+
+// labelsSelect reports whether selector selects a pod with these labels.
+func labelsSelect(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }

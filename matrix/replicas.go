@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -18,7 +19,8 @@ import (
 //
 // Decisions:
 //   - Replica i listens on its own port, logs to OUTPUT/logs/VARIANT.rI.log and, on
-//     a node with gpus, sees its share of the variant's devices in order.
+//     a node with gpus, sees its share of the variant's devices in order; in a
+//     plan without gpus, the devices the replica names (plan.Replica.Devices).
 //   - The group fails as one: a replica that exits fails the variant as a lone
 //     server's exit does (the evals are cut short, the result marked incomplete, so
 //     that --resume finishes it).
@@ -94,11 +96,15 @@ func replicaSpecs(p *plan.Plan, v plan.Variant, spec server.Spec) []server.Spec 
 		rs := spec
 		rs.Port = r.Port
 		rs.Log = replicaLogPath(p, v.Name, i)
-		if len(devices) >= r.GPUCount() {
-			rs.Env = make(map[string]string, len(spec.Env))
-			for k, val := range spec.Env {
-				rs.Env[k] = val
+		switch {
+		case len(r.Devices) > 0: // named in the plan (a plan without the node's gpus)
+			rs.Env = maps.Clone(spec.Env)
+			if rs.Env == nil {
+				rs.Env = map[string]string{}
 			}
+			rs.Env["CUDA_VISIBLE_DEVICES"] = strings.Join(r.Devices, ",")
+		case len(devices) >= r.GPUCount():
+			rs.Env = maps.Clone(spec.Env)
 			rs.Env["CUDA_VISIBLE_DEVICES"] = strings.Join(devices[:r.GPUCount()], ",")
 			devices = devices[r.GPUCount():]
 		}

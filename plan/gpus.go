@@ -99,6 +99,13 @@ func (d *decoder) checkNode(p *Plan, portGiven []bool, nodes []*yaml.Node) {
 		if len(v.Replicas) > 0 && v.GPUs > 0 {
 			d.Fail(nodes[i], key+".gpus", "give each replica its gpus instead")
 		}
+		if len(p.GPUs) > 0 {
+			for j, r := range v.Replicas {
+				if len(r.Devices) > 0 {
+					d.Fail(nodes[i], fmt.Sprintf("%s.replicas[%d].devices", key, j), "the node's gpus are handed out by matrix: give the replica gpus: %d instead", len(r.Devices))
+				}
+			}
+		}
 		if len(p.GPUs) == 0 {
 			continue // a variant's gpus then only size its Kubernetes pods (cluster.go)
 		}

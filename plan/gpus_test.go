@@ -68,7 +68,9 @@ func TestReplicas(t *testing.T) {
 		{"replicas: []", "variants[0].replicas: want a list of replicas"},
 		{"replicas: [{gpus: 1}]", "variants[0].replicas[0].port: missing"},
 		{"replicas: [{port: 1}, {port: 1}]", "variants[0].replicas[1].port: 1 is replica 0's port already"},
-		{"replicas: [{port: 1, devices: 2}]", "variants[0].replicas[0].devices: unknown key"},
+		{"replicas: [{port: 1, devices: 2}]", "variants[0].replicas[0].devices: want a list of devices"},
+		{"replicas: [{port: 1, devices: [0]}]", "variants[0].replicas[0].devices: the node's gpus are handed out by matrix: give the replica gpus: 1 instead"},
+		{"replicas: [{port: 1, foo: 2}]", "variants[0].replicas[0].foo: unknown key"},
 		{"replicas: [{port: 1}], gpus: 2", "variants[0].gpus: give each replica its gpus instead"},
 		{"replicas: [{port: 1, gpus: 9}]", "variants[0].gpus: needs 9 GPUs, the node has 8"},
 		{"replicas: [{port: 1}], kind: external, base_url: \"http://h:1\"", "variants[0].replicas: kind external starts no server"},
@@ -76,6 +78,31 @@ func TestReplicas(t *testing.T) {
 		src := "gpus: 8\nvariants:\n  - {name: a, model: m, " + tc.variant + "}\nevals:\n  - {evalset: x.jsonl}\n"
 		if _, err := Parse("p.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.variant, err, tc.want)
+		}
+	}
+}
+
+// TestReplicaDevices: without the node's gpus, a replica may name its devices
+// (indices or MIG UUIDs); it then needs as many GPUs as it names.
+func TestReplicaDevices(t *testing.T) {
+	src := "variants:\n  - {name: a, model: m, replicas: [{port: 8101, devices: [0, 1]}, {devices: [\"MIG-4f2a-1\"], port: 8102, gpus: 1}, {port: 8103}]}\nevals:\n  - {evalset: x.jsonl}\n"
+	p, err := Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Replica{{Port: 8101, Devices: []string{"0", "1"}}, {Port: 8102, GPUs: 1, Devices: []string{"MIG-4f2a-1"}}, {Port: 8103}}
+	if !reflect.DeepEqual(p.Variants[0].Replicas, want) || p.Variants[0].GPUCount() != 4 {
+		t.Errorf("replicas %+v (%d GPUs)", p.Variants[0].Replicas, p.Variants[0].GPUCount())
+	}
+	for _, tc := range []struct{ replicas, want string }{
+		{"[{port: 1, devices: [0, 0]}]", "variants[0].replicas[0].devices[1]: device 0 given twice"},
+		{"[{port: 1, devices: [x]}]", "variants[0].replicas[0].devices[0]: want a device index"},
+		{"[{port: 1, gpus: 2, devices: [0]}]", "variants[0].replicas[0].devices: 1 devices for gpus: 2"},
+		{"[{port: 1, devices: [0], gpus: 2}]", "variants[0].replicas[0].devices: 1 devices for gpus: 2"},
+	} {
+		src := "variants:\n  - {name: a, model: m, replicas: " + tc.replicas + "}\nevals:\n  - {evalset: x.jsonl}\n"
+		if _, err := Parse("p.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.replicas, err, tc.want)
 		}
 	}
 }

@@ -20,13 +20,22 @@ import (
 //
 // Each replica gets its port and, on a node with gpus, its share of the variant's
 // devices in order; the variant's other server settings are the replicas' own.
+// Without the node's gpus a replica may name its devices instead, which become its
+// CUDA_VISIBLE_DEVICES: [{port: 8001, devices: [0, 1]}, {port: 8002, devices: [2, 3]}].
 type Replica struct {
-	Port int `json:"port"`
-	GPUs int `json:"gpus,omitempty"` // GPUs it needs (0: 1)
+	Port    int      `json:"port"`
+	GPUs    int      `json:"gpus,omitempty"`    // GPUs it needs (0: its devices', else 1)
+	Devices []string `json:"devices,omitempty"` // its CUDA_VISIBLE_DEVICES (plan without gpus)
 }
 
-// GPUCount is how many GPUs replica r needs: its gpus, 1 by default.
-func (r Replica) GPUCount() int { return max(r.GPUs, 1) }
+// GPUCount is how many GPUs replica r needs: its gpus, else as many as its
+// devices, else 1.
+func (r Replica) GPUCount() int {
+	if r.GPUs == 0 && len(r.Devices) > 0 {
+		return len(r.Devices)
+	}
+	return max(r.GPUs, 1)
+}
 
 // replicas reads a variant's replicas: a list of {port, gpus} with ports apart.
 func (d *decoder) replicas(n *yaml.Node, key string) []Replica {
@@ -39,8 +48,8 @@ func (d *decoder) replicas(n *yaml.Node, key string) []Replica {
 	for i, rn := range n.Content {
 		rk := fmt.Sprintf("%s[%d]", key, i)
 		var r Replica
-		var portNode *yaml.Node
-		d.Fields(rn, rk, []string{"port", "gpus"}, func(k string, _, v *yaml.Node) {
+		var portNode, devicesNode *yaml.Node
+		d.Fields(rn, rk, []string{"port", "gpus", "devices"}, func(k string, _, v *yaml.Node) {
 			switch k {
 			case "port":
 				r.Port, portNode = d.Integer(v, rk+".port", 1), v
@@ -49,8 +58,17 @@ func (d *decoder) replicas(n *yaml.Node, key string) []Replica {
 				}
 			case "gpus":
 				r.GPUs = d.Integer(v, rk+".gpus", 1)
+			case "devices":
+				if v.Kind != yaml.SequenceNode {
+					d.Fail(v, rk+".devices", "want a list of devices such as [0, 1] or [MIG-...], got %s", yamltree.Describe(v))
+					return
+				}
+				r.Devices, devicesNode = d.nodeGPUs(v, rk+".devices"), v
 			}
 		})
+		if r.GPUs > 0 && len(r.Devices) > 0 && r.GPUs != len(r.Devices) {
+			d.Fail(devicesNode, rk+".devices", "%d devices for gpus: %d", len(r.Devices), r.GPUs)
+		}
 		switch at, dup := ports[r.Port]; {
 		case portNode == nil:
 			d.Fail(yamltree.Resolve(rn), rk+".port", "missing: each replica needs a port of its own")

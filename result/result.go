@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/quanteval/quanteval/codetask"
@@ -364,6 +365,11 @@ func Marshal(f *File) ([]byte, error) {
 func Encode(w io.Writer, f *File) error {
 	head := *f
 	head.Items = []Record{}
+	if f.Shard != nil {
+		sh := *f.Shard
+		sh.Positions = nil // written on one line below
+		head.Shard = &sh
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -373,6 +379,9 @@ func Encode(w io.Writer, f *File) error {
 	}
 	const tail = "\"items\": []\n}\n"
 	b := buf.Bytes()
+	if f.Shard != nil {
+		b = compactPositions(b, f.Shard.Positions)
+	}
 	if !bytes.HasSuffix(b, []byte(tail)) {
 		return errors.New("result: unexpected encoding of the header")
 	}
@@ -396,6 +405,36 @@ func Encode(w io.Writer, f *File) error {
 	}
 	bw.WriteString("]\n}\n")
 	return bw.Flush()
+}
+
+// compactPositions puts a shard's positions on one line of the indented header b,
+// in place of the "positions": null its encoding without them wrote (one number
+// per line would make a shard's header as long as its items).
+func compactPositions(b []byte, positions []int) []byte {
+	const null = "\"positions\": null"
+	at := bytes.Index(b, []byte("\"shard\": {"))
+	if at < 0 {
+		return b
+	}
+	i := bytes.Index(b[at:], []byte(null))
+	if i < 0 {
+		return b
+	}
+	i += at
+	list := []byte("[")
+	for k, p := range positions {
+		if k > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, int64(p), 10)
+	}
+	list = append(list, ']')
+	if positions == nil {
+		list = []byte("null")
+	}
+	out := append([]byte(nil), b[:i+len(null)-len("null")]...)
+	out = append(out, list...)
+	return append(out, b[i+len(null):]...)
 }
 
 // Write writes f to path atomically: a temporary file in the same folder, synced,

@@ -4,6 +4,7 @@
 //	quanteval run      evaluate one endpoint on an eval set
 //	quanteval compare  compare result files: table, chart, HTML report, statistics
 //	quanteval merge    join the results of the shards of one run (run --shard)
+//	quanteval wait     wait until servers answer their health path
 //	quanteval matrix   run a whole test plan: start each server, evaluate, stop, report
 //	quanteval bench    load one endpoint: TTFT, TPOT, ITL, E2EL, throughput, goodput
 //	quanteval evalset  list the eval sets; freeze a reference run into a set
@@ -107,6 +108,7 @@ commands:
   compare   compare result files (table, chart, HTML report, statistics)
   merge     join the results of the shards of one run (run --shard I/N)
   matrix    run a whole test plan from a YAML file
+  wait      wait until servers answer their health path (the Kubernetes Jobs' init container)
   bench     measure one endpoint's speed under load (TTFT, TPOT, throughput)
   evalset   list the eval sets (evalset list); freeze a reference run into a set
 
@@ -127,6 +129,8 @@ func quanteval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return cmdCompare(ctx, rest, stdout, stderr)
 	case "merge":
 		return cmdMerge(ctx, rest, stdout, stderr)
+	case "wait":
+		return cmdWait(ctx, rest, stdout, stderr)
 	case "matrix":
 		return cmdMatrix(ctx, rest, stdout, stderr)
 	case "bench":

@@ -76,7 +76,7 @@ func cmdMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return emitPlan(stdout, stderr, p, names, *emit, *outDir, *dryRun)
 	}
 	if *dryRun {
-		return matrix.DryRun(stdout, p, names)
+		return matrix.DryRunMax(stdout, p, names, *maxParallel)
 	}
 	if err := openPlanEvalsets(ctx, p.Evals, stderr); err != nil {
 		return fmt.Errorf("matrix: %w", err)
