@@ -24,10 +24,12 @@ const (
 	TypeChoice   = "choice"   // a multiple-choice letter
 	TypeMath     = "math"     // a competition-math answer (\boxed{}), compared after normalisation
 	TypeAIME     = "aime"     // an integer 0-999 read like math, compared as a number
+	TypeCode     = "code"     // a program run against tests in a sandbox (check.go)
+	TypeIFEval   = "ifeval"   // a reply checked against verifiable instructions (check.go)
 )
 
 // Types lists the item types in the order the README documents them.
-var Types = []string{TypeNumber, TypeExact, TypeContains, TypeGSM8K, TypeChoice, TypeMath, TypeAIME}
+var Types = []string{TypeNumber, TypeExact, TypeContains, TypeGSM8K, TypeChoice, TypeMath, TypeAIME, TypeCode, TypeIFEval}
 
 // Message is one chat turn.
 type Message struct {

@@ -21,7 +21,7 @@ import (
 type Error = yamltree.Error
 
 // Scorers a spec may name.
-var Scorers = append(slices.Clone(evalset.Types), score.TypeMath, score.TypeAIME, score.TypeCode, score.TypeIFEval)
+var Scorers = slices.Clone(evalset.Types)
 
 var (
 	topKeys      = []string{"name", "source", "id", "prompt", "system", "answer", "category", "filter", "scorer", "fewshot", "choices", "defaults"}

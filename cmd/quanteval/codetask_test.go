@@ -333,3 +333,44 @@ func TestRunHumanEvalRepeatsAndCompare(t *testing.T) {
 		t.Errorf("int4 code row %+v (vs_ref %+v): want the sign-flip test and pass@4 = 1/3", q, q.VsRef)
 	}
 }
+
+// A JSONL set of one's own may hold code and ifeval items, each with its check.
+func TestRunJSONLCodeAndIFEval(t *testing.T) {
+	needBwrap(t)
+	dir := t.TempDir()
+	set := filepath.Join(dir, "mine.jsonl")
+	data := `{"id": "sq", "type": "code", "prompt": "Write a function to square a number.", "check": {"kind": "mbpp", "test_imports": ["import math"], "test_list": ["assert square(3) == 9"]}}
+{"id": "db", "type": "code", "prompt": "Write a function to double a number.", "check": {"kind": "mbpp", "test_list": ["assert double(5) == 10"]}}
+{"id": "poem", "type": "ifeval", "prompt": "Write a poem about the sea without commas.", "check": {"instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}}
+`
+	if err := os.WriteFile(set, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: codeModel(false)})
+	out := filepath.Join(dir, "r.json")
+	code, stdout, stderr := invoke(t, "run", "--base-url", hs.URL, "--evalset", set, "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "accuracy = 0.333 (1/3), 0 errors") {
+		t.Errorf("stdout %q", stdout)
+	}
+	f, err := result.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := f.Items[1]; r.Reason != "test_failed" || r.Code == nil || r.Code.FailedTest != "assert double(5) == 10" {
+		t.Errorf("double: %+v code %+v", r, r.Code)
+	}
+	if r := f.Items[2]; r.OK || r.Extracted != "punctuation:no_comma" {
+		t.Errorf("poem: %+v", r)
+	}
+	// A code item without its check stops the run before any request, naming the line.
+	if err := os.WriteFile(set, []byte(`{"id": "sq", "type": "code", "prompt": "Write square."}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = invoke(t, "run", "--base-url", hs.URL, "--evalset", set, "--out", out+"2", "--quiet")
+	if code != 2 || !strings.Contains(stderr, `mine.jsonl:1: field "check"`) {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
