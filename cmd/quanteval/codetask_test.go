@@ -226,6 +226,26 @@ func TestRunCodeAndIFEvalTasks(t *testing.T) {
 	}
 }
 
+// `evalset list` shows a task's size: the rows in the hub cache once read, else
+// the published count of its spec.
+func TestEvalsetListSizes(t *testing.T) {
+	serveCodeRepos(t)
+	code, stdout, stderr := invoke(t, "evalset", "list")
+	if code != 0 || !strings.Contains(stdout, "\nhumaneval\topenai/openai_humaneval config openai_humaneval split test\t164 rows (not downloaded)\tcode\n") ||
+		!strings.Contains(stdout, "\nmath500\tHuggingFaceH4/MATH-500 config default split test @refs/convert/parquet\t500 rows (not downloaded)\tmath\n") {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: codeModel(false)})
+	// --limit 1 still downloads the split: the cache holds its two rows.
+	if code, _, stderr := invoke(t, "run", "--base-url", hs.URL, "--evalset", "ifeval", "--limit", "1",
+		"--out", filepath.Join(t.TempDir(), "r.json"), "--quiet"); code != 0 {
+		t.Fatalf("run: %s", stderr)
+	}
+	if _, stdout, _ = invoke(t, "evalset", "list"); !strings.Contains(stdout, "\nifeval\tgoogle/IFEval config default split train @refs/convert/parquet\t2 rows\tifeval\n") {
+		t.Errorf("after a run: %s", stdout)
+	}
+}
+
 func checkIFEvalRecord(t *testing.T, r result.Record) {
 	t.Helper()
 	b, err := json.Marshal(r)
