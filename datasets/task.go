@@ -68,6 +68,7 @@ func OpenTask(ctx context.Context, sp *task.Spec, path string, opt Options) (*ev
 	for i := range built {
 		all[i] = built[i].Item
 		all[i].Options = built[i].Options
+		all[i].Order = built[i].Order
 	}
 	sel, sampled, err := selectItems(all, opt)
 	if err != nil {

@@ -57,6 +57,11 @@ type Item struct {
 	Category  string    `json:"category,omitempty"`
 	System    string    `json:"system,omitempty"`
 	Options   []string  `json:"-"`
+	// Order[j] is the index, in the source row's own order, of the option shown as
+	// letter j, for a task whose options are shuffled per item (gpqa_diamond: index
+	// 0 is the correct answer); nil otherwise. Not written, as Options are not: the
+	// result's records carry it (option_order).
+	Order []int `json:"-"`
 	// Check is what a code or ifeval item's scorer checks the reply against
 	// (score.CodeCheck, score.IFEvalCheck); absent for every other type, so their
 	// set hashes do not change.
