@@ -125,7 +125,7 @@ func (c *Comparison) codeTable() *textTable {
 	for _, k := range ks {
 		t.Head = append(t.Head, "pass@"+k)
 	}
-	t.Head = append(t.Head, fmt.Sprintf(c.T("diff"), c.Reference), "p", c.T("flips"), "failed programs")
+	t.Head = append(t.Head, fmt.Sprintf(c.T("diff"), c.Reference), "p", c.T("flips"), c.T("failedprogs"))
 	for i, v := range s.Variants {
 		label := c.RefLabel(&c.Variants[i])
 		if v.Unsafe {
