@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -392,5 +393,34 @@ func TestRunJSONLCodeAndIFEval(t *testing.T) {
 	code, _, stderr = invoke(t, "run", "--base-url", hs.URL, "--evalset", set, "--out", out+"2", "--quiet")
 	if code != 2 || !strings.Contains(stderr, `mine.jsonl:1: field "check"`) {
 		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+// Without bwrap a code task stops before its first request, exit 2, saying how to
+// install it.
+func TestRunCodeTaskWithoutSandbox(t *testing.T) {
+	serveCodeRepos(t)
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: codeModel(false), Capture: true})
+	bin := t.TempDir()
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		testenv.Missing(t, "the sandbox needs prlimit (util-linux): %v", err)
+	}
+	if err := os.Symlink(prlimit, filepath.Join(bin, "prlimit")); err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir()
+	for _, tc := range []struct{ path, want string }{
+		{bin, "bwrap not found"},                 // prlimit only
+		{empty, "apt-get install -y util-linux"}, // nothing at all
+	} {
+		t.Setenv("PATH", tc.path)
+		code, _, stderr := invoke(t, "run", "--base-url", hs.URL, "--evalset", "mbpp", "--out", filepath.Join(t.TempDir(), "r.json"), "--quiet")
+		if code != 2 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "apt-get install -y bubblewrap python3") {
+			t.Errorf("PATH %s: exit %d: %s", tc.path, code, stderr)
+		}
+	}
+	if n := len(srv.Bodies()); n != 0 {
+		t.Errorf("%d requests sent without a sandbox", n)
 	}
 }
