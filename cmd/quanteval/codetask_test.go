@@ -423,4 +423,22 @@ func TestRunCodeTaskWithoutSandbox(t *testing.T) {
 	if n := len(srv.Bodies()); n != 0 {
 		t.Errorf("%d requests sent without a sandbox", n)
 	}
+	// --unsafe-exec runs the programs anyway, and says so in the result and the report.
+	t.Setenv("PATH", bin)
+	out := filepath.Join(t.TempDir(), "unsafe.json")
+	code, _, stderr := invoke(t, "run", "--base-url", hs.URL, "--evalset", "mbpp", "--unsafe-exec", "--out", out)
+	if code != 0 || !strings.Contains(stderr, "WITHOUT a sandbox") {
+		t.Fatalf("--unsafe-exec: exit %d: %s", code, stderr)
+	}
+	f, err := result.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Params.UnsafeExec || f.Summary.OK != 1 || f.Items[0].Code == nil || !f.Items[0].Code.Unsafe {
+		t.Errorf("params %+v summary %+v", f.Params, f.Summary)
+	}
+	code, stdout, stderr := invoke(t, "compare", out, out, "--labels", "a,b", "--out-dir", t.TempDir())
+	if code != 0 || !strings.Contains(stdout, "code ran WITHOUT a sandbox (--unsafe-exec)") {
+		t.Errorf("compare: exit %d: %s%s", code, stdout, stderr)
+	}
 }
