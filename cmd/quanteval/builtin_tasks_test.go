@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -229,5 +230,69 @@ func TestRunReasoningTasks(t *testing.T) {
 	f, _ = run("gsm8k_platinum")
 	if len(f.Items) != 2 || f.Items[0].ID != "gsm8k_platinum-test-0000" || f.Items[1].ID != "gsm8k_platinum-test-0002" || f.Summary.OK != 1 {
 		t.Errorf("gsm8k_platinum: %+v", f.Items)
+	}
+}
+
+type math500RowP struct {
+	Problem  string `parquet:"problem,optional"`
+	Solution string `parquet:"solution,optional"`
+	Answer   string `parquet:"answer,optional"`
+	Subject  string `parquet:"subject,optional"`
+	Level    int64  `parquet:"level,optional"`
+	UniqueID string `parquet:"unique_id,optional"`
+}
+
+// The issue's own example spec, as written: a hub repo whose main holds JSON lines
+// (HuggingFaceH4/MATH-500's test.jsonl) is read from the hub's parquet conversion
+// when the spec names no revision; offline, from the cache.
+func TestRunIssueExampleSpec(t *testing.T) {
+	hub := hubtest.NewServer(t)
+	hub.Setenv(t)
+	hub.AddDataset("HuggingFaceH4/MATH-500", reasonCommit, map[string][]byte{
+		"README.md": []byte("# MATH-500\n"), "test.jsonl": []byte(`{"problem": "p"}` + "\n"),
+	})
+	rows := []math500RowP{
+		{Problem: "problem 0: what is 1/2?", Answer: `\frac{1}{2}`, Subject: "Algebra", Level: 1, UniqueID: "test/algebra/1.json"},
+		{Problem: "problem 1: how many degrees?", Answer: `90^\circ`, Subject: "Geometry", Level: 2, UniqueID: "test/geometry/5.json"},
+	}
+	const convCommit = "fedcba9876543210fedcba9876543210fedcba98"
+	hub.AddBranch("HuggingFaceH4/MATH-500", "refs/convert/parquet", convCommit, map[string][]byte{
+		"default/test/0000.parquet": hubtest.WriteParquet(t, rows),
+	})
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "math500.yaml")
+	if err := os.WriteFile(spec, []byte(`name: math500
+source: {hub: HuggingFaceH4/MATH-500, split: test}   # or: {file: rows.jsonl} / {file: rows.parquet}
+id: "{{.unique_id}}"
+prompt: |
+  {{.problem}}
+  Please reason step by step, and put your final answer within \boxed{}.
+answer: "{{.answer}}"
+category: "{{.subject}}"
+scorer: math
+defaults: {max_tokens: 32768, temperature: 0.6, top_p: 0.95, top_k: 20}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: func(r vllmtest.ChatRequest) vllmtest.Reply {
+		if strings.Contains(r.LastUser(), "problem 0") {
+			return vllmtest.Reply{Content: vllmtest.Text(`So $\boxed{0.5}$.`)}
+		}
+		return vllmtest.Reply{Content: vllmtest.Text(`\boxed{90}`)}
+	}})
+	for _, offline := range []string{"", "1"} {
+		t.Setenv("HF_HUB_OFFLINE", offline)
+		out := filepath.Join(dir, "r"+offline+".json")
+		code, stdout, stderr := invoke(t, "run", "--base-url", hs.URL, "--evalset", "task:"+spec, "--out", out, "--quiet")
+		if code != 0 {
+			t.Fatalf("offline %q: exit %d: %s", offline, code, stderr)
+		}
+		f, err := result.Read(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(stdout, "accuracy = 1.000 (2/2)") || !strings.Contains(string(f.Evalset.Source), convCommit) {
+			t.Errorf("offline %q: %s, source %s", offline, stdout, f.Evalset.Source)
+		}
 	}
 }
