@@ -147,7 +147,11 @@ func (c *Comparison) codeTable() *textTable {
 		row = append(row, reasonList(v.Reasons))
 		t.Rows = append(t.Rows, row)
 	}
-	t.Notes = append(t.Notes, "pass@1 is the share of tasks whose program passed every test; the paired test and flips are over the code items both runs have.")
+	note := "pass@1 is the share of tasks whose program passed every test; the paired test and flips are over the code items both runs have."
+	if c.repeated() {
+		note = "pass@1 is the mean over tasks of each task's share of samples whose program passed every test (avg@n), with its t interval over tasks; pass@k is Chen et al.'s (2021) unbiased estimator; the paired sign-flip test and flips (tasks whose pass rate fell/rose) are over the code items both runs have."
+	}
+	t.Notes = append(t.Notes, note)
 	return t
 }
 

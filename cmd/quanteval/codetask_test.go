@@ -323,7 +323,7 @@ func TestRunHumanEvalRepeatsAndCompare(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("compare: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"pass@1", "pass@4", "Repeated samples"} {
+	for _, want := range []string{"pass@1", "pass@4", "Repeated samples", "only 3 items in common: too few for a verdict"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("compare output lacks %q:\n%s", want, stdout)
 		}
@@ -338,7 +338,8 @@ func TestRunHumanEvalRepeatsAndCompare(t *testing.T) {
 				Label   string             `json:"label"`
 				PassAtK map[string]float64 `json:"pass_at_k"`
 				VsRef   *struct {
-					Test string `json:"test"`
+					Test    string `json:"test"`
+					Verdict string `json:"verdict"`
 				} `json:"vs_ref"`
 			} `json:"variants"`
 		} `json:"code"`
@@ -350,7 +351,7 @@ func TestRunHumanEvalRepeatsAndCompare(t *testing.T) {
 		t.Fatalf("compare.json code section: %s", b)
 	}
 	q := cmp.Code.Variants[0]
-	if q.VsRef == nil || q.VsRef.Test != "paired_sign_flip" || math.Abs(q.PassAtK["4"]-1.0/3) > 1e-12 {
+	if q.VsRef == nil || q.VsRef.Test != "paired_sign_flip" || q.VsRef.Verdict != "too_few" || math.Abs(q.PassAtK["4"]-1.0/3) > 1e-12 {
 		t.Errorf("int4 code row %+v (vs_ref %+v): want the sign-flip test and pass@4 = 1/3", q, q.VsRef)
 	}
 }
