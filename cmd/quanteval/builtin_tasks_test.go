@@ -71,7 +71,7 @@ const (
 )
 
 // serveReasoningRepos serves gpqa (gated, at refs/convert/parquet), MMLU-Pro, ARC,
-// AIME 2024 and GSM8K-Platinum in their hub layouts.
+// AIME 2024 and 2025 and GSM8K-Platinum in their hub layouts.
 func serveReasoningRepos(t *testing.T) *hubtest.Server {
 	t.Helper()
 	hub := hubtest.NewServer(t)
@@ -104,6 +104,11 @@ func serveReasoningRepos(t *testing.T) *hubtest.Server {
 		"data/train-00000-of-00001.parquet": hubtest.WriteParquet(t, []aimeRowP{
 			{ID: 60, Problem: "aime problem sixty", Answer: "033", Year: "2024"},
 			{ID: 61, Problem: "aime problem sixty-one", Answer: "204", Year: "2024"},
+		}),
+	})
+	hub.AddDataset("yentinglin/aime_2025", reasonCommit, map[string][]byte{
+		"data/train-00000-of-00001.parquet": hubtest.WriteParquet(t, []aimeRowP{
+			{ID: 0, Problem: "aime problem sixty", Answer: "33", Year: "2025"},
 		}),
 	})
 	hub.AddDataset("madrylab/gsm8k-platinum", reasonCommit, map[string][]byte{
@@ -226,6 +231,10 @@ func TestRunReasoningTasks(t *testing.T) {
 	f, stdout = run("aime24", "--seed", "1")
 	if len(f.Items) != 8 || f.Summary.Samples != 4 || f.Summary.OK != 8 || f.Params.Repeats != 4 || !strings.Contains(stdout, "avg@4 = 1.000") {
 		t.Errorf("aime24: %d records, %+v, params %+v, %q", len(f.Items), f.Summary, f.Params, stdout)
+	}
+	f, _ = run("aime25", "--repeats", "1")
+	if len(f.Items) != 1 || f.Items[0].ID != "aime25-0" || !f.Items[0].OK || f.Items[0].Normalized != "33" {
+		t.Errorf("aime25: %+v", f.Items)
 	}
 	f, _ = run("gsm8k_platinum")
 	if len(f.Items) != 2 || f.Items[0].ID != "gsm8k_platinum-test-0000" || f.Items[1].ID != "gsm8k_platinum-test-0002" || f.Summary.OK != 1 {
