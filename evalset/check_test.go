@@ -14,6 +14,7 @@ func TestParseCheckItems(t *testing.T) {
 	data := `{"id": "he", "type": "code", "prompt": "Write add.", "answer": "    return a + b\n", "check": {"kind": "humaneval", "prompt": "def add(a, b):\n", "entry_point": "add", "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n"}}
 {"id": "mb", "type": "code", "prompt": "Write square.", "check": {"kind": "mbpp", "test_imports": ["import math"], "test_list": ["assert square(3) == 9"]}}
 {"id": "if", "type": "ifeval", "prompt": "Write a poem without commas.", "check": {"instruction_id_list": ["punctuation:no_comma", "length_constraints:number_words"], "kwargs": [{}, {"relation": "less than", "num_words": 40}]}}
+{"id": "if-nulls", "type": "ifeval", "prompt": "Short.", "answer": "", "check": {"instruction_id_list": ["length_constraints:number_words"], "kwargs": [{"relation": "less than", "num_words": 40, "keywords": null, "letter": null}]}}
 `
 	set, err := Parse("set.jsonl", []byte(data))
 	if err != nil {
