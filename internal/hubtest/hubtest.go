@@ -1,7 +1,8 @@
 // Package hubtest owns a fake Hugging Face hub for tests: an httptest server with the
 // hub's URL layout and behaviour (repo info, resolve redirects with X-Repo-Commit and
 // X-Linked-Etag, byte ranges, gating), switches that break or corrupt a download, a
-// request log, and parquet writers for the GSM8K and MMLU schemas.
+// request log, other files at other branches (AddBranch: a parquet conversion),
+// and parquet writers for the GSM8K and MMLU schemas.
 package hubtest
 
 import (
