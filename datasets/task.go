@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -68,6 +69,7 @@ func OpenTask(ctx context.Context, sp *task.Spec, path string, opt Options) (*ev
 	for i := range built {
 		all[i] = built[i].Item
 		all[i].Options = built[i].Options
+		all[i].Order = built[i].Order
 	}
 	sel, sampled, err := selectItems(all, opt)
 	if err != nil {
@@ -123,7 +125,7 @@ func taskRows(ctx context.Context, c *hub.Client, sp *task.Spec, split, revision
 		if cfg == "" {
 			cfg = "default"
 		}
-		snap, err := c.DownloadDataset(ctx, sp.Source.Hub, revision, parquetPatterns(cfg, split)...)
+		snap, err := downloadSplit(ctx, c, sp.Source.Hub, revision, cfg, split)
 		if err != nil {
 			return nil, src, fmt.Errorf("datasets: %s split %s: %w", sp.Source.Hub, split, err)
 		}
@@ -148,6 +150,26 @@ func taskRows(ctx context.Context, c *hub.Client, sp *task.Spec, split, revision
 		return nil, src, fmt.Errorf("datasets: %s: no rows", strings.Join(src.files, ", "))
 	}
 	return rows, src, nil
+}
+
+// ConvertedRevision is the branch where the hub keeps its parquet conversion of a
+// data-set repo (of its CSV, JSON lines or parquet files).
+const ConvertedRevision = "refs/convert/parquet"
+
+// downloadSplit fetches a split's parquet files at revision. When no revision was
+// asked for (neither the spec nor --revision) and main holds no parquet file of
+// the split (a repo of JSON lines or CSV, as HuggingFaceH4/MATH-500's), it reads
+// the hub's parquet conversion instead, as the datasets library does; offline, the
+// cached conversion.
+func downloadSplit(ctx context.Context, c *hub.Client, repo, revision, cfg, split string) (*hub.Snapshot, error) {
+	snap, err := c.DownloadDataset(ctx, repo, revision, parquetPatterns(cfg, split)...)
+	if err == nil || revision != "" || !(errors.Is(err, hub.ErrNoMatch) || errors.As(err, new(*hub.NotCachedError))) {
+		return snap, err
+	}
+	if conv, cerr := c.DownloadDataset(ctx, repo, ConvertedRevision, parquetPatterns(cfg, split)...); cerr == nil {
+		return conv, nil
+	}
+	return nil, err
 }
 
 // parquetPatterns are the layouts a split's parquet files have on the hub: the
@@ -225,7 +247,7 @@ func CachedRows(sp *task.Spec) (n int64, ok bool) {
 		if conf == "" {
 			conf = "default"
 		}
-		snap, err := hub.New(cfg).DownloadDataset(context.Background(), sp.Source.Hub, sp.Source.Revision, parquetPatterns(conf, sp.Source.Split)...)
+		snap, err := downloadSplit(context.Background(), hub.New(cfg), sp.Source.Hub, sp.Source.Revision, conf, sp.Source.Split)
 		if err != nil {
 			return 0, false
 		}

@@ -24,10 +24,12 @@ const (
 	TypeChoice   = "choice"   // a multiple-choice letter
 	TypeMath     = "math"     // a competition-math answer (\boxed{}), compared after normalisation
 	TypeAIME     = "aime"     // an integer 0-999 read like math, compared as a number
+	TypeCode     = "code"     // a program run against tests in a sandbox (check.go)
+	TypeIFEval   = "ifeval"   // a reply checked against verifiable instructions (check.go)
 )
 
 // Types lists the item types in the order the README documents them.
-var Types = []string{TypeNumber, TypeExact, TypeContains, TypeGSM8K, TypeChoice, TypeMath, TypeAIME}
+var Types = []string{TypeNumber, TypeExact, TypeContains, TypeGSM8K, TypeChoice, TypeMath, TypeAIME, TypeCode, TypeIFEval}
 
 // Message is one chat turn.
 type Message struct {
@@ -55,6 +57,11 @@ type Item struct {
 	Category  string    `json:"category,omitempty"`
 	System    string    `json:"system,omitempty"`
 	Options   []string  `json:"-"`
+	// Order[j] is the index, in the source row's own order, of the option shown as
+	// letter j, for a task whose options are shuffled per item (gpqa_diamond: index
+	// 0 is the correct answer); nil otherwise. Not written, as Options are not: the
+	// result's records carry it (option_order).
+	Order []int `json:"-"`
 	// Check is what a code or ifeval item's scorer checks the reply against
 	// (score.CodeCheck, score.IFEvalCheck); absent for every other type, so their
 	// set hashes do not change.

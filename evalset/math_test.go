@@ -53,7 +53,7 @@ func TestParseMathAndOptions(t *testing.T) {
 			t.Errorf("%s: %v, want field %s: %s", tc.line, err, tc.field, tc.want)
 		}
 	}
-	if !reflect.DeepEqual(Types[len(Types)-2:], []string{TypeMath, TypeAIME}) {
+	if !reflect.DeepEqual(Types[len(Types)-4:], []string{TypeMath, TypeAIME, TypeCode, TypeIFEval}) {
 		t.Errorf("types %v", Types)
 	}
 }

@@ -151,7 +151,18 @@ func parseItem(line []byte) (Item, string, error) {
 			return it, "options", errors.New("want a list of at least two strings")
 		}
 	}
+	if c, ok := raw["check"]; ok && !isNull(c) || hasCheck(it.Type) {
+		chk, err := parseCheck(it.Type, c)
+		if err != nil {
+			return it, "check", err
+		}
+		it.Check = chk
+	}
 	a, ok := raw["answer"]
+	if hasCheck(it.Type) && (!ok || isNull(a)) {
+		it.Answer = "" // shown only: the check decides
+		return it, "", nil
+	}
 	if !ok || isNull(a) {
 		return it, "answer", errors.New("missing")
 	}
@@ -176,6 +187,12 @@ func parseAnswer(typ string, a json.RawMessage) (any, error) {
 			return nil, fmt.Errorf("want a JSON number for type %s", typ)
 		}
 		return f, nil
+	case TypeCode, TypeIFEval:
+		var s string
+		if err := json.Unmarshal(a, &s); err != nil {
+			return nil, fmt.Errorf("want a string (shown as the expected answer) for type %s, got %s", typ, JSONKind(a))
+		}
+		return s, nil
 	case TypeExact, TypeMath, TypeAIME:
 		var s string
 		if err := json.Unmarshal(a, &s); err == nil && s != "" {

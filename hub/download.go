@@ -25,6 +25,10 @@ import (
 	"github.com/quanteval/quanteval/redact"
 )
 
+// ErrNoMatch is the error of a repo that holds no file a DownloadDataset pattern
+// matches at the revision asked for.
+var ErrNoMatch = errors.New("no file matches")
+
 // DownloadDataset makes sure the files of a data-set repo that match the first of
 // patterns (globs in path.Match syntax over repo paths, e.g. "main/test-*.parquet")
 // to match anything are in the cache at revision (default "main"), fetching those
@@ -62,8 +66,8 @@ func (c *Client) DownloadDataset(ctx context.Context, repo, revision string, pat
 	}
 	paths, pat := pick(info.Siblings, patterns)
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("hub: dataset %s at revision %s (commit %s): no file matches %s%s",
-			repo, revision, info.SHA, strings.Join(patterns, " or "), describeLayout(info.Siblings))
+		return nil, fmt.Errorf("hub: dataset %s at revision %s (commit %s): %w %s%s",
+			repo, revision, info.SHA, ErrNoMatch, strings.Join(patterns, " or "), describeLayout(info.Siblings))
 	}
 	snap = &Snapshot{Repo: repo, Revision: revision, Commit: info.SHA, Pattern: pat,
 		Dir: filepath.Join(c.RepoDir(repo), "snapshots", info.SHA)}

@@ -43,7 +43,6 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 	c.ByType = c.slices(inputs, byID[ref], ref, func(r *result.Record) string { return r.Type })
 	c.ByCategory = c.slices(inputs, byID[ref], ref, func(r *result.Record) string { return r.Category })
 	c.categoryMacro()
-	c.Code = c.codeSummary(inputs)
 	c.IFEval = c.ifevalSummary(inputs, ref)
 	c.Items = buildItems(inputs, byID, ref)
 	c.cellConsistency()
@@ -51,6 +50,7 @@ func Build(inputs []Input, opt Options) (*Comparison, error) {
 	c.Warnings = append(c.Warnings, lpWarnings...)
 	c.Warnings = append(c.Warnings, unsafeWarnings(inputs, c.Variants)...)
 	c.repeatedStats(read, ref)
+	c.Code = c.codeSummary(read) // after repeatedStats: its paired test is the slice's
 	var speedWarn, floorWarn []string
 	c.Speed, speedWarn = c.buildSpeed(opt.Bench, opt.SpeedLevel)
 	c.NoiseFloor, floorWarn = c.buildNoiseFloor(inputs[ref], opt.RefRepeats)

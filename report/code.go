@@ -4,7 +4,9 @@ package report
 // accuracy over the code items, with the same paired statistics as any slice (the
 // by-type slice "code"); the section adds why programs failed, pass@k when the runs
 // sampled (the result summary's pass_at_k, read as it is), and a warning for a run
-// whose programs ran without a sandbox.
+// whose programs ran without a sandbox. With repeated samples pass@1 is avg@n over
+// the code items (with its t interval over items), pass@k is over the code items,
+// and the paired test is the slice's sign-flip test on per-item pass rates.
 
 import (
 	"encoding/json"
@@ -24,7 +26,8 @@ type CodeSummary struct {
 // CodeVariant is one variant's code results.
 type CodeVariant struct {
 	Label string `json:"label"`
-	// PassAt1 is ok / count over the code items (pass@1 of one sample per task).
+	// PassAt1 is ok / count over the code items (pass@1 of one sample per task);
+	// with repeated samples, avg@n over the code items and its t interval.
 	PassAt1 Score   `json:"pass_at_1"`
 	VsRef   *Paired `json:"vs_ref,omitempty"`
 	// Reasons counts the programs that failed, by codetask reason.
@@ -51,7 +54,11 @@ func (c *Comparison) codeSummary(inputs []Input) *CodeSummary {
 		row := slice.Rows[i]
 		v := CodeVariant{Label: row.Label, PassAt1: row.Score, VsRef: row.VsRef, Reasons: map[string]int{},
 			PassAtK: passAtK(in.File.Summary), Unsafe: in.File.Params.UnsafeExec}
+		var code []result.Record
 		for _, r := range in.File.Items {
+			if r.Type == score.TypeCode {
+				code = append(code, r)
+			}
 			if r.Type == score.TypeCode && !r.OK {
 				reason := r.Reason
 				if r.Error != "" {
@@ -59,6 +66,10 @@ func (c *Comparison) codeSummary(inputs []Input) *CodeSummary {
 				}
 				v.Reasons[reason]++
 			}
+		}
+		if sum := result.Summarize(code); sum.AvgAtN != nil {
+			v.PassAt1.Accuracy, v.PassAt1.Lo, v.PassAt1.Hi = sum.AvgAtN.Value, sum.AvgAtN.Lo, sum.AvgAtN.Hi
+			v.PassAtK = sum.PassAtK
 		}
 		s.Variants = append(s.Variants, v)
 	}
@@ -101,16 +112,20 @@ func (c *Comparison) codeTable() *textTable {
 	seen := map[string]bool{}
 	for _, v := range s.Variants {
 		for k := range v.PassAtK {
-			if !seen[k] {
+			if !seen[k] && k != "1" { // pass@1 has its column
 				seen[k] = true
 				ks = append(ks, k)
 			}
 		}
 	}
-	sort.Strings(ks)
+	sort.Slice(ks, func(i, j int) bool { // "2" before "16"
+		return len(ks[i]) < len(ks[j]) || len(ks[i]) == len(ks[j]) && ks[i] < ks[j]
+	})
 	t := &textTable{Left: 1, Head: []string{c.T("precision"), "pass@1", c.T("ci")}}
-	t.Head = append(t.Head, ks...)
-	t.Head = append(t.Head, fmt.Sprintf(c.T("diff"), c.Reference), "p", c.T("flips"), "failed programs")
+	for _, k := range ks {
+		t.Head = append(t.Head, "pass@"+k)
+	}
+	t.Head = append(t.Head, fmt.Sprintf(c.T("diff"), c.Reference), "p", c.T("flips"), c.T("failedprogs"))
 	for i, v := range s.Variants {
 		label := c.RefLabel(&c.Variants[i])
 		if v.Unsafe {
@@ -132,7 +147,11 @@ func (c *Comparison) codeTable() *textTable {
 		row = append(row, reasonList(v.Reasons))
 		t.Rows = append(t.Rows, row)
 	}
-	t.Notes = append(t.Notes, "pass@1 is the share of tasks whose program passed every test; the paired test and flips are over the code items both runs have.")
+	note := "pass@1 is the share of tasks whose program passed every test; the paired test and flips are over the code items both runs have."
+	if c.repeated() {
+		note = "pass@1 is the mean over tasks of each task's share of samples whose program passed every test (avg@n), with its t interval over tasks; pass@k is Chen et al.'s (2021) unbiased estimator; the paired sign-flip test and flips (tasks whose pass rate fell/rose) are over the code items both runs have."
+	}
+	t.Notes = append(t.Notes, note)
 	return t
 }
 

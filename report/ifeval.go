@@ -88,7 +88,7 @@ func (c *Comparison) ifevalTables(limit int) []titledTable {
 			FormatAcc(m.PromptLoose), FormatAcc(m.InstStrict), FormatAcc(m.InstLoose)})
 	}
 	acc.Notes = []string{"Prompt-level strict (every instruction followed, reply as written) is the accuracy; loose also tries the reply without its first line, its last line or its asterisks."}
-	out := []titledTable{{ID: "ifeval", Title: "IFEval: instruction following", Table: acc}}
+	out := []titledTable{{ID: "ifeval", Title: c.T("ifevaltitle"), Table: acc}}
 	for _, ch := range s.Changes {
 		t := &textTable{Left: 1, Head: []string{"instruction", "n", c.Reference, ch.Label, "Δ (points)"}}
 		for j, x := range ch.Changes {
@@ -98,7 +98,7 @@ func (c *Comparison) ifevalTables(limit int) []titledTable {
 			}
 			t.Rows = append(t.Rows, []string{x.ID, fmt.Sprint(x.N), FormatAcc(x.RefStrict), FormatAcc(x.VarStrict), FormatPoints(x.DeltaStrict)})
 		}
-		out = append(out, titledTable{ID: fmt.Sprintf("ifeval-change-%d", len(out)), Title: fmt.Sprintf("IFEval per instruction: %s against %s, largest drop first (strict)", ch.Label, c.Reference), Table: t})
+		out = append(out, titledTable{ID: fmt.Sprintf("ifeval-change-%d", len(out)), Title: c.Tf("ifevalchange", ch.Label, c.Reference), Table: t})
 	}
 	return out
 }
@@ -114,7 +114,7 @@ type titledTable struct {
 func (c *Comparison) taskTables(limit int) []titledTable {
 	var out []titledTable
 	if t := c.codeTable(); t != nil {
-		out = append(out, titledTable{ID: "code", Title: "Code: pass@1", Table: t})
+		out = append(out, titledTable{ID: "code", Title: c.T("codetitle"), Table: t})
 	}
 	return append(out, c.ifevalTables(limit)...)
 }

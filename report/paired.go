@@ -183,8 +183,10 @@ func (c *Comparison) pairRates(refRates, varRates rates, vf *result.File, sample
 	p.Diff, p.DiffLo, p.DiffHi = iv.Center, iv.Lo, iv.Hi
 	p.P = stats.SignFlipP(d, stats.SignFlipResamples, stats.RandomSeed)
 	p.MDD = stats.PairedMDD(p.Common, samples, stats.SD(d), c.Alpha, c.Power)
-	p.Significant = p.P < c.Alpha
+	p.Significant = p.P < c.Alpha && p.Common >= MinCommon
 	switch {
+	case p.Common < MinCommon: // as for one sample: no verdict on so few items
+		p.Verdict = VerdictTooFew
 	case !p.Significant:
 		p.Verdict = VerdictSame
 	case p.Diff > 0:

@@ -141,6 +141,10 @@ type Record struct {
 	Code *codetask.Record `json:"code,omitempty"`
 	// Instructions are an ifeval item's verdicts per instruction, strict and loose.
 	Instructions []ifeval.InstructionResult `json:"instructions,omitempty"`
+	// OptionOrder is the order a task with shuffled options showed them in:
+	// OptionOrder[j] is the index, in the source row's order, of the option shown
+	// as letter j (gpqa_diamond: 0 is the correct answer). Absent otherwise.
+	OptionOrder []int `json:"option_order,omitempty"`
 	// Replica is the server that answered, when the run spread its requests over
 	// several replicas (run --base-url A,B); absent otherwise.
 	Replica *Replica `json:"replica,omitempty"`

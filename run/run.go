@@ -478,7 +478,7 @@ func request(cfg Config, it *evalset.Item) client.Request {
 // record scores one outcome.
 func record(it *evalset.Item, o outcome) result.Record {
 	r := result.Record{ID: it.ID, Type: it.Type, Category: it.Category, Prompt: promptText(it), Expected: it.Answer,
-		LatencyMS: o.lat.Milliseconds()}
+		OptionOrder: it.Order, LatencyMS: o.lat.Milliseconds()}
 	if o.err != nil {
 		r.Error = o.err.Error()
 		r.Reason = "error"

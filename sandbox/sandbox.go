@@ -188,7 +188,7 @@ func New(opts Options) (*Sandbox, error) {
 	s := &Sandbox{opts: opts, slots: make(chan struct{}, opts.Workers)}
 	var err error
 	if s.prlimit, err = exec.LookPath(opts.Prlimit); err != nil {
-		return nil, fmt.Errorf("sandbox: prlimit (util-linux) not found: %w", err)
+		return nil, fmt.Errorf("sandbox: prlimit not found (%w); install util-linux (Debian/Ubuntu: apt-get install -y util-linux); %s", err, InstallHint)
 	}
 	if _, err := os.Stat(opts.Python); err != nil {
 		return nil, fmt.Errorf("sandbox: python: %w; %s", err, InstallHint)

@@ -15,9 +15,9 @@ import (
 const (
 	// TypeCode is a program run against the task's tests (package codetask); Score
 	// cannot judge it alone (it needs a sandbox): the runner does.
-	TypeCode = "code"
+	TypeCode = evalset.TypeCode
 	// TypeIFEval is a reply checked against verifiable instructions (package ifeval).
-	TypeIFEval = "ifeval"
+	TypeIFEval = evalset.TypeIFEval
 )
 
 // CodeCheck is a code item's Check: the fields of its data set that the test

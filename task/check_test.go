@@ -157,3 +157,55 @@ func TestNoCheckElsewhere(t *testing.T) {
 	}
 	var _ evalset.Item = it.Item
 }
+
+// The items the code and ifeval specs build are what a JSONL set may hold: written
+// out and read back by the eval-set reader, they are the same items.
+func TestCheckItemsAsJSONL(t *testing.T) {
+	var items []evalset.Item
+	for _, tc := range []struct {
+		spec string
+		row  Row
+	}{{"humaneval", humanevalRow()}, {"mbpp", mbppRow()}, {"ifeval", ifevalRow()}} {
+		items = append(items, EvalItems(build(t, builtin(t, tc.spec), []Row{tc.row}))...)
+	}
+	var buf strings.Builder
+	if err := evalset.WriteJSONL(&buf, items); err != nil {
+		t.Fatal(err)
+	}
+	back, err := evalset.Parse("tasks.jsonl", []byte(buf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, items) {
+		t.Errorf("read back\n%+v\nwant\n%+v", back, items)
+	}
+}
+
+// The eval-set reader's rules for a code check are codetask's.
+func TestCodeCheckRulesAgree(t *testing.T) {
+	if evalset.CodeHumanEval != codetask.HumanEval || evalset.CodeMBPP != codetask.MBPP ||
+		evalset.TypeCode != score.TypeCode || evalset.TypeIFEval != score.TypeIFEval {
+		t.Fatal("the kinds or types differ")
+	}
+	for _, task := range []codetask.Task{
+		{Kind: codetask.HumanEval, Prompt: "def f():\n", EntryPoint: "f", Test: "def check(c): pass"},
+		{Kind: codetask.HumanEval, Prompt: "def f():\n", Test: "def check(c): pass"},
+		{Kind: codetask.HumanEval, EntryPoint: "f", Test: "def check(c): pass"},
+		{Kind: codetask.HumanEval, Prompt: "def f():\n", EntryPoint: "f"},
+		{Kind: codetask.MBPP, TestList: []string{"assert f() == 1"}},
+		{Kind: codetask.MBPP, TestImports: []string{"import math"}},
+		{Kind: "python", TestList: []string{"assert f() == 1"}},
+		{TestList: []string{"assert f() == 1"}},
+	} {
+		c, err := json.Marshal(score.CodeCheck{Kind: task.Kind, Prompt: task.Prompt, EntryPoint: task.EntryPoint,
+			Test: task.Test, TestImports: task.TestImports, TestList: task.TestList})
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := `{"id": "x", "type": "code", "prompt": "q", "check": ` + string(c) + `}`
+		_, perr := evalset.Parse("set.jsonl", []byte(line))
+		if verr := task.Validate(); (perr == nil) != (verr == nil) {
+			t.Errorf("%+v: reader %v, codetask %v", task, perr, verr)
+		}
+	}
+}

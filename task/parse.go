@@ -21,11 +21,11 @@ import (
 type Error = yamltree.Error
 
 // Scorers a spec may name.
-var Scorers = append(slices.Clone(evalset.Types), score.TypeMath, score.TypeAIME, score.TypeCode, score.TypeIFEval)
+var Scorers = slices.Clone(evalset.Types)
 
 var (
 	topKeys      = []string{"name", "source", "id", "prompt", "system", "answer", "category", "filter", "scorer", "fewshot", "choices", "defaults"}
-	sourceKeys   = []string{"hub", "config", "split", "revision", "file"}
+	sourceKeys   = []string{"hub", "config", "split", "revision", "file", "rows"}
 	scorerKeys   = []string{"name", "tolerance", "kind"}
 	fewshotKeys  = []string{"split", "k", "match", "reply"}
 	choicesKeys  = []string{"column", "columns", "labels", "shuffle", "seed"}
@@ -116,6 +116,10 @@ func Parse(file string, data []byte) (*Spec, error) {
 
 func (d *decoder) source(sp *Spec, n *yaml.Node) {
 	d.Fields(n, "source", sourceKeys, func(k string, _, v *yaml.Node) {
+		if k == "rows" {
+			sp.Source.Rows = d.Integer(v, "source.rows", 1)
+			return
+		}
 		s := d.Str(v, "source."+k)
 		switch k {
 		case "hub":

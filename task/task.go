@@ -3,13 +3,14 @@
 // choices and few-shot turns, each a Go text/template over the row's columns), which
 // scorer judges it and the generation defaults it needs. It parses and checks specs,
 // ships the built-in ones (gsm8k, mmlu, gsm8k_platinum, math500, aime24, aime25,
-// mmlu_pro, gpqa_diamond, arc_challenge, humaneval, humaneval_plus, mbpp, ifeval) and builds items from rows; reading the
-// rows (hub, parquet, JSONL) is the caller's.
+// mmlu_pro, gpqa_diamond, arc_challenge, humaneval, humaneval_plus, mbpp, ifeval)
+// and builds items from rows; reading the rows (hub, parquet, JSONL) is the
+// caller's.
 //
 // A spec's keys (Parse checks each and names the file, line and key of a problem):
 //
 //	name: math500
-//	source: {hub: ORG/NAME, config: C, split: test, revision: R}   # or {file: rows.jsonl | rows.parquet}, relative to the spec
+//	source: {hub: ORG/NAME, config: C, split: test, revision: R, rows: 500}   # or {file: rows.jsonl | rows.parquet}, relative to the spec
 //	id: "{{.unique_id}}"                 # templates over the row's columns
 //	prompt: "{{.problem}} ..."
 //	system: "..."                         # optional: the item's own system message
@@ -87,6 +88,10 @@ type Source struct {
 	Split    string // default "test"
 	Revision string // a branch, tag or commit; "" for main
 	File     string // a local file, resolved against the spec's folder
+	// Rows is the split's size as published (0: not given): what `evalset list`
+	// shows before the rows are downloaded. The rows read are never checked
+	// against it (a revision may differ).
+	Rows int
 }
 
 // String names the source as a list shows it: "ORG/NAME config C split S" or the file.

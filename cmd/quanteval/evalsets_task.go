@@ -11,7 +11,7 @@ import (
 
 // listTasks writes a line per built-in task spec: its name (as --evalset takes it),
 // its source (repo, config, split), its size (the row count when the rows are in
-// the hub cache, else "—") and its scorer.
+// the hub cache, else the published count its spec gives, else "—") and its scorer.
 func listTasks(stdout io.Writer) error {
 	for _, name := range task.Builtins() {
 		sp, err := task.Builtin(name)
@@ -21,6 +21,8 @@ func listTasks(stdout io.Writer) error {
 		size := "—"
 		if n, ok := datasets.CachedRows(sp); ok {
 			size = strconv.FormatInt(n, 10) + " rows"
+		} else if sp.Source.Rows > 0 {
+			size = strconv.Itoa(sp.Source.Rows) + " rows (not downloaded)"
 		}
 		shown := name
 		if name == datasets.TaskMMLU {

@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/quanteval/quanteval/eval"
 	"github.com/quanteval/quanteval/result"
@@ -64,7 +67,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return err
 }
 
-// writeSummary ends a run with its accuracy: one line per secondary metric, then
+// writeSummary ends a run with its accuracy: one line per secondary metric, the
+// statistics of repeated samples (avg@n with its interval, pass@k, maj@n), then
 // "accuracy = 0.850 (34/40), 0 errors".
 func writeSummary(w io.Writer, f *result.File) {
 	s := f.Summary
@@ -75,5 +79,34 @@ func writeSummary(w io.Writer, f *result.File) {
 	for _, name := range result.SortedKeys(s.Metrics) {
 		fmt.Fprintf(w, "%s = %.3f (%d/%d)\n", name, s.Metrics[name].Accuracy, s.Metrics[name].OK, s.Metrics[name].Count)
 	}
+	writeRepeated(w, s)
 	fmt.Fprintln(w, line)
+}
+
+// writeRepeated writes the statistics of repeated samples, if the run has them:
+// "avg@4 = 0.500 (95% CI 0.213-0.787, 3 items)", "pass@1 = 0.500, pass@4 = 0.667",
+// "maj@4 = 0.667".
+func writeRepeated(w io.Writer, s result.Summary) {
+	if s.AvgAtN == nil {
+		return
+	}
+	a := s.AvgAtN
+	fmt.Fprintf(w, "avg@%d = %.3f (%.0f%% CI %.3f-%.3f, %d items)\n", s.Samples, a.Value, 100*a.Confidence, a.Lo, a.Hi, a.Items)
+	ks := make([]int, 0, len(s.PassAtK))
+	for k := range s.PassAtK {
+		if n, err := strconv.Atoi(k); err == nil {
+			ks = append(ks, n)
+		}
+	}
+	slices.Sort(ks)
+	parts := make([]string, len(ks))
+	for i, k := range ks {
+		parts[i] = fmt.Sprintf("pass@%d = %.3f", k, s.PassAtK[strconv.Itoa(k)])
+	}
+	if len(parts) > 0 {
+		fmt.Fprintln(w, strings.Join(parts, ", "))
+	}
+	if s.MajAtN != nil {
+		fmt.Fprintf(w, "maj@%d = %.3f\n", s.Samples, *s.MajAtN)
+	}
 }

@@ -1,7 +1,8 @@
 // Package hubtest owns a fake Hugging Face hub for tests: an httptest server with the
 // hub's URL layout and behaviour (repo info, resolve redirects with X-Repo-Commit and
 // X-Linked-Etag, byte ranges, gating), switches that break or corrupt a download, a
-// request log, and parquet writers for the GSM8K and MMLU schemas.
+// request log, other files at other branches (AddBranch: a parquet conversion),
+// and parquet writers for the GSM8K and MMLU schemas.
 package hubtest
 
 import (
@@ -47,6 +48,8 @@ type repo struct {
 	commit string
 	branch string // a branch other than main it is also served at ("refs/convert/parquet")
 	files  map[string][]byte
+	// branches are other files served at other branches (AddBranch).
+	branches map[string]*repo
 }
 
 // NewServer starts a fake hub, closed when the test ends.
@@ -85,6 +88,19 @@ func (s *Server) AddDatasetAt(name, rev, commit string, files map[string][]byte)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.repos[name] = &repo{commit: commit, branch: rev, files: files}
+}
+
+// AddBranch serves other files of an added repo at the branch rev, at their own
+// commit: as the hub serves a repo of JSON lines at main and its parquet
+// conversion at refs/convert/parquet.
+func (s *Server) AddBranch(name, rev, commit string, files map[string][]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.repos[name]
+	if rp.branches == nil {
+		rp.branches = map[string]*repo{}
+	}
+	rp.branches[rev] = &repo{commit: commit, files: files}
 }
 
 // RequireToken makes every repo gated: no token is a 401, another token a 403.
@@ -180,6 +196,13 @@ func (s *Server) lookup(w http.ResponseWriter, name, rev string) *repo {
 	s.mu.Lock()
 	rp := s.repos[name]
 	s.mu.Unlock()
+	if rp != nil {
+		for b, br := range rp.branches {
+			if rev == b || rev == br.commit {
+				return br
+			}
+		}
+	}
 	switch {
 	case rp == nil:
 		hubError(w, http.StatusNotFound, "RepoNotFound", "Repository not found")
@@ -253,9 +276,11 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, sum string) {
 	s.mu.Lock()
 	var data []byte
 	for _, rp := range s.repos {
-		for _, b := range rp.files {
-			if SHA256(b) == sum {
-				data = b
+		for _, r := range append([]*repo{rp}, branchList(rp)...) {
+			for _, b := range r.files {
+				if SHA256(b) == sum {
+					data = b
+				}
 			}
 		}
 	}
@@ -266,6 +291,14 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, sum string) {
 	}
 	w.Header().Set("ETag", `"cdn-`+sum[:8]+`"`)
 	s.writeBody(w, r, data)
+}
+
+func branchList(rp *repo) []*repo {
+	var out []*repo
+	for _, b := range rp.branches {
+		out = append(out, b)
+	}
+	return out
 }
 
 // writeBody serves data honouring "Range: bytes=N-" and the break/corrupt switches.
