@@ -6,8 +6,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"syscall"
 	"unicode/utf8"
+
+	"github.com/quanteval/quanteval/internal/boundedfile"
 )
 
 // The limits of the JSONL readers (eval sets here, the hub's JSONL exports in
@@ -25,15 +26,11 @@ const (
 // would wait for a writer) and its kind is checked on the open file; the read itself
 // is bounded too, for a file that grows.
 func ReadInput(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, st, err := boundedfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if err := regular(path, st); err != nil {
 		return nil, err
 	}
@@ -69,28 +66,12 @@ func CheckInput(path string) error {
 
 func regular(path string, st fs.FileInfo) error {
 	if !st.Mode().IsRegular() {
-		return &RefusedError{File: path, Reason: "not a regular file (" + fileKind(st.Mode()) + "); give a file"}
+		return &RefusedError{File: path, Reason: "not a regular file (" + boundedfile.Kind(st.Mode()) + "); give a file"}
 	}
 	if st.Size() > MaxFileBytes {
 		return &RefusedError{File: path, Reason: fmt.Sprintf("%d bytes, over the limit of %s", st.Size(), mib(MaxFileBytes))}
 	}
 	return nil
-}
-
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "mode " + m.String()
 }
 
 func mib(n int) string { return fmt.Sprintf("%d MiB", n>>20) }

@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/quanteval/quanteval/internal/boundedfile"
 )
 
 // MaxFileBytes bounds the result file Read takes: it is read whole, and a larger one
@@ -30,17 +31,13 @@ func (e *RefusedError) Error() string { return e.File + ": " + e.Reason }
 // without blocking (an open of a named pipe would wait for a writer), its kind is
 // checked on the open file, and the read is bounded too, for a file that grows.
 func readFile(path string, limit int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, st, err := boundedfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if !st.Mode().IsRegular() {
-		return nil, &RefusedError{File: path, Reason: "not a regular file (" + fileKind(st.Mode()) + "); give a result file"}
+		return nil, &RefusedError{File: path, Reason: "not a regular file (" + boundedfile.Kind(st.Mode()) + "); give a result file"}
 	}
 	tooBig := func(n int64) error {
 		return &RefusedError{File: path, Reason: fmt.Sprintf("%d bytes, over the limit of %d MiB for a result file", n, limit>>20)}
@@ -66,22 +63,6 @@ type bytesWriter struct{ b *[]byte }
 func (w bytesWriter) Write(p []byte) (int, error) {
 	*w.b = append(*w.b, p...)
 	return len(p), nil
-}
-
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "mode " + m.String()
 }
 
 // ClashError is an output that is the same file as one of the inputs: writing it
