@@ -76,7 +76,14 @@ func (f *File) Fingerprint() Fingerprint {
 
 // Diff names the fields in which fp and other differ, each as "NAME (A vs B)".
 func (fp Fingerprint) Diff(other Fingerprint) []string {
-	var d differ
+	return fp.DiffAs(other, vsFormat)
+}
+
+// DiffAs names the fields in which fp and other differ, each as format applied to
+// the field's name and the two values (fp's first), e.g. "%s (%v vs %v)". A seed
+// that is not set shows as "none"; extra bodies are compared as canonical JSON.
+func (fp Fingerprint) DiffAs(other Fingerprint, format string) []string {
+	d := differ{format: format}
 	d.add("model", fp.Model, other.Model)
 	d.add("eval set sha256", fp.Evalset, other.Evalset)
 	d.add("temperature", fp.Temperature, other.Temperature)
@@ -85,14 +92,21 @@ func (fp Fingerprint) Diff(other Fingerprint) []string {
 	d.add("system", fp.System, other.System)
 	d.add("extra_body", canonicalJSON(fp.ExtraBody), canonicalJSON(other.ExtraBody))
 	d.add("logprobs", fp.Logprobs, other.Logprobs)
-	return d
+	return d.list
 }
 
-type differ []string
+// vsFormat is how Diff and the merge's own checks show a difference.
+const vsFormat = "%s (%v vs %v)"
+
+// differ collects differences, each shown with format.
+type differ struct {
+	format string
+	list   []string
+}
 
 func (d *differ) add(name string, a, b any) {
 	if fmt.Sprint(a) != fmt.Sprint(b) {
-		*d = append(*d, fmt.Sprintf("%s (%v vs %v)", name, a, b))
+		d.list = append(d.list, fmt.Sprintf(d.format, name, a, b))
 	}
 }
 
@@ -246,13 +260,13 @@ func indexShards(shards []*File, opts MergeOptions) ([]int, error) {
 
 // runDiff is Fingerprint.Diff plus what makes the set the same set of items.
 func runDiff(a, b *File) []string {
-	d := differ(a.Fingerprint().Diff(b.Fingerprint()))
+	d := differ{format: vsFormat, list: a.Fingerprint().Diff(b.Fingerprint())}
 	d.add("shard count", a.Shard.Count, b.Shard.Count)
 	d.add("eval set count", a.Evalset.Count, b.Evalset.Count)
 	d.add("eval set source", canonicalJSON(a.Evalset.Source), canonicalJSON(b.Evalset.Source))
 	d.add("limit", a.Params.Limit, b.Params.Limit)
 	d.add("repeats", max(1, a.Params.Repeats), max(1, b.Params.Repeats))
-	return d
+	return d.list
 }
 
 // gather checks every shard's items against its positions and its shard, and

@@ -26,17 +26,12 @@ var ErrJournalMismatch = errors.New("cannot resume")
 func JournalPath(out string) string { return out + ".journal" }
 
 // fingerprint is what must match for a journal to be resumed: everything that can
-// change an answer. Concurrency, timeouts and retries may differ between sessions.
+// change an answer (result.Fingerprint, whose JSON names come first in the header),
+// and the shard of a sharded run. Concurrency, timeouts and retries may differ
+// between sessions.
 type fingerprint struct {
-	Model       string          `json:"model"`
-	Evalset     string          `json:"evalset_sha256"`
-	Temperature float64         `json:"temperature"`
-	MaxTokens   int             `json:"max_tokens"`
-	Seed        *int64          `json:"seed"`
-	System      string          `json:"system"`
-	ExtraBody   json.RawMessage `json:"extra_body"`
-	Logprobs    int             `json:"logprobs,omitempty"`
-	Shard       string          `json:"shard,omitempty"` // "I/N" of a sharded run
+	result.Fingerprint
+	Shard string `json:"shard,omitempty"` // "I/N" of a sharded run
 }
 
 type journalHeader struct {
@@ -44,43 +39,14 @@ type journalHeader struct {
 	Fingerprint fingerprint `json:"fingerprint"`
 }
 
-// diff names the fields in which two fingerprints differ.
+// diff names the fields in which two fingerprints differ, f being the journal's.
 func (f fingerprint) diff(g fingerprint) []string {
-	var d []string
-	add := func(name string, a, b any) {
-		if fmt.Sprint(a) != fmt.Sprint(b) {
-			d = append(d, fmt.Sprintf("%s (journal %v, now %v)", name, a, b))
-		}
+	const format = "%s (journal %v, now %v)"
+	d := f.Fingerprint.DiffAs(g.Fingerprint, format)
+	if a, b := orNone(f.Shard), orNone(g.Shard); a != b {
+		d = append(d, fmt.Sprintf(format, "shard", a, b))
 	}
-	add("model", f.Model, g.Model)
-	add("eval set sha256", f.Evalset, g.Evalset)
-	add("temperature", f.Temperature, g.Temperature)
-	add("max_tokens", f.MaxTokens, g.MaxTokens)
-	add("seed", deref(f.Seed), deref(g.Seed))
-	add("system", f.System, g.System)
-	add("extra_body", compactJSON(f.ExtraBody), compactJSON(g.ExtraBody))
-	add("logprobs", f.Logprobs, g.Logprobs)
-	add("shard", orNone(f.Shard), orNone(g.Shard))
 	return d
-}
-
-func deref(p *int64) any {
-	if p == nil {
-		return "none"
-	}
-	return *p
-}
-
-func compactJSON(b json.RawMessage) string {
-	if len(b) == 0 || string(b) == "null" {
-		return "{}"
-	}
-	var v any
-	if json.Unmarshal(b, &v) != nil {
-		return string(b)
-	}
-	out, _ := json.Marshal(v) // map keys come out sorted
-	return string(out)
 }
 
 // journal appends records to the journal file. The file is opened in append mode

@@ -197,8 +197,9 @@ func openFiles(cfg Config, set *evalset.Set, st *state, f *result.File, rd *reda
 	if err := os.MkdirAll(filepath.Dir(cfg.Out), 0o755); err != nil {
 		return nil, nil, err
 	}
-	fp := fingerprint{Model: cfg.Model, Evalset: set.SHA256, Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens,
-		Seed: cfg.Seed, System: cfg.system(), ExtraBody: cfg.samplingBody(), Logprobs: cfg.Logprobs,
+	fp := fingerprint{Fingerprint: result.Fingerprint{Model: cfg.Model, Evalset: set.SHA256,
+		Temperature: cfg.Temperature, MaxTokens: cfg.MaxTokens, Seed: cfg.Seed, System: cfg.system(),
+		ExtraBody: cfg.samplingBody(), Logprobs: cfg.Logprobs},
 		Shard: shardText(cfg.Shard)}.hide(rd)
 	jpath := JournalPath(cfg.Out)
 	if cfg.Resume {

@@ -134,7 +134,7 @@ func TestHelperLockHolder(t *testing.T) {
 // every line reads back, none is lost.
 func TestConcurrentAppendsWriteWholeLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.json.journal")
-	fp := fingerprint{Model: "m"}
+	fp := fingerprint{Fingerprint: result.Fingerprint{Model: "m"}}
 	a, err := createJournal(path, fp)
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestResumeEmptyOrCutHeader(t *testing.T) {
 	set := suite(t)
 	set.Limit(3)
 	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: answerer(set)})
-	header, _ := json.Marshal(journalHeader{Journal: journalSchema, Fingerprint: fingerprint{Model: "test-model"}})
+	header, _ := json.Marshal(journalHeader{Journal: journalSchema, Fingerprint: fingerprint{Fingerprint: result.Fingerprint{Model: "test-model"}}})
 	for _, tc := range []struct {
 		name, journal string
 		refused       bool
