@@ -51,10 +51,22 @@ func OpenSet(ctx context.Context, o Options, progress io.Writer) (*evalset.Set, 
 
 // openStandard opens the standard data sets; ok is false for other specs.
 func openStandard(ctx context.Context, o Options, progress io.Writer) (*evalset.Set, bool, error) {
+	opts := o.datasetOptions(progress)
+	opts.Task = o.Task
+	set, ok, err := datasets.Open(ctx, o.Evalset, opts)
+	if err != nil {
+		return nil, true, classifyOpen(err)
+	}
+	return set, ok, nil
+}
+
+// datasetOptions are the options a standard data set or a task spec is opened
+// with (all but Task, which only the standard sets take), with a hub client from
+// the environment that reports its downloads to progress.
+func (o Options) datasetOptions(progress io.Writer) datasets.Options {
 	cfg := hub.ConfigFromEnv()
 	cfg.Progress = progress
-	set, ok, err := datasets.Open(ctx, o.Evalset, datasets.Options{
-		Task:        o.Task,
+	return datasets.Options{
 		Limit:       o.Limit,
 		Sample:      o.Sample,
 		SampleSeed:  o.SampleSeed,
@@ -62,11 +74,7 @@ func openStandard(ctx context.Context, o Options, progress io.Writer) (*evalset.
 		Revision:    o.Revision,
 		FewshotFile: o.FewshotFile,
 		Hub:         hub.New(cfg),
-	})
-	if err != nil {
-		return nil, true, classifyOpen(err)
 	}
-	return set, ok, nil
 }
 
 // FDReserve is how many open files a run needs beside one connection per request in

@@ -9,7 +9,6 @@ import (
 
 	"github.com/quanteval/quanteval/datasets"
 	"github.com/quanteval/quanteval/evalset"
-	"github.com/quanteval/quanteval/hub"
 	"github.com/quanteval/quanteval/task"
 )
 
@@ -42,17 +41,7 @@ func openTask(ctx context.Context, o Options, progress io.Writer) (*evalset.Set,
 	if o.Task != "" {
 		return nil, true, inputError(fmt.Errorf("--task names the schema of an hf: repo or a data file; %s is a task spec, which gives its own", o.Evalset))
 	}
-	cfg := hub.ConfigFromEnv()
-	cfg.Progress = progress
-	set, err := datasets.OpenTask(ctx, sp, o.Evalset, datasets.Options{
-		Limit:       o.Limit,
-		Sample:      o.Sample,
-		SampleSeed:  o.SampleSeed,
-		Fewshot:     o.Fewshot,
-		Revision:    o.Revision,
-		FewshotFile: o.FewshotFile,
-		Hub:         hub.New(cfg),
-	})
+	set, err := datasets.OpenTask(ctx, sp, o.Evalset, o.datasetOptions(progress))
 	if err != nil {
 		return nil, true, classifyOpen(err)
 	}
