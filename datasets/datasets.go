@@ -326,14 +326,9 @@ func build(ctx context.Context, specText string, sp spec, opt Options) (*evalset
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %s: %w", specText, err)
 	}
-	items := make([]evalset.Item, len(sel))
-	for i, j := range sel {
-		items[i] = all[j]
-	}
 	set := &evalset.Set{
-		Name:  sp.name,
-		Path:  specText,
-		Items: items,
+		Name: sp.name,
+		Path: specText,
 		Source: &evalset.Source{
 			Repo: sp.repo, Config: src.config, Split: split, Revision: src.commit,
 			File: src.file, SHA256: src.sha256, Task: sp.task, Fewshot: opt.Fewshot,
@@ -343,9 +338,21 @@ func build(ctx context.Context, specText string, sp spec, opt Options) (*evalset
 	if sp.task == TaskMMLU {
 		set.MaxTokens = MaxTokensMMLU
 	}
+	return fillSet(set, all, sel, sampled, opt)
+}
+
+// fillSet gives set the items of all that sel picks, in sel's order, records a
+// sample of sampled items (0: none) with opt's seed in its source, and hashes all,
+// the whole pool the selection was drawn from, as the set's SHA256.
+func fillSet(set *evalset.Set, all []evalset.Item, sel []int, sampled int, opt Options) (*evalset.Set, error) {
+	set.Items = make([]evalset.Item, len(sel))
+	for i, j := range sel {
+		set.Items[i] = all[j]
+	}
 	if sampled > 0 {
 		set.Source.Sample, set.Source.Seed = sampled, opt.SampleSeed
 	}
+	var err error
 	if set.SHA256, err = itemsSHA256(all); err != nil {
 		return nil, err
 	}

@@ -75,23 +75,13 @@ func OpenTask(ctx context.Context, sp *task.Spec, path string, opt Options) (*ev
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %s: %w", path, err)
 	}
-	items := make([]evalset.Item, len(sel))
-	for i, j := range sel {
-		items[i] = all[j]
-	}
 	set := &evalset.Set{
-		Name: sp.Name, Path: path, Items: items, MaxTokens: sp.Defaults.MaxTokens,
+		Name: sp.Name, Path: path, MaxTokens: sp.Defaults.MaxTokens,
 		Source: &evalset.Source{Repo: sp.Source.Hub, Config: src.config, Split: split, Revision: src.commit,
 			File: src.file, SHA256: src.sha256, Task: sp.Name, Fewshot: opt.Fewshot},
 		Sampling: sampling(sp.Defaults),
 	}
-	if sampled > 0 {
-		set.Source.Sample, set.Source.Seed = sampled, opt.SampleSeed
-	}
-	if set.SHA256, err = itemsSHA256(all); err != nil {
-		return nil, err
-	}
-	return set, nil
+	return fillSet(set, all, sel, sampled, opt)
 }
 
 // sampling is a spec's sampling defaults as a set carries them (nil: none).
