@@ -117,12 +117,8 @@ func (r *rawServer) merge(base Server) Server {
 	if r.hasCommand {
 		s.Command = r.command
 	}
-	if r.host != nil {
-		s.Host = *r.host
-	}
-	if r.port != nil {
-		s.Port = *r.port
-	}
+	lay(&s.Host, r.host)
+	lay(&s.Port, r.port)
 	if r.hasArgs {
 		s.Args = r.args
 	}
@@ -135,25 +131,20 @@ func (r *rawServer) merge(base Server) Server {
 			s.Env[k] = v
 		}
 	}
-	if r.baseURL != nil {
-		s.BaseURL = *r.baseURL
-	}
-	if r.readyTimeout != nil {
-		s.ReadyTimeout = *r.readyTimeout
-	}
-	if r.stopGrace != nil {
-		s.StopGrace = *r.stopGrace
-	}
-	if r.killStrays != nil {
-		s.KillStrays = *r.killStrays
-	}
-	if r.image != nil {
-		s.Image = *r.image
-	}
-	if r.costPerHour != nil {
-		s.CostPerHour = *r.costPerHour
-	}
+	lay(&s.BaseURL, r.baseURL)
+	lay(&s.ReadyTimeout, r.readyTimeout)
+	lay(&s.StopGrace, r.stopGrace)
+	lay(&s.KillStrays, r.killStrays)
+	lay(&s.Image, r.image)
+	lay(&s.CostPerHour, r.costPerHour)
 	return s
+}
+
+// lay sets *dst to *given when the key was given (given is not nil).
+func lay[T any](dst, given *T) {
+	if given != nil {
+		*dst = *given
+	}
 }
 
 func fillDefaults(s Server) Server {
