@@ -360,7 +360,7 @@ func (r *Runner) closedLoop(ctx context.Context, c *collector, conc, n int, dead
 	var wg sync.WaitGroup
 	for k := range conc {
 		wg.Go(func() {
-			if sleepCtx(ctx, ramp*time.Duration(k)/time.Duration(conc)) != nil {
+			if client.Sleep(ctx, ramp*time.Duration(k)/time.Duration(conc)) != nil {
 				return
 			}
 			for ctx.Err() == nil {
@@ -393,7 +393,7 @@ func (r *Runner) openLoop(ctx context.Context, c *collector, l Level, start, dea
 		if !deadline.IsZero() && !at.Before(deadline) {
 			return
 		}
-		if err := sleepCtx(ctx, at.Sub(r.now())); err != nil {
+		if err := client.Sleep(ctx, at.Sub(r.now())); err != nil {
 			return
 		}
 		if sem != nil {
@@ -409,19 +409,5 @@ func (r *Runner) openLoop(ctx context.Context, c *collector, l Level, start, dea
 				<-sem
 			}
 		})
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
