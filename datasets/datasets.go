@@ -224,6 +224,20 @@ type source struct {
 	sha256 string // blob ids or the local file's sha256
 }
 
+// hubSource is where the split of snap came from: its files, commit and config, and
+// the repo paths and blob ids of its files, comma separated.
+func hubSource(snap *hub.Snapshot, cfg string) source {
+	src := source{commit: snap.Commit, config: cfg}
+	var paths, blobs []string
+	for _, f := range snap.Files {
+		src.files = append(src.files, f.Local)
+		paths = append(paths, f.Path)
+		blobs = append(blobs, f.Blob)
+	}
+	src.file, src.sha256 = strings.Join(paths, ","), strings.Join(blobs, ",")
+	return src
+}
+
 // load reads a split: from the hub (cache first) or the local file.
 func load(ctx context.Context, sp spec, opt Options, c *hub.Client, split, revision, localFile string) ([]record, source, error) {
 	var src source
@@ -241,24 +255,11 @@ func load(ctx context.Context, sp spec, opt Options, c *hub.Client, split, revis
 				cfg = MMLUConfig
 			}
 		}
-		// The converted layout (CONFIG/SPLIT-i-of-n.parquet), the refs/convert/parquet
-		// one (CONFIG/SPLIT/i.parquet), and push_to_hub's for the default config.
-		patterns := []string{cfg + "/" + split + "-*.parquet", cfg + "/" + split + "/*.parquet"}
-		if cfg == "default" {
-			patterns = append(patterns, "data/"+split+"-*.parquet")
-		}
-		snap, err := c.DownloadDataset(ctx, sp.repo, revision, patterns...)
+		snap, err := c.DownloadDataset(ctx, sp.repo, revision, parquetPatterns(cfg, split)...)
 		if err != nil {
 			return nil, src, fmt.Errorf("datasets: %s split %s: %w", sp.repo, split, err)
 		}
-		src = source{commit: snap.Commit, config: cfg}
-		var paths, blobs []string
-		for _, f := range snap.Files {
-			src.files = append(src.files, f.Local)
-			paths = append(paths, f.Path)
-			blobs = append(blobs, f.Blob)
-		}
-		src.file, src.sha256 = strings.Join(paths, ","), strings.Join(blobs, ",")
+		src = hubSource(snap, cfg)
 	}
 	var recs []record
 	for _, f := range src.files {

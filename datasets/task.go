@@ -119,14 +119,7 @@ func taskRows(ctx context.Context, c *hub.Client, sp *task.Spec, split, revision
 		if err != nil {
 			return nil, src, fmt.Errorf("datasets: %s split %s: %w", sp.Source.Hub, split, err)
 		}
-		src = source{commit: snap.Commit, config: cfg}
-		var paths, blobs []string
-		for _, f := range snap.Files {
-			src.files = append(src.files, f.Local)
-			paths = append(paths, f.Path)
-			blobs = append(blobs, f.Blob)
-		}
-		src.file, src.sha256 = strings.Join(paths, ","), strings.Join(blobs, ",")
+		src = hubSource(snap, cfg)
 	}
 	var rows []task.Row
 	for _, f := range src.files {
