@@ -2,9 +2,7 @@ package report
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/quanteval/quanteval/result"
@@ -149,23 +147,9 @@ func mdConsistencyThinking(c *Comparison, w *errWriter) {
 }
 
 func mdThinking(c *Comparison, w *errWriter) {
-	t := c.thinkingTable()
-	if t == nil {
-		return
+	if t := c.thinkingTable(); t != nil {
+		mdTable(w, c.T("thinking"), t)
 	}
-	w.printf("**%s**\n\n", c.T("thinking"))
-	head := make([]string, len(t.Head))
-	for i, h := range t.Head {
-		head[i] = mdEscape(h)
-	}
-	mdRow(w, head...)
-	mdAlign(w, t.Left, len(head))
-	for _, r := range t.Rows {
-		row := slices.Clone(r)
-		row[0] = mdEscape(r[0])
-		mdRow(w, row...)
-	}
-	w.printf("\n%s\n", strings.Join(t.Notes, " "))
 }
 
 // csvThinking fills in a variant's overall row's reasoning columns.
