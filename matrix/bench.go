@@ -99,7 +99,7 @@ func (r *runner) loaded(ctx context.Context, spec server.Spec, v plan.Variant, v
 		vr.LoadSeconds = vr.ReadyAt.Sub(*vr.StartedAt).Seconds()
 	}
 	vr.CostPerHour = v.Server.CostPerHour
-	vr.Determinism = determinism(v.Server.Env)
+	vr.Determinism = determinism(v.Server.Env, spec.Managed())
 	if r.p.Bench == nil {
 		return
 	}
@@ -107,11 +107,17 @@ func (r *runner) loaded(ctx context.Context, spec server.Spec, v plan.Variant, v
 	r.checkpoint()
 }
 
-// determinism picks the determinism settings out of env.
-func determinism(env map[string]string) map[string]string {
+// determinism picks the determinism settings out of env, the server's environment
+// in the plan; with inherit (a server quanteval starts, which inherits quanteval's
+// environment) also those of quanteval's own environment the plan does not set.
+func determinism(env map[string]string, inherit bool) map[string]string {
 	var out map[string]string
 	for _, k := range DeterminismEnv {
-		if val, ok := env[k]; ok {
+		val, ok := env[k]
+		if !ok && inherit {
+			val, ok = os.LookupEnv(k)
+		}
+		if ok {
 			if out == nil {
 				out = map[string]string{}
 			}

@@ -326,3 +326,24 @@ bench: {concurrency: [2], requests: 4, output_len: 3, input_len: 5}
 		t.Errorf("bench result: %v, or it holds the key", err)
 	}
 }
+
+// TestDeterminismInherited: a server quanteval starts inherits its environment, so
+// a determinism setting exported there is recorded too, unless the plan's env sets
+// it otherwise; an external endpoint's are the plan's alone.
+func TestDeterminismInherited(t *testing.T) {
+	t.Setenv("VLLM_BATCH_INVARIANT", "1")
+	t.Setenv("PYTHONHASHSEED", "7")
+	plan := map[string]string{"PYTHONHASHSEED": "0", "OTHER": "x"}
+	for _, tc := range []struct {
+		inherit bool
+		want    map[string]string
+	}{
+		{true, map[string]string{"VLLM_BATCH_INVARIANT": "1", "PYTHONHASHSEED": "0"}},
+		{false, map[string]string{"PYTHONHASHSEED": "0"}},
+	} {
+		got := determinism(plan, tc.inherit)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("inherit %v: %v, want %v", tc.inherit, got, tc.want)
+		}
+	}
+}
