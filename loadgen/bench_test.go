@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -108,7 +109,7 @@ func benchStandIn(b *testing.B, conc int) {
 	if _, err := r.Run(context.Background(), Level{Concurrency: conc, Requests: conc, Ramp: ramp}); err != nil {
 		b.Fatal(err)
 	}
-	var ttftMs, tpotMs, cpuPerReq, reqs float64
+	var ttfts, tpots, cpus, rates []float64
 	b.ResetTimer()
 	for range b.N {
 		cpu0 := cpuTime()
@@ -121,13 +122,14 @@ func benchStandIn(b *testing.B, conc int) {
 		}
 		b.Logf("TTFT ms median %.1f p90 %.1f p99 %.1f; ITL ms median %.1f p99 %.1f", lr.Stats.TTFT.Median, lr.Stats.TTFT.P90,
 			lr.Stats.TTFT.P99, lr.Stats.ITL.Median, lr.Stats.ITL.P99)
-		cpuPerReq += float64(cpuTime()-cpu0) / float64(time.Microsecond) / float64(lr.Stats.Completed)
-		ttftMs += lr.Stats.TTFT.Median
-		tpotMs += lr.Stats.TPOT.Median
-		reqs += lr.Stats.RequestThroughput
+		cpus = append(cpus, float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(lr.Stats.Completed))
+		ttfts = append(ttfts, lr.Stats.TTFT.Median)
+		tpots = append(tpots, lr.Stats.TPOT.Median)
+		rates = append(rates, lr.Stats.RequestThroughput)
 	}
-	n := float64(b.N)
-	ttftMs, tpotMs, cpuPerReq, reqs = ttftMs/n, tpotMs/n, cpuPerReq/n, reqs/n
+	// The median over the iterations (as benchstat's centre): one iteration that
+	// another process on the machine disturbed does not decide.
+	ttftMs, tpotMs, cpuPerReq, reqs := medianOf(ttfts), medianOf(tpots), medianOf(cpus), medianOf(rates)
 	ttftDev := 100 * (ttftMs/ms(ttft) - 1)
 	tpotDev := 100 * (tpotMs/ms(delay) - 1)
 	b.ReportMetric(ttftMs, "ttft_ms")
@@ -144,3 +146,17 @@ func benchStandIn(b *testing.B, conc int) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// medianOf is the median of xs (the mean of the middle two for an even count).
+func medianOf(xs []float64) float64 {
+	v := append([]float64(nil), xs...)
+	sort.Float64s(v)
+	n := len(v)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}

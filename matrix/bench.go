@@ -41,6 +41,8 @@ import (
 //   - The reference's repeated evals go to OUTPUT/REF/repeatN/EVAL.json, run right
 //     after its evals on the same server, with the same settings.
 //   - With Resume, a complete bench result and complete repeats are not run again.
+//   - The bench sends the API key of the first eval whose api_key_env is set in
+//     the environment, so that a server started with --api-key is benched too.
 
 // DeterminismEnv are the environment variables recorded as determinism settings
 // when a server's environment sets them.
@@ -97,7 +99,7 @@ func (r *runner) loaded(ctx context.Context, spec server.Spec, v plan.Variant, v
 		vr.LoadSeconds = vr.ReadyAt.Sub(*vr.StartedAt).Seconds()
 	}
 	vr.CostPerHour = v.Server.CostPerHour
-	vr.Determinism = determinism(v.Server.Env)
+	vr.Determinism = determinism(v.Server.Env, spec.Managed())
 	if r.p.Bench == nil {
 		return
 	}
@@ -105,11 +107,17 @@ func (r *runner) loaded(ctx context.Context, spec server.Spec, v plan.Variant, v
 	r.checkpoint()
 }
 
-// determinism picks the determinism settings out of env.
-func determinism(env map[string]string) map[string]string {
+// determinism picks the determinism settings out of env, the server's environment
+// in the plan; with inherit (a server quanteval starts, which inherits quanteval's
+// environment) also those of quanteval's own environment the plan does not set.
+func determinism(env map[string]string, inherit bool) map[string]string {
 	var out map[string]string
 	for _, k := range DeterminismEnv {
-		if val, ok := env[k]; ok {
+		val, ok := env[k]
+		if !ok && inherit {
+			val, ok = os.LookupEnv(k)
+		}
+		if ok {
 			if out == nil {
 				out = map[string]string{}
 			}
@@ -245,7 +253,7 @@ func (r *runner) runBench(ctx context.Context, say func(string, ...any), srv ser
 	// A variant of several replicas is benched on its first: the figures are one
 	// server's.
 	url, _, _ := strings.Cut(srv.URL(), ",")
-	c, err := client.New(url, client.Options{})
+	c, err := client.New(url, client.Options{APIKey: r.benchAPIKey()})
 	if err != nil {
 		return err
 	}
@@ -293,6 +301,19 @@ func (r *runner) runBench(ctx context.Context, say func(string, ...any), srv ser
 		}
 	}
 	return nil
+}
+
+// benchAPIKey is the key the bench sends: that of the first eval whose api_key_env
+// (by default OPENAI_API_KEY) is set, as the evals on the same server send theirs.
+func (r *runner) benchAPIKey() string {
+	for _, e := range r.p.Evals {
+		if e.APIKeyEnv != "" {
+			if k := os.Getenv(e.APIKeyEnv); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 func benchSize(b *plan.Bench) string {

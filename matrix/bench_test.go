@@ -1,9 +1,11 @@
 package matrix
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -266,5 +268,82 @@ bench: {concurrency: [1, 8], requests: 10, repeats: 2}
 	}
 	if strings.Count(b.String(), "again:") != 1 {
 		t.Errorf("repeats shown for a variant that is not the reference:\n%s", b.String())
+	}
+}
+
+// TestBenchAPIKey benches a server that refuses streamed requests without the
+// evals' key: the bench sends the key named by the evals' api_key_env.
+func TestBenchAPIKey(t *testing.T) {
+	inner := standIn(t)
+	t.Setenv("BENCH_TEST_KEY", "sk-bench-secret")
+	var mu sync.Mutex
+	var streamed int
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if bytes.Contains(body, []byte(`"stream":true`)) {
+			if r.Header.Get("Authorization") != "Bearer sk-bench-secret" {
+				http.Error(w, `{"error":"Unauthorized"}`, http.StatusUnauthorized)
+				return
+			}
+			mu.Lock()
+			streamed++
+			mu.Unlock()
+		}
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, inner.URL+r.URL.Path, bytes.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	dir := t.TempDir()
+	src := fmt.Sprintf(`
+output: %s
+server: {kind: external, base_url: %q}
+variants:
+  - {name: REF, model: ref, reference: true}
+evals: [{evalset: a.jsonl, api_key_env: BENCH_TEST_KEY}]
+bench: {concurrency: [2], requests: 4, output_len: 3, input_len: 5}
+`, filepath.Join(dir, "out"), proxy.URL)
+	p, err := plan.Parse(filepath.Join(dir, "plan.yaml"), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Run(context.Background(), Options{Plan: p, Evaluate: (&fakeEval{}).Evaluate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := m.Variants[0].Bench; b == nil || !b.Complete || streamed != 4 {
+		t.Errorf("bench %+v, %d streamed requests with the key, want 4", b, streamed)
+	}
+	data, err := os.ReadFile(BenchPath(p.Output, "REF"))
+	if err != nil || bytes.Contains(data, []byte("sk-bench-secret")) {
+		t.Errorf("bench result: %v, or it holds the key", err)
+	}
+}
+
+// TestDeterminismInherited: a server quanteval starts inherits its environment, so
+// a determinism setting exported there is recorded too, unless the plan's env sets
+// it otherwise; an external endpoint's are the plan's alone.
+func TestDeterminismInherited(t *testing.T) {
+	t.Setenv("VLLM_BATCH_INVARIANT", "1")
+	t.Setenv("PYTHONHASHSEED", "7")
+	plan := map[string]string{"PYTHONHASHSEED": "0", "OTHER": "x"}
+	for _, tc := range []struct {
+		inherit bool
+		want    map[string]string
+	}{
+		{true, map[string]string{"VLLM_BATCH_INVARIANT": "1", "PYTHONHASHSEED": "0"}},
+		{false, map[string]string{"PYTHONHASHSEED": "0"}},
+	} {
+		got := determinism(plan, tc.inherit)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("inherit %v: %v, want %v", tc.inherit, got, tc.want)
+		}
 	}
 }

@@ -96,14 +96,17 @@ func (c *Comparison) floorLines(esc func(string) string) []string {
 	if nf == nil {
 		return nil
 	}
-	lines := []string{fmt.Sprintf("%s run %d times with the same settings flips %d of %d items (%s) between its own runs: the noise floor%s.",
-		esc(c.Reference), nf.Runs, nf.Flips, nf.Common, pct(nf.Share), map[bool]string{true: " (one repeat: the floor is itself a single draw)", false: ""}[nf.Runs == 2])}
+	oneDraw := ""
+	if nf.Runs == 2 {
+		oneDraw = c.T("fl_onedraw")
+	}
+	lines := []string{c.Tf("fl_floor", esc(c.Reference), nf.Runs, nf.Flips, nf.Common, pct(nf.Share), oneDraw)}
 	for _, fc := range nf.Variants {
-		verdict := "within the floor: its flips could be the server's own nondeterminism"
+		verdict := c.T("fl_within")
 		if fc.Exceeds {
-			verdict = "above the floor"
+			verdict = c.T("fl_above")
 		}
-		lines = append(lines, fmt.Sprintf("%s: %d %s of %d (%s), %s.", esc(fc.Label), fc.Flips, plural(fc.Flips, "flip", "flips"), fc.Common, pct(fc.Share), verdict))
+		lines = append(lines, c.Tf("fl_variant", esc(fc.Label), fc.Flips, plural(fc.Flips, c.T("fl_flip"), c.T("fl_flips")), fc.Common, pct(fc.Share), verdict))
 	}
 	return lines
 }
@@ -123,34 +126,34 @@ func (c *Comparison) decisionLine(v *Variant, esc func(string) string) string {
 	p := v.VsRef.Paired
 	var acc string
 	if p.Significant {
-		acc = fmt.Sprintf("%s points (%s, %s)", FormatPoints(p.Diff), map[bool]string{true: "significantly higher", false: "significantly lower"}[p.Verdict == VerdictHigher], PEquals(p.P))
+		acc = c.Tf("sp_sig", FormatPoints(p.Diff), map[bool]string{true: c.T("sp_sighigher"), false: c.T("sp_siglower")}[p.Verdict == VerdictHigher], PEquals(p.P))
 	} else {
-		acc = fmt.Sprintf("%s points (not significant; this set detects %.1f or more)", FormatPoints(p.Diff), p.MDD*100)
+		acc = c.Tf("sp_notsig", FormatPoints(p.Diff), p.MDD*100)
 	}
 	parts := []string{acc}
 	if sv := c.Speed.variant(v.Label); sv != nil {
 		if l := sv.At(c.Speed.Level); l != nil && l.VsRef != nil && l.VsRef.OutputTPS > 0 {
-			parts = append(parts, fmt.Sprintf("%s output tokens/s at concurrency %d", formatRatio(l.VsRef.OutputTPS), c.Speed.Level))
+			parts = append(parts, c.Tf("sp_tpsat", formatRatio(l.VsRef.OutputTPS), c.Speed.Level))
 		} else {
-			parts = append(parts, fmt.Sprintf("no throughput at concurrency %d to compare", c.Speed.Level))
+			parts = append(parts, c.Tf("sp_notps", c.Speed.Level))
 		}
 		if sv.MemoryRatio != nil {
-			parts = append(parts, fmt.Sprintf("%s GPU memory", signedPct(*sv.MemoryRatio-1)))
+			parts = append(parts, c.Tf("sp_gpumem", signedPct(*sv.MemoryRatio-1)))
 		}
 		if sv.CostPerMillion != nil {
-			parts = append(parts, fmt.Sprintf("%.4g per million output tokens", *sv.CostPerMillion))
+			parts = append(parts, c.Tf("sp_permil", *sv.CostPerMillion))
 		}
 	} else {
-		parts = append(parts, "no bench")
+		parts = append(parts, c.T("sp_nobench"))
 	}
 	if nf := c.NoiseFloor; nf != nil {
 		for _, fc := range nf.Variants {
 			if fc.Label == v.Label {
-				parts = append(parts, map[bool]string{true: "flips above the noise floor", false: "flips within the noise floor"}[fc.Exceeds])
+				parts = append(parts, map[bool]string{true: c.T("sp_flipsabove"), false: c.T("sp_flipswithi")}[fc.Exceeds])
 			}
 		}
 	}
-	return esc(v.Label) + ": " + strings.Join(parts, ", ")
+	return esc(v.Label) + c.T("sp_labelsep") + strings.Join(parts, c.T("sp_join"))
 }
 
 func (s *Speed) variant(label string) *SpeedVariant {

@@ -318,6 +318,7 @@ func TestParamWarnings(t *testing.T) {
 	p := &ins[0].File.Params
 	p.Temperature, p.MaxTokens, p.System, p.ExtraBody = 0.7, 512, "Be brief.", json.RawMessage(`{"top_k": 20}`)
 	ins[2].File.Params.ExtraBody = json.RawMessage(`null`)
+	ins[0].File.Params.Stream = true // the others were not streamed
 	ins[0].File.Complete = false
 	ins[0].File.Items[3].Error = "HTTP 500"
 	c, err := Build(ins, Options{})
@@ -331,6 +332,7 @@ func TestParamWarnings(t *testing.T) {
 		"Model-NVFP4: max_tokens 512, reference Model has 256",
 		`Model-NVFP4: system message "Be brief.", reference Model has ""`,
 		`Model-NVFP4: extra_body {"top_k":20}, reference Model has none`,
+		"Model-NVFP4: stream true, reference Model has false",
 	} {
 		if !slices.Contains(c.Warnings, want) {
 			t.Errorf("warnings %q lack %q", c.Warnings, want)

@@ -232,3 +232,32 @@ func hasPrefix(list []string, prefix string) bool {
 	}
 	return false
 }
+
+// TestSpeedZh: with --lang zh the speed section, its decision lines and the noise
+// floor are in Chinese, in the Markdown and the HTML; the figures are the same.
+func TestSpeedZh(t *testing.T) {
+	c, err := Build(fixture(), Options{Lang: "zh", Bench: benchFixture(), RefRepeats: []Input{refRepeat()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md, page bytes.Buffer
+	if err := c.Markdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, filepath.Join("testdata", "speed.zh.md"), md.Bytes())
+	if err := c.HTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"markdown": md.String(), "HTML": page.String()} {
+		for _, want := range []string{"速度（相对 Model）", "噪声基线", "并发数", "并发 1 时输出 token/秒为 1.9x", "GPU 显存 -45%", "翻转超过噪声基线", "Model-FP8：翻转 3/19 题（15.8%），超过基线。"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+		for _, english := range []string{"output tokens/s at concurrency", "Noise floor", "Speed (against", "load time (s)", "within the floor"} {
+			if strings.Contains(out, english) {
+				t.Errorf("%s keeps the English %q", name, english)
+			}
+		}
+	}
+}

@@ -15,8 +15,9 @@ func (c *Comparison) speedTables() []*textTable {
 	if s == nil {
 		return nil
 	}
-	lat := &textTable{Left: 1, Head: []string{"precision", "concurrency", "output tokens/s", "×ref",
-		"TTFT p50 (ms)", "×ref", "TTFT p99 (ms)", "×ref", "TPOT p50 (ms)", "×ref", "TPOT p99 (ms)", "×ref"}}
+	x := c.T("sp_xref")
+	lat := &textTable{Left: 1, Head: []string{c.T("precision"), c.T("sp_conc"), c.T("sp_otps"), x,
+		c.T("sp_ttft50"), x, c.T("sp_ttft99"), x, c.T("sp_tpot50"), x, c.T("sp_tpot99"), x}}
 	repeats := 1
 	for _, sv := range s.Variants {
 		for _, l := range sv.Levels {
@@ -35,15 +36,15 @@ func (c *Comparison) speedTables() []*textTable {
 			lat.Rows = append(lat.Rows, row)
 		}
 	}
-	lat.Notes = append(lat.Notes, "×ref: the variant's mean over the reference's at the same concurrency (for TTFT and TPOT, below 1 is faster).")
+	lat.Notes = append(lat.Notes, c.T("sp_rationote"))
 	if repeats > 1 {
-		lat.Notes = append(lat.Notes, fmt.Sprintf("Figures are the mean ± standard deviation over up to %d repeats of each level.", repeats))
+		lat.Notes = append(lat.Notes, c.Tf("sp_repnote", repeats))
 	}
-	lat.Notes = append(lat.Notes, "TTFT, TPOT: vLLM's definitions (vllm/benchmarks/serve.py), measured by the client.")
+	lat.Notes = append(lat.Notes, c.T("sp_defnote"))
 	lat.Notes = append(lat.Notes, s.Notes...)
 
-	dep := &textTable{Left: 1, Head: []string{"precision", "load time (s)", "GPU memory (MiB)", "vs ref", "cost / hour",
-		fmt.Sprintf("cost / 1M output tokens (concurrency %d)", s.Level)}}
+	dep := &textTable{Left: 1, Head: []string{c.T("precision"), c.T("sp_load"), c.T("sp_mem"), c.T("sp_vsref"), c.T("sp_costh"),
+		c.Tf("sp_costm", s.Level)}}
 	for _, sv := range s.Variants {
 		row := []string{c.speedLabel(&sv), "–", "–", "", "–", "–"}
 		if sv.LoadSeconds != nil {
@@ -52,7 +53,7 @@ func (c *Comparison) speedTables() []*textTable {
 		if m := sv.MemoryMiB(); m != nil {
 			row[2] = strconv.Itoa(*m)
 		} else if sv.MemoryNote != "" {
-			row[2] = "not measured"
+			row[2] = c.T("sp_notmeas")
 		}
 		if sv.MemoryRatio != nil {
 			row[3] = signedPct(*sv.MemoryRatio - 1)
@@ -65,17 +66,17 @@ func (c *Comparison) speedTables() []*textTable {
 		}
 		dep.Rows = append(dep.Rows, row)
 	}
-	dep.Notes = append(dep.Notes, "GPU memory: the peak during the bench (nvidia-smi, the devices in the server's CUDA_VISIBLE_DEVICES, a MIG instance's own), else after load; vLLM reserves --gpu-memory-utilization of the device whatever the weights.")
+	dep.Notes = append(dep.Notes, c.T("sp_memnote"))
 	for _, sv := range s.Variants {
 		if sv.MemoryNote != "" {
-			dep.Notes = append(dep.Notes, fmt.Sprintf("%s: %s.", sv.Label, strings.TrimSuffix(sv.MemoryNote, ".")))
+			dep.Notes = append(dep.Notes, c.Tf("sp_varnote", sv.Label, strings.TrimSuffix(sv.MemoryNote, ".")))
 		}
 		if len(sv.Determinism) > 0 {
 			var kv []string
 			for _, k := range sortedKeys(sv.Determinism) {
 				kv = append(kv, k+"="+sv.Determinism[k])
 			}
-			dep.Notes = append(dep.Notes, fmt.Sprintf("%s ran with %s.", sv.Label, strings.Join(kv, ", ")))
+			dep.Notes = append(dep.Notes, c.Tf("sp_ranwith", sv.Label, strings.Join(kv, ", ")))
 		}
 	}
 	return []*textTable{lat, dep}
@@ -134,14 +135,14 @@ func mdSpeed(c *Comparison, w *errWriter) {
 	if tables == nil {
 		return
 	}
-	w.printf("**Speed (against %s)**\n\n", mdEscape(c.Reference))
+	w.printf("**%s**\n\n", c.Tf("sp_title", mdEscape(c.Reference)))
 	for i, t := range tables {
 		if i > 0 {
 			w.printf("\n")
 		}
 		mdPlainTable(w, t)
 	}
-	w.printf("\n**Decisions (accuracy against what each precision buys)**\n\n")
+	w.printf("\n**%s**\n\n", c.T("sp_decisions"))
 	for i := range c.Variants {
 		if line := c.decisionLine(&c.Variants[i], mdEscape); line != "" {
 			w.printf("- %s\n", line)
@@ -154,7 +155,7 @@ func mdNoiseFloor(c *Comparison, w *errWriter) {
 	if lines == nil {
 		return
 	}
-	w.printf("**Noise floor**\n\n%s\n\n", lines[0])
+	w.printf("**%s**\n\n%s\n\n", c.T("sp_floor"), lines[0])
 	for _, l := range lines[1:] {
 		w.printf("- %s\n", l)
 	}

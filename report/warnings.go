@@ -72,6 +72,7 @@ func paramDiffs(label, refLabel string, p, r result.Params) []string {
 	diff("top_k", sampleInt(p.TopK), sampleInt(r.TopK))
 	diff("min_p", sampleFloat(p.MinP), sampleFloat(r.MinP))
 	diff("presence_penalty", sampleFloat(p.PresencePenalty), sampleFloat(r.PresencePenalty))
+	diff("stream", strconv.FormatBool(p.Stream), strconv.FormatBool(r.Stream))
 	return out
 }
 

@@ -88,6 +88,10 @@ type Params struct {
 	PresencePenalty *float64 `json:"presence_penalty,omitempty"`
 	// UnsafeExec: the code items' programs ran without a sandbox (--unsafe-exec).
 	UnsafeExec bool `json:"unsafe_exec,omitempty"`
+	// Stream: the replies were streamed (SSE) and their records carry timings;
+	// absent for a run with --stream=false, a server that could not stream, and
+	// files written before streaming existed.
+	Stream bool `json:"stream,omitempty"`
 }
 
 // Usage counts tokens as the server reported them.

@@ -380,6 +380,7 @@ func finish(ctx context.Context, f *result.File, st *state, c *consumer) error {
 	final := st.final()
 	f.Items = final
 	f.Summary = result.Summarize(final)
+	f.Params.Stream = f.Summary.Timing != nil
 	f.Complete = len(final) == len(st.records)
 	f.FinishedAt = time.Now().UTC()
 	f.DurationS = f.FinishedAt.Sub(f.StartedAt).Seconds()

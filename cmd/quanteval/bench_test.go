@@ -105,11 +105,19 @@ func TestBenchUsage(t *testing.T) {
 }
 
 // TestReadmeBenchFlags: every flag of bench is in the README's bench table, as help
-// writes it, and every flag of the table exists.
+// writes it, with the default help shows (help may say more after it), and every
+// flag of the table exists.
 func TestReadmeBenchFlags(t *testing.T) {
-	forms, _ := helpFlags(t, "bench")
+	forms, defaults := helpFlags(t, "bench")
 	section := readmeSection(t, "`quanteval bench`")
-	cell := regexp.MustCompile("(?m)^\\| `(--[a-z-]+(?: [A-Z]+)?)`")
+	cell := regexp.MustCompile("(?m)^\\| `(--[a-z-]+(?: [A-Z]+)?)` \\|([^|]*)\\|")
+	clean := func(s string) string {
+		s = strings.TrimSpace(strings.ReplaceAll(s, "`", ""))
+		if s == "0" { // help, as Go's flag package, shows no zero default
+			return ""
+		}
+		return s
+	}
 	seen := map[string]bool{}
 	for _, m := range cell.FindAllStringSubmatch(section, -1) {
 		name, _, _ := strings.Cut(strings.TrimPrefix(m[1], "--"), " ")
@@ -117,6 +125,13 @@ func TestReadmeBenchFlags(t *testing.T) {
 		if forms[name] != m[1] {
 			t.Errorf("README writes %s, help %q", m[1], forms[name])
 		}
+		help, readme := clean(defaults[name]), clean(m[2])
+		if readme == "" && help != "" || !strings.HasPrefix(help, readme) {
+			t.Errorf("--%s: help shows default %q, the README %q", name, help, readme)
+		}
+	}
+	if len(seen) < 15 {
+		t.Errorf("read %d flags from the README's table: the test read too little", len(seen))
 	}
 	for name := range forms {
 		if !seen[name] {

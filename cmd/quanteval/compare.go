@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
+	"github.com/quanteval/quanteval/loadgen"
 	"github.com/quanteval/quanteval/report"
 )
 
@@ -22,7 +26,8 @@ exact McNemar p-value, the flips and the smallest difference the set could detec
 and how far its outputs drift from the reference's: identical outputs, common prefix,
 first divergence and, when both runs kept log-probabilities (run --logprobs K), the
 KL divergence and top-1 agreement. A side file that is missing is a warning.
-With --bench (bench results of 'quanteval bench' or a matrix plan's bench, matched
+With --bench, or among the files (recognised by their schema, quanteval/bench/v1),
+bench results ( of 'quanteval bench' or a matrix plan's bench, matched
 to the variants by variant name or model) it adds a speed section: output tokens/s,
 TTFT and TPOT against the reference at each concurrency, load time, GPU memory and
 cost per million output tokens, an accuracy-throughput chart (speed.png, speed.svg),
@@ -55,6 +60,8 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return usagef("compare: %w", err)
 	}
+	files, found := splitBenchFiles(files)
+	benches = append(benches, found...)
 	if len(files) == 0 {
 		fs.Usage()
 		return usagef("compare: no result files")
@@ -86,6 +93,50 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("compare: %w", err)
 	}
 	return nil
+}
+
+// splitBenchFiles sets apart, among compare's positional files, the bench results
+// (schema quanteval/bench/v1) from the result files; a file it cannot read or
+// whose schema it cannot find stays among the results, whose reader reports it.
+func splitBenchFiles(files []string) (results, benches []string) {
+	for _, f := range files {
+		if schemaOf(f) == loadgen.Schema {
+			benches = append(benches, f)
+		} else {
+			results = append(results, f)
+		}
+	}
+	return results, benches
+}
+
+// schemaOf is the top-level "schema" string of the JSON object in path, read up to
+// that key only (both writers put it first); "" when there is none.
+func schemaOf(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReader(f))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return ""
+		}
+		if key == "schema" {
+			var s string
+			json.Unmarshal(v, &s)
+			return s
+		}
+	}
+	return ""
 }
 
 // listFlag appends each comma-separated value of a repeatable flag to list.

@@ -67,3 +67,62 @@ func TestCompareSpeed(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareBenchAmongFiles gives compare its bench results among the result
+// files, as a user would after 'quanteval bench -o': recognised by their schema,
+// they make the speed section as --bench does, and --labels names the result
+// files only.
+func TestCompareBenchAmongFiles(t *testing.T) {
+	dir := t.TempDir()
+	var benches []string
+	for _, v := range []struct {
+		name string
+		tps  float64
+	}{{"NVFP4", 190}, {"BF16", 100}} {
+		p := filepath.Join(dir, v.name+".json")
+		res := &loadgen.Result{Model: "m", Complete: true, Levels: []loadgen.LevelResult{{Level: loadgen.Level{Concurrency: 4, Requests: 4}, Complete: true,
+			Stats: loadgen.Stats{Completed: 4, OutputThroughput: v.tps, TTFT: loadgen.Dist{Median: 20, P99: 30}, TPOT: loadgen.Dist{Median: 5, P99: 6}}}}}
+		if err := loadgen.WriteWithDeployment(p, res, &loadgen.Deployment{Variant: v.name}); err != nil {
+			t.Fatal(err)
+		}
+		benches = append(benches, p)
+	}
+	args := []string{"compare", benches[0], compareFiles[0], benches[1], compareFiles[2], "--labels", "NVFP4,BF16"}
+	var stdout, stderr bytes.Buffer
+	if err := quanteval(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("compare: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"**Speed (against BF16)**", "| NVFP4 | 4 | 190 | 1.9x |"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	// Bench results alone are no comparison: the usage error names the missing results.
+	stdout.Reset()
+	stderr.Reset()
+	err := quanteval(context.Background(), append([]string{"compare"}, benches...), &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != exitUsage || !strings.Contains(err.Error(), "no result files") {
+		t.Errorf("benches only: err %v, exit %d", err, code)
+	}
+}
+
+func TestSchemaOf(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, body, want string }{
+		{"bench", `{"schema":"quanteval/bench/v1","model":"m"}`, "quanteval/bench/v1"},
+		{"result, schema later", `{"model":"m","items":[{"id":"a"}],"schema":"quanteval/result/v1"}`, "quanteval/result/v1"},
+		{"no schema", `{"model":"m"}`, ""},
+		{"not an object", `[1,2]`, ""},
+		{"broken", `{"schema":`, ""},
+		{"schema not a string", `{"schema":3}`, ""},
+	} {
+		p := filepath.Join(dir, tc.name)
+		os.WriteFile(p, []byte(tc.body), 0o644)
+		if got := schemaOf(p); got != tc.want {
+			t.Errorf("%s: schemaOf = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := schemaOf(filepath.Join(dir, "missing")); got != "" {
+		t.Errorf("missing file: %q", got)
+	}
+}

@@ -68,8 +68,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // writeSummary ends a run with its accuracy: one line per secondary metric, the
-// statistics of repeated samples (avg@n with its interval, pass@k, maj@n), then
-// "accuracy = 0.850 (34/40), 0 errors".
+// statistics of repeated samples (avg@n with its interval, pass@k, maj@n), the
+// streamed replies' median latencies when the run streamed
+// ("latency p50: TTFT 41.2 ms, TPOT 12.0 ms, E2EL 802.5 ms (40 streamed items)"),
+// then, last, "accuracy = 0.850 (34/40), 0 errors".
 func writeSummary(w io.Writer, f *result.File) {
 	s := f.Summary
 	line := fmt.Sprintf("accuracy = %.3f (%d/%d), %d errors", s.Accuracy, s.OK, s.Count, s.Errors)
@@ -80,6 +82,13 @@ func writeSummary(w io.Writer, f *result.File) {
 		fmt.Fprintf(w, "%s = %.3f (%d/%d)\n", name, s.Metrics[name].Accuracy, s.Metrics[name].OK, s.Metrics[name].Count)
 	}
 	writeRepeated(w, s)
+	if t := s.Timing; t != nil && t.Items > 0 {
+		tpot := "n/a (one-token replies)"
+		if t.TPOT.N > 0 {
+			tpot = fmt.Sprintf("%.1f ms", t.TPOT.P50)
+		}
+		fmt.Fprintf(w, "latency p50: TTFT %.1f ms, TPOT %s, E2EL %.1f ms (%d streamed items)\n", t.TTFT.P50, tpot, t.E2EL.P50, t.Items)
+	}
 	fmt.Fprintln(w, line)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -237,5 +238,39 @@ func TestRunInterruptedExits130(t *testing.T) {
 	f, err := result.Read(out)
 	if err != nil || f.Complete || len(f.Items) != 10 {
 		t.Fatalf("partial result: %v complete=%v items=%d", err, f != nil && f.Complete, len(f.Items))
+	}
+}
+
+// TestRunSummaryLatency: a streamed run's closing lines give the median TTFT, TPOT
+// and E2EL just before the accuracy line, which stays last; a run with
+// --stream=false has no timings and no such line. The result's params say which
+// ("stream": true, absent when not streamed).
+func TestRunSummaryLatency(t *testing.T) {
+	_, hs := vllmtest.Start(t, vllmtest.Options{Answer: seedAnswers(t, 0)})
+	dir := t.TempDir()
+	streamed := func(name string) bool {
+		f, err := result.Read(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Params.Stream
+	}
+	latency := regexp.MustCompile(`(?m)^latency p50: TTFT (\d+\.\d) ms, TPOT (\d+\.\d) ms, E2EL (\d+\.\d) ms \(5 streamed items\)\naccuracy = 1\.000 \(5/5\), 0 errors\n$`)
+	code, stdout, stderr := invoke(t, "run", "--base-url", hs.URL, "--out", filepath.Join(dir, "s.json"), "--limit", "5", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !latency.MatchString(stdout) || !streamed("s.json") {
+		t.Errorf("streamed run's summary %q, params.stream %v", stdout, streamed("s.json"))
+	}
+	code, stdout, stderr = invoke(t, "run", "--base-url", hs.URL, "--out", filepath.Join(dir, "n.json"), "--limit", "5", "--quiet", "--stream=false")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stdout, "latency") || !strings.HasSuffix(stdout, "accuracy = 1.000 (5/5), 0 errors\n") {
+		t.Errorf("non-streamed run's summary %q", stdout)
+	}
+	if streamed("n.json") {
+		t.Error("params.stream of a run with --stream=false")
 	}
 }

@@ -25,6 +25,13 @@
 //	FAKEVLLM_PIDS         file to append "server PID", "grandchild PID" and
 //	                      "daemon PID" lines to
 //	FAKEVLLM_EVENTS       file to append "listen MODEL PORT" and "exit MODEL" lines to
+//	FAKEVLLM_FLIP         item tags, e.g. "q3" or "q1,q3": every second time such a
+//	                      question is asked (the 2nd, 4th, ...) its answer is off by
+//	                      one, as vLLM's outputs change with batching at
+//	                      temperature 0; a second run of the same model flips them
+//
+// Replies stream (SSE, with the usage chunk stream_options.include_usage asks for)
+// when the request says "stream": true, as vLLM's do.
 //
 // CUDA_VISIBLE_DEVICES, when set, is echoed into the log as vLLM's start-up shows it.
 package main
@@ -41,6 +48,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -242,10 +250,13 @@ func newHandler(served string) (http.Handler, error) {
 		}
 		crashAfter = n
 	}
+	flip := newFlipper(os.Getenv("FAKEVLLM_FLIP"))
 	double := vllmtest.New(vllmtest.Options{
 		Models:  []string{served},
 		Version: version,
-		Answer:  func(req vllmtest.ChatRequest) vllmtest.Reply { return answer(served, req.LastUser()) },
+		Answer: func(req vllmtest.ChatRequest) vllmtest.Reply {
+			return answer(served, req.LastUser(), flip.flip)
+		},
 	})
 	var chats atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -260,7 +271,36 @@ func newHandler(served string) (http.Handler, error) {
 
 var question = regexp.MustCompile(`^\[(q\d+)\] What is (-?\d+) ([-+*/]) (-?\d+)\?`)
 
-func answer(model, prompt string) vllmtest.Reply {
+// flipper counts the asks of the questions FAKEVLLM_FLIP names.
+type flipper struct {
+	mu   sync.Mutex
+	asks map[string]int // tag -> times asked; absent: never flipped
+}
+
+func newFlipper(tags string) *flipper {
+	f := &flipper{asks: map[string]int{}}
+	for _, t := range strings.Split(tags, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			f.asks[t] = 0
+		}
+	}
+	return f
+}
+
+// flip reports whether this ask of question tag is to be answered off by one: the
+// 2nd, 4th, ... ask of a tag FAKEVLLM_FLIP names.
+func (f *flipper) flip(tag string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, ok := f.asks[tag]
+	if !ok {
+		return false
+	}
+	f.asks[tag] = n + 1
+	return n%2 == 1
+}
+
+func answer(model, prompt string, flip func(tag string) bool) vllmtest.Reply {
 	m := question.FindStringSubmatch(prompt)
 	if m == nil {
 		return vllmtest.Reply{Content: vllmtest.Text("I do not know")}
@@ -284,6 +324,9 @@ func answer(model, prompt string) vllmtest.Reply {
 		if seg == m[1] {
 			n++
 		}
+	}
+	if flip(m[1]) {
+		n++
 	}
 	return vllmtest.Reply{Content: vllmtest.Text(strconv.Itoa(n))}
 }
