@@ -175,12 +175,7 @@ func (c *Comparison) PNG(w io.Writer, width, height int) error {
 	if err != nil {
 		return err
 	}
-	cv := vgimg.NewWith(vgimg.UseWH(px(width), px(height)), vgimg.UseDPI(chartDPI), vgimg.UseBackgroundColor(color.White))
-	p.Draw(draw.New(cv))
-	if _, err := (vgimg.PngCanvas{Canvas: cv}).WriteTo(w); err != nil {
-		return fmt.Errorf("png: %w", err)
-	}
-	return nil
+	return writePNG(w, p, width, height, "png")
 }
 
 // SVG draws the bar chart as SVG of width × height pixels.
@@ -189,10 +184,26 @@ func (c *Comparison) SVG(w io.Writer, width, height int) error {
 	if err != nil {
 		return err
 	}
+	return writeSVG(w, p, width, height, "svg")
+}
+
+// writePNG draws p as a PNG of width × height pixels on white; what names the chart
+// in an error.
+func writePNG(w io.Writer, p *plot.Plot, width, height int, what string) error {
+	cv := vgimg.NewWith(vgimg.UseWH(px(width), px(height)), vgimg.UseDPI(chartDPI), vgimg.UseBackgroundColor(color.White))
+	p.Draw(draw.New(cv))
+	if _, err := (vgimg.PngCanvas{Canvas: cv}).WriteTo(w); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// writeSVG draws p as SVG of width × height pixels; what names the chart in an error.
+func writeSVG(w io.Writer, p *plot.Plot, width, height int, what string) error {
 	cv := vgsvg.NewWith(vgsvg.UseWH(px(width), px(height)))
 	p.Draw(draw.New(cv))
 	if _, err := cv.WriteTo(w); err != nil {
-		return fmt.Errorf("svg: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

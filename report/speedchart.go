@@ -11,8 +11,6 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // errNoSpeed is asked for a speed chart of a comparison without bench results.
@@ -133,12 +131,7 @@ func (c *Comparison) SpeedPNG(w io.Writer, width, height int) error {
 	if err != nil {
 		return err
 	}
-	cv := vgimg.NewWith(vgimg.UseWH(px(width), px(height)), vgimg.UseDPI(chartDPI), vgimg.UseBackgroundColor(color.White))
-	p.Draw(draw.New(cv))
-	if _, err := (vgimg.PngCanvas{Canvas: cv}).WriteTo(w); err != nil {
-		return fmt.Errorf("speed png: %w", err)
-	}
-	return nil
+	return writePNG(w, p, width, height, "speed png")
 }
 
 // SpeedSVG draws the accuracy-throughput chart as SVG of width × height pixels.
@@ -147,10 +140,5 @@ func (c *Comparison) SpeedSVG(w io.Writer, width, height int) error {
 	if err != nil {
 		return err
 	}
-	cv := vgsvg.NewWith(vgsvg.UseWH(px(width), px(height)))
-	p.Draw(draw.New(cv))
-	if _, err := cv.WriteTo(w); err != nil {
-		return fmt.Errorf("speed svg: %w", err)
-	}
-	return nil
+	return writeSVG(w, p, width, height, "speed svg")
 }
