@@ -87,3 +87,17 @@ func TestChatReasoningTokens(t *testing.T) {
 }
 
 func ptrInt(n int) *int { return &n }
+
+// A streamed reply keeps reasoning_tokens too: run streams by default.
+func TestChatStreamReasoningTokens(t *testing.T) {
+	usage := `{"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":30,"completion_tokens_details":{"reasoning_tokens":21}}}`
+	stream := ev(roleChunk) + ev(contentChunk("42")) + ev(finishChunk("stop")) + ev(usage) + "data: [DONE]\n\n"
+	srv, _, _ := sseServer(t, false, stream)
+	r, err := testClient(t, srv.URL).ChatStream(context.Background(), Request{Model: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Usage.CompletionTokens != 30 || r.ReasoningTokens == nil || *r.ReasoningTokens != 21 {
+		t.Errorf("usage %+v, reasoning tokens %v; want 30 and 21", r.Usage, r.ReasoningTokens)
+	}
+}

@@ -170,7 +170,7 @@ type streamChunk struct {
 		} `json:"logprobs"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage  *Usage          `json:"usage"`
+	Usage  *wireUsage      `json:"usage"`
 	Error  json.RawMessage `json:"error"`
 	Object string          `json:"object"`
 	Code   json.RawMessage `json:"code"`
@@ -188,7 +188,7 @@ type assembler struct {
 	reasoningContent   []byte
 	sawReasoning       bool
 	finish             string
-	usage              *Usage
+	usage              *wireUsage
 	logprobs           []TokenLogprob
 	done               bool // [DONE] or a finish_reason seen
 	sawDone            bool // [DONE] seen: nothing follows
@@ -371,7 +371,10 @@ func (a *assembler) reply() (*StreamReply, error) {
 		r.Reasoning = string(a.reasoningContent)
 	}
 	if a.usage != nil {
-		r.Usage = *a.usage
+		r.Usage = a.usage.Usage
+		if d := a.usage.CompletionTokensDetails; d != nil {
+			r.ReasoningTokens = d.ReasoningTokens
+		}
 	}
 	return &StreamReply{Response: r, Timing: a.timing()}, nil
 }
