@@ -266,17 +266,24 @@ func chatBody(req Request) ([]byte, error) {
 // completion is the wire shape of a chat completion answer.
 type completion struct {
 	Choices []struct {
-		Message struct {
-			Content          *string `json:"content"`
-			Reasoning        *string `json:"reasoning"`
-			ReasoningContent *string `json:"reasoning_content"`
-		} `json:"message"`
-		Logprobs *struct {
-			Content []TokenLogprob `json:"content"`
-		} `json:"logprobs"`
-		FinishReason *string `json:"finish_reason"`
+		Message      wireMessage   `json:"message"`
+		Logprobs     *wireLogprobs `json:"logprobs"`
+		FinishReason *string       `json:"finish_reason"`
 	} `json:"choices"`
 	Usage *wireUsage `json:"usage"`
+}
+
+// wireMessage is a choice's message, or a streamed chunk's delta of one: the answer,
+// and reasoning under either of the names vLLM has used.
+type wireMessage struct {
+	Content          *string `json:"content"`
+	Reasoning        *string `json:"reasoning"`
+	ReasoningContent *string `json:"reasoning_content"`
+}
+
+// wireLogprobs is a choice's log-probabilities.
+type wireLogprobs struct {
+	Content []TokenLogprob `json:"content"`
 }
 
 // wireUsage is usage as servers send it, with the details Usage leaves out.
@@ -285,6 +292,18 @@ type wireUsage struct {
 	CompletionTokensDetails *struct {
 		ReasoningTokens *int `json:"reasoning_tokens"`
 	} `json:"completion_tokens_details"`
+}
+
+// apply puts u into r: the counts and, when given, the reasoning tokens. A nil u (no
+// usage sent) leaves r as it is.
+func (u *wireUsage) apply(r *Response) {
+	if u == nil {
+		return
+	}
+	r.Usage = u.Usage
+	if d := u.CompletionTokensDetails; d != nil {
+		r.ReasoningTokens = d.ReasoningTokens
+	}
 }
 
 func (c *Client) chatOnce(ctx context.Context, body []byte) (*Response, error) {
@@ -312,12 +331,7 @@ func (c *Client) chatOnce(ctx context.Context, body []byte) (*Response, error) {
 	if ch.FinishReason != nil {
 		r.FinishReason = *ch.FinishReason
 	}
-	if cmp.Usage != nil {
-		r.Usage = cmp.Usage.Usage
-		if d := cmp.Usage.CompletionTokensDetails; d != nil {
-			r.ReasoningTokens = d.ReasoningTokens
-		}
-	}
+	cmp.Usage.apply(r)
 	if ch.Logprobs != nil {
 		r.Logprobs = ch.Logprobs.Content
 	}

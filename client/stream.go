@@ -160,15 +160,9 @@ func (c *Client) chatStreamOnce(ctx context.Context, body []byte, now func() tim
 // inside the stream in either of vLLM's shapes.
 type streamChunk struct {
 	Choices []struct {
-		Delta struct {
-			Content          *string `json:"content"`
-			Reasoning        *string `json:"reasoning"`
-			ReasoningContent *string `json:"reasoning_content"`
-		} `json:"delta"`
-		Logprobs *struct {
-			Content []TokenLogprob `json:"content"`
-		} `json:"logprobs"`
-		FinishReason *string `json:"finish_reason"`
+		Delta        wireMessage   `json:"delta"`
+		Logprobs     *wireLogprobs `json:"logprobs"`
+		FinishReason *string       `json:"finish_reason"`
 	} `json:"choices"`
 	Usage  *wireUsage      `json:"usage"`
 	Error  json.RawMessage `json:"error"`
@@ -370,12 +364,7 @@ func (a *assembler) reply() (*StreamReply, error) {
 	} else {
 		r.Reasoning = string(a.reasoningContent)
 	}
-	if a.usage != nil {
-		r.Usage = a.usage.Usage
-		if d := a.usage.CompletionTokensDetails; d != nil {
-			r.ReasoningTokens = d.ReasoningTokens
-		}
-	}
+	a.usage.apply(r)
 	return &StreamReply{Response: r, Timing: a.timing()}, nil
 }
 
