@@ -14,8 +14,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/quanteval/quanteval/internal/kubetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -78,28 +79,11 @@ func decodeStrict(t *testing.T, files []File) decoded {
 	d := decoded{deployments: map[string]*appsv1.Deployment{}, services: map[string]*corev1.Service{},
 		jobs: map[string]*batchv1.Job{}, files: map[string]string{}}
 	for _, f := range files {
-		for _, doc := range strings.Split(string(f.Data), "\n---\n") {
-			var tm metav1.TypeMeta
-			if err := yaml.Unmarshal([]byte(doc), &tm); err != nil {
-				t.Fatalf("%s: %v", f.Path, err)
-			}
-			var obj any
-			switch tm.APIVersion + " " + tm.Kind {
-			case "apps/v1 Deployment":
-				obj = &appsv1.Deployment{}
-			case "v1 Service":
-				obj = &corev1.Service{}
-			case "batch/v1 Job":
-				obj = &batchv1.Job{}
-			default:
-				t.Fatalf("%s: unexpected object %q", f.Path, tm.APIVersion+" "+tm.Kind)
-			}
-			if err := yaml.UnmarshalStrict([]byte(doc), obj); err != nil {
-				t.Fatalf("%s: strict decoding of a %s: %v", f.Path, tm.Kind, err)
-			}
+		for _, doc := range kubetest.Decode(t, f.Path, f.Data) {
+			obj := doc.Object
 			back, err := yaml.Marshal(obj)
-			if err != nil || strings.TrimSpace(string(back)) != strings.TrimSpace(doc) {
-				t.Fatalf("%s: a %s does not survive decoding (%v):\n%s\nback:\n%s", f.Path, tm.Kind, err, doc, back)
+			if err != nil || strings.TrimSpace(string(back)) != strings.TrimSpace(doc.Text) {
+				t.Fatalf("%s: a %s does not survive decoding (%v):\n%s\nback:\n%s", f.Path, doc.Kind, err, doc.Text, back)
 			}
 			var name string
 			switch o := obj.(type) {
@@ -110,7 +94,7 @@ func decodeStrict(t *testing.T, files []File) decoded {
 			case *batchv1.Job:
 				name, d.jobs[o.Name] = o.Name, o
 			}
-			d.files[f.Path] += tm.Kind + "/" + name + " "
+			d.files[f.Path] += doc.Kind + "/" + name + " "
 		}
 	}
 	return d

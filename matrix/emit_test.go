@@ -12,9 +12,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
+	"github.com/quanteval/quanteval/internal/kubetest"
 	"github.com/quanteval/quanteval/kube"
 	"github.com/quanteval/quanteval/plan"
 )
@@ -41,25 +40,8 @@ func readEmitted(t *testing.T, dir string) emitted {
 			return err
 		}
 		e.text += string(data)
-		for _, doc := range strings.Split(string(data), "\n---\n") {
-			var tm metav1.TypeMeta
-			if err := yaml.Unmarshal([]byte(doc), &tm); err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			var obj any
-			switch tm.APIVersion + " " + tm.Kind {
-			case "apps/v1 Deployment":
-				obj = &appsv1.Deployment{}
-			case "v1 Service":
-				obj = &corev1.Service{}
-			case "batch/v1 Job":
-				obj = &batchv1.Job{}
-			default:
-				t.Fatalf("%s: unexpected object %q", p, tm.APIVersion+" "+tm.Kind)
-			}
-			if err := yaml.UnmarshalStrict([]byte(doc), obj); err != nil {
-				t.Fatalf("%s: strict decoding of a %s: %v", p, tm.Kind, err)
-			}
+		for _, doc := range kubetest.Decode(t, p, data) {
+			obj := doc.Object
 			switch o := obj.(type) {
 			case *appsv1.Deployment:
 				e.deployments[o.Name] = o
