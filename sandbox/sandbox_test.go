@@ -129,7 +129,7 @@ func TestExitStatus(t *testing.T) {
 }
 
 func TestTimeoutKillsTree(t *testing.T) {
-	s := newSandbox(t, Options{Timeout: 700 * time.Millisecond})
+	s := newSandbox(t, Options{Timeout: 700 * time.Millisecond, CPUSeconds: 30}) // the wall clock, not SIGXCPU, must end it
 	// A child in its own session, ignoring SIGTERM and SIGHUP, sleeping on.
 	r := run(t, s, `import os, signal, subprocess, time
 subprocess.Popen(["/bin/sh", "-c", "trap '' TERM HUP; sleep 600"], start_new_session=True)
@@ -191,7 +191,10 @@ for p in ["/x", "/dev/shm/x", "/usr/x", "/tmp/main.py"]:
 
 func TestUnsafe(t *testing.T) {
 	t.Setenv("HF_TOKEN", "hf_must_not_leak")
-	s, err := New(Options{Unsafe: true, Bwrap: "/nonexistent/bwrap", OpenFiles: 21, Timeout: time.Second})
+	// The CPU limit sits well above the timeout: with both at one second, a
+	// loaded machine may let SIGXCPU win the race, and this test is about the
+	// wall clock.
+	s, err := New(Options{Unsafe: true, Bwrap: "/nonexistent/bwrap", OpenFiles: 21, Timeout: time.Second, CPUSeconds: 30})
 	if err != nil {
 		testenv.Missing(t, "unsafe runner: %v", err)
 	}
