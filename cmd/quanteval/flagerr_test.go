@@ -26,5 +26,9 @@ func TestFlagErrorsNameTheFlagWithTwoDashes(t *testing.T) {
 		if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), "quanteval: ") || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tt.args, code, stderr.String(), tt.want)
 		}
+		// One line, said once: no usage dump, no second "-name" copy from the flag package.
+		if n := strings.Count(strings.TrimSpace(stderr.String()), "\n"); n != 0 || strings.Contains(stderr.String(), "usage:") {
+			t.Errorf("%q: stderr has %d more lines or the usage:\n%s", tt.args, n, stderr.String())
+		}
 	}
 }

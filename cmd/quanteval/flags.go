@@ -11,10 +11,12 @@ import (
 )
 
 // newFlagSet is a subcommand's flag set: errors return instead of exiting, and -h
-// prints usage, then every flag as the README writes it (--name ARG).
+// prints usage, then every flag as the README writes it (--name ARG). The flag
+// package's own error line and usage dump are silenced (parseArgs shows help only
+// for -h): a refused flag is one line, said once, by the caller.
 func newFlagSet(name, usage string, stderr io.Writer, order ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		printFlags(stderr, fs, order)
@@ -25,10 +27,17 @@ func newFlagSet(name, usage string, stderr io.Writer, order ...string) *flag.Fla
 // parseArgs parses args into fs with flags and arguments in any order ("compare
 // a.json --ref X b.json"), returning the arguments. -h is flag.ErrHelp.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	usage := fs.Usage
+	fs.Usage = func() {} // the flag package calls it on every error, not only -h
+	defer func() { fs.Usage = usage }()
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, dashDash(err)
+			if errors.Is(err, flag.ErrHelp) {
+				usage()
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w (quanteval %s -h lists the flags)", dashDash(err), fs.Name())
 		}
 		if fs.NArg() == 0 {
 			return rest, nil
