@@ -186,6 +186,9 @@ func Merge(shards []*File, opts MergeOptions) (*File, error) {
 	out.Shard = nil
 	out.Items = items
 	out.Summary = Summarize(items)
+	// As run decides it: streamed when the records carry timings. A shard that got
+	// no items has none, and it may be the first.
+	out.Params.Stream = out.Summary.Timing != nil
 	want := first.Evalset.Count * max(1, first.Params.Repeats) // a record per item and sample
 	out.Complete = len(missing) == 0 && len(partial) == 0 && len(items) == want
 	if len(missing) == 0 && len(partial) == 0 && !out.Complete {

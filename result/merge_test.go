@@ -125,6 +125,35 @@ func TestMergeWholeAndPartial(t *testing.T) {
 	}
 }
 
+// A streamed run's shards say stream, but not one that got no item (its records
+// carry no timing): the merge says stream whichever shard comes first, as the
+// unsharded run's result does.
+func TestMergeStreamFromTheRecords(t *testing.T) {
+	s := shardsOf(4, 8) // some of the 8 shards get no item
+	empty := -1
+	for i, f := range s {
+		if len(f.Items) == 0 && empty < 0 {
+			empty = i
+		}
+		for j := range f.Items {
+			f.Items[j].Timing = &Timing{TTFTMs: 10, E2ELMs: 20, OutputTokens: 3}
+		}
+		f.Summary = Summarize(f.Items)
+		f.Params.Stream = len(f.Items) > 0
+	}
+	if empty < 0 {
+		t.Fatal("every shard got an item; the test needs an empty one")
+	}
+	order := append([]*File{s[empty]}, append(append([]*File{}, s[:empty]...), s[empty+1:]...)...)
+	m, err := Merge(order, MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Params.Stream || m.Summary.Timing == nil {
+		t.Errorf("merged params.stream %v, timing %v; want streamed like the unsharded run", m.Params.Stream, m.Summary.Timing)
+	}
+}
+
 // The merged result encodes and reads back like any result; the shard field is
 // absent from it and present in a shard's file.
 func TestMergedFileRoundTrip(t *testing.T) {
