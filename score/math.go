@@ -46,7 +46,11 @@ import (
 //  10. a bare decimal point gets its 0: ".5" -> "0.5", "{.5" -> "{0.5" (H);
 //  11. an integer fraction a/b becomes `\frac{a}{b}` (H fix_a_slash_b);
 //  12. a lone letter in parentheses, a multiple-choice answer "(C)", becomes "C" (Q);
-//     `\text{and}` becomes "," (M) and a Unicode minus "−" a "-" (Q), both at step 1.
+//     `\text{and}` becomes "," (M) and a Unicode minus "−" a "-" (Q), both at step 1;
+//  13. a whole answer in `\boxed{...}` or `\fbox{...}` is unwrapped before step 1 (H's
+//     remove_boxed, for an expected answer written boxed); a leading "x \in" is
+//     dropped with the "x =" of step 2 ("x \in [2,5)"); a one-character superscript
+//     gets its braces, "x^2" -> "x^{2}" (Q).
 //
 // Comparing (equalMath): equal normalised strings; else the same structure
 // element-wise: tuples "(1,2)" and intervals "[0,1)" in order and with the same
@@ -173,16 +177,36 @@ var (
 	slashFrac        = regexp.MustCompile(`^(-?)(\d+)/(\d+)$`)
 	textAnd          = regexp.MustCompile(`,?\\text\{\s*and\s*\}`)
 	letterInParens   = regexp.MustCompile(`^\(([A-Za-z])\)$`)
+	leadingIn        = regexp.MustCompile(`^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*(\S.*)$`)
+	supShort         = regexp.MustCompile(`\^([0-9A-Za-z])`)
 )
+
+// unboxWhole returns what a `\boxed{}` or `\fbox{}` holds when it is the whole of s
+// (after math delimiters), else s.
+func unboxWhole(s string) string {
+	t := strings.Trim(s, "$ ")
+	for _, cmd := range []string{`\boxed{`, `\fbox{`} {
+		if strings.HasPrefix(t, cmd) {
+			if end, ok := closeOf(t, len(cmd)-1); ok && end == len(t)-1 {
+				return strings.TrimSpace(t[len(cmd) : len(t)-1])
+			}
+		}
+	}
+	return s
+}
 
 // NormalizeMath applies the rules in the comment at the top of this file.
 func NormalizeMath(s string) string {
 	s = strings.TrimSpace(strings.NewReplacer("\r", " ", "\n", " ", "−", "-").Replace(s))
+	s = unboxWhole(s)
 	s = textAnd.ReplaceAllString(s, ",")
 	s = strings.ReplaceAll(s, `,\!`, ",") // "1,\!000" keeps its separator for rule 9
 	s = spacingCmds.Replace(s)
 	s = afterLastEquals(s)
 	s = strings.TrimSpace(s)
+	if m := leadingIn.FindStringSubmatch(s); m != nil {
+		s = m[1]
+	}
 	if m := trailingUnitText.FindStringSubmatch(s); m != nil {
 		s = m[1]
 	}
@@ -197,6 +221,7 @@ func NormalizeMath(s string) string {
 	s = fracShortNum.ReplaceAllString(s, `\frac{$1}{`)
 	s = fracShortDen.ReplaceAllString(s, `\frac{$1}{$2}`)
 	s = sqrtShort.ReplaceAllString(s, `\sqrt{$1}`)
+	s = supShort.ReplaceAllString(s, `^{$1}`)
 	if thousands.MatchString(s) {
 		s = strings.ReplaceAll(s, ",", "")
 	}

@@ -211,6 +211,19 @@ var mathPairs = []struct {
 	{`\left(\dfrac{1}{2}, 30^\circ\right)`, `(\frac12,30)`, true},
 	{`k = 1{,}000 \text{ dollars}`, "1000", true},
 	{`\$\,1,234.50`, "1234.5", true},
+	// rule 13
+	{`\boxed{5}`, "5", true},
+	{`$\boxed{\frac{1}{2}}$`, "0.5", true},
+	{`\fbox{(1,2)}`, "(1, 2)", true},
+	{`\boxed{5}+\boxed{6}`, "11", false},
+	{`x \in [2, 5)`, "[2,5)", true},
+	{`x\in(-\infty,3]`, `(-\infty, 3]`, true},
+	{`x \in [2, 5)`, "[2,5]", false},
+	{"x^2+1", "x^{2}+1", true},
+	{"2^10", "1024", false}, // "2^10" is 2^{1}0 in TeX, not 1024
+	{"2^{10}", "1024", true},
+	{"a^b", "a^{b}", true},
+	{"x^2", "x^3", false},
 }
 
 func TestEqualMathPairs(t *testing.T) {
