@@ -27,11 +27,22 @@ type ColumnError struct {
 	Spec    string
 	Missing []string
 	Have    []string
+	// Key and Line are where the first missing column is read: a template's key
+	// ("prompt") and the line of its value; "" and 0 when it is not a template's.
+	Key  string
+	Line int
 }
 
 func (e *ColumnError) Error() string {
+	where := e.Spec
+	if e.Line > 0 {
+		where += ":" + strconv.Itoa(e.Line)
+	}
+	if e.Key != "" {
+		where += ": " + e.Key
+	}
 	return fmt.Sprintf("%s: no column %s in the data; its columns are: %s",
-		e.Spec, strings.Join(quote(e.Missing), ", "), strings.Join(e.Have, ", "))
+		where, strings.Join(quote(e.Missing), ", "), strings.Join(e.Have, ", "))
 }
 
 func quote(s []string) []string {
@@ -82,6 +93,21 @@ func (sp *Spec) templates() []*template.Template {
 		}
 	}
 	return out
+}
+
+// readBy returns the key of the first template that reads column c, and the line
+// of its value; "" when no template does (a choices or check column).
+func (sp *Spec) readBy(c string) (string, int) {
+	for _, t := range sp.templates() {
+		set := map[string]bool{}
+		walk(t.Tree.Root, set)
+		for col := range set {
+			if head, _, _ := strings.Cut(col, "."); head == c {
+				return t.Name(), sp.Lines[t.Name()]
+			}
+		}
+	}
+	return "", 0
 }
 
 // walk collects the columns a template reads: `.name` outside range and with
@@ -138,7 +164,11 @@ func (sp *Spec) CheckColumns(have []string) error {
 	}
 	sorted := slices.Clone(have)
 	sort.Strings(sorted)
-	return &ColumnError{Spec: sp.File, Missing: missing, Have: sorted}
+	key, line := sp.readBy(missing[0])
+	if strings.HasPrefix(sp.File, "builtin:") {
+		line = 0 // a line of an embedded file the user cannot open
+	}
+	return &ColumnError{Spec: sp.File, Missing: missing, Have: sorted, Key: key, Line: line}
 }
 
 // columnsOf lists the columns of the first row.

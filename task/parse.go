@@ -59,7 +59,7 @@ func Parse(file string, data []byte) (*Spec, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, &Error{File: file, Err: errors.New("empty spec")}
 	}
-	sp := &Spec{File: file, Text: map[string]string{}}
+	sp := &Spec{File: file, Text: map[string]string{}, Lines: map[string]int{}}
 	root := yamltree.Resolve(doc.Content[0])
 	seen := map[string]bool{}
 	ok := d.Fields(root, "", topKeys, func(k string, _, v *yaml.Node) {
@@ -261,6 +261,7 @@ func (d *decoder) defaults(sp *Spec, n *yaml.Node) {
 func (d *decoder) tmpl(sp *Spec, n *yaml.Node, key string) *template.Template {
 	s := d.Str(n, key)
 	sp.Text[key] = s
+	sp.Lines[key] = n.Line
 	t, err := template.New(key).Option("missingkey=error").Funcs(funcs(nil)).Parse(s)
 	if err != nil {
 		d.Fail(n, key, "bad template: %v", strings.TrimPrefix(err.Error(), "template: "))

@@ -79,6 +79,7 @@ type Spec struct {
 	// for which it renders "true" (it must render "true" or "false").
 	ID, Prompt, System, Answer, Category, Filter *template.Template
 	Text                                         map[string]string // key -> template text
+	Lines                                        map[string]int    // key -> line of its value in File (0: unknown)
 }
 
 // Source is where the rows come from: a hub repo, or a local parquet / JSONL file.

@@ -250,7 +250,7 @@ func TestMissingColumn(t *testing.T) {
 	if !errors.As(err, &ce) || !reflect.DeepEqual(ce.Missing, []string{"answer_index"}) {
 		t.Fatalf("err %v, want a ColumnError naming answer_index", err)
 	}
-	want := `builtin:mmlu_pro: no column "answer_index" in the data; its columns are: answer, category, options, question, question_id`
+	want := `builtin:mmlu_pro: answer: no column "answer_index" in the data; its columns are: answer, category, options, question, question_id`
 	if err.Error() != want {
 		t.Errorf("error\n %s\nwant\n %s", err, want)
 	}

@@ -21,7 +21,7 @@ func TestRunTaskSpecMissingColumn(t *testing.T) {
 	}
 	// Nothing listens at the base URL: the error must come first.
 	code, _, stderr := invoke(t, "run", "--evalset", "task:"+spec, "--base-url", "http://127.0.0.1:9", "--out", filepath.Join(dir, "r.json"), "--quiet")
-	if code != 2 || !strings.Contains(stderr, `no column "answer"`) || !strings.Contains(stderr, "question, solution") {
+	if code != 2 || !strings.Contains(stderr, `t.yaml:5: answer: no column "answer"`) || !strings.Contains(stderr, "question, solution") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
