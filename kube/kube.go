@@ -55,12 +55,17 @@
 package kube
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/quanteval/quanteval/redact"
 )
 
 // Default images.
@@ -90,6 +95,9 @@ type Input struct {
 	// JobSecretEnv names variables the Jobs take from the Secret (e.g. the API
 	// key an eval's --api-key-env names).
 	JobSecretEnv []string
+	// Known are further secret values (e.g. those of the environment the plan is
+	// emitted from): no file may hold one.
+	Known []string
 }
 
 // Variant is one inference server.
@@ -161,7 +169,55 @@ func Build(spec Input) ([]File, error) {
 			return nil, fmt.Errorf("kube: %s: %w", files[i].Path, err)
 		}
 	}
+	if err := checkLeaks(in, files); err != nil {
+		return nil, err
+	}
 	return files, nil
+}
+
+// checkLeaks refuses files that would hold a secret value, wherever it came from:
+// a secret variable's value given again in an eval's system message or extra
+// body, in a server argument of a form the name rules do not know, in a label.
+// The error names the file and the variable, never the value.
+func checkLeaks(in input, files []File) error {
+	type secret struct{ name, value string }
+	var known []secret
+	add := func(name string, values ...string) {
+		for _, v := range values {
+			if v = strings.TrimSpace(v); len(v) >= redact.MinLen {
+				known = append(known, secret{name, v})
+			}
+		}
+	}
+	for _, v := range in.variants {
+		names := make([]string, 0, len(v.Env))
+		for name := range v.Env {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			val := v.Env[name]
+			if isSecret(name) || slices.Contains(v.SecretEnv, name) {
+				add(name, val)
+			}
+			add(name, redact.FromEnv(map[string]string{name: val})...)
+		}
+	}
+	add("", in.Known...)
+	for _, f := range files {
+		for _, s := range known {
+			q, _ := json.Marshal(s.value)
+			if !bytes.Contains(f.Data, []byte(s.value)) && !bytes.Contains(f.Data, q[1:len(q)-1]) {
+				continue
+			}
+			what := "a secret value of the environment"
+			if s.name != "" {
+				what = "the value of the secret " + s.name
+			}
+			return fmt.Errorf("kube: %s would hold %s, carried by an eval's system or extra_body or by an argument: take it out of the plan; pods get secrets from the Secret %s", f.Path, what, in.Secret)
+		}
+	}
+	return nil
 }
 
 // Write writes files under dir, replacing files of the same names.

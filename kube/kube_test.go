@@ -368,6 +368,26 @@ func TestBuildRefuses(t *testing.T) {
 		{"no name", func(in *Input) { in.Name = "--" }, "no name"},
 		{"eval path", func(in *Input) { in.Evals[0].Name = "a/b" }, `name "a/b"`},
 		{"no evals", func(in *Input) { in.Evals = nil }, "nothing to run"},
+		// A secret value given again where no name rule sees it.
+		{"token in a system message", func(in *Input) {
+			in.Evals[1].Args = append(slices.Clone(in.Evals[1].Args), "--system", "use "+hfToken)
+		}, "evals/nvfp4.yaml would hold the value of the secret HF_TOKEN"},
+		{"token in extra_body", func(in *Input) {
+			in.Evals[0].Args = append(slices.Clone(in.Evals[0].Args), "--extra-body", `{"auth":"`+hfToken+`"}`)
+		}, "the value of the secret HF_TOKEN"},
+		{"secret-env value in a label", func(in *Input) {
+			in.Variants[0].Env = map[string]string{"MY_CRED": "plain-looking-value-1", "X": "1"}
+			in.Variants[0].SecretEnv = []string{"MY_CRED"}
+			in.Variants[0].Args = append(in.Variants[0].Args, "--served-model-name", "plain-looking-value-1")
+		}, "servers/nvfp4.yaml would hold the value of the secret MY_CRED"},
+		{"proxy password", func(in *Input) {
+			in.Variants[0].Env = map[string]string{"HTTPS_PROXY": "http://u:proxyPass99@proxy:3128"}
+			in.Evals[0].Args = append(slices.Clone(in.Evals[0].Args), "--system", "proxyPass99")
+		}, "the value of the secret HTTPS_PROXY"},
+		{"environment value", func(in *Input) {
+			in.Known = []string{"env-secret-xyz"}
+			in.Evals[0].Args = append(slices.Clone(in.Evals[0].Args), "--system", "env-secret-xyz")
+		}, "would hold a secret value of the environment"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -379,6 +399,11 @@ func TestBuildRefuses(t *testing.T) {
 			_, err := Build(in)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want one containing %q", err, c.want)
+			}
+			for _, v := range []string{hfToken, "plain-looking-value-1", "proxyPass99", "env-secret-xyz"} {
+				if strings.Contains(err.Error(), v) {
+					t.Errorf("the error shows the secret %q: %v", v, err)
+				}
 			}
 		})
 	}

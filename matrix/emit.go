@@ -3,6 +3,7 @@ package matrix
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -59,7 +60,7 @@ func KubeInput(p *plan.Plan, only []string) (kube.Input, error) {
 	}
 	in := kube.Input{Name: p.Name, Namespace: k.Namespace, QuantevalImage: p.QuantevalImage, ResultsClaim: k.ResultsClaim,
 		ResultsDir: k.ResultsDir, Secret: k.Secret, Shards: k.Shards, Parallelism: k.Parallelism,
-		JobSecretEnv: slices.Clone(k.JobSecretEnv)}
+		JobSecretEnv: slices.Clone(k.JobSecretEnv), Known: redact.FromEnviron(os.Environ())}
 	if in.ResultsClaim == "" {
 		in.ResultsClaim = DefaultResultsClaim
 	}
