@@ -129,7 +129,7 @@ func (c *Comparison) codeTable() *textTable {
 	for i, v := range s.Variants {
 		label := c.RefLabel(&c.Variants[i])
 		if v.Unsafe {
-			label += " (unsafe exec)"
+			label += c.T("unsafeexec")
 		}
 		row := []string{label, shareCell(v.PassAt1.OK, v.PassAt1.Count), formatCI(v.PassAt1.Lo, v.PassAt1.Hi)}
 		for _, k := range ks {
@@ -147,9 +147,9 @@ func (c *Comparison) codeTable() *textTable {
 		row = append(row, reasonList(v.Reasons))
 		t.Rows = append(t.Rows, row)
 	}
-	note := "pass@1 is the share of tasks whose program passed every test; the paired test and flips are over the code items both runs have."
+	note := c.T("codenote")
 	if c.repeated() {
-		note = "pass@1 is the mean over tasks of each task's share of samples whose program passed every test (avg@n), with its t interval over tasks; pass@k is Chen et al.'s (2021) unbiased estimator; the paired sign-flip test and flips (tasks whose pass rate fell/rose) are over the code items both runs have."
+		note = c.T("codenoterep")
 	}
 	t.Notes = append(t.Notes, note)
 	return t

@@ -81,19 +81,19 @@ func (c *Comparison) ifevalTables(limit int) []titledTable {
 	if s == nil {
 		return nil
 	}
-	acc := &textTable{Left: 1, Head: []string{c.T("precision"), "prompts", "prompt strict", "prompt loose", "instruction strict", "instruction loose"}}
+	acc := &textTable{Left: 1, Head: []string{c.T("precision"), c.T("prompts"), c.T("pstrict"), c.T("ploose"), c.T("istrict"), c.T("iloose")}}
 	for i, v := range s.Variants {
 		m := v.Summary
 		acc.Rows = append(acc.Rows, []string{c.RefLabel(&c.Variants[i]), fmt.Sprint(m.Prompts), FormatAcc(m.PromptStrict),
 			FormatAcc(m.PromptLoose), FormatAcc(m.InstStrict), FormatAcc(m.InstLoose)})
 	}
-	acc.Notes = []string{"Prompt-level strict (every instruction followed, reply as written) is the accuracy; loose also tries the reply without its first line, its last line or its asterisks."}
+	acc.Notes = []string{c.T("ifevalnote")}
 	out := []titledTable{{ID: "ifeval", Title: c.T("ifevaltitle"), Table: acc}}
 	for _, ch := range s.Changes {
-		t := &textTable{Left: 1, Head: []string{"instruction", "n", c.Reference, ch.Label, "Δ (points)"}}
+		t := &textTable{Left: 1, Head: []string{c.T("instruction"), "n", c.Reference, ch.Label, c.T("deltapoints")}}
 		for j, x := range ch.Changes {
 			if limit > 0 && j == limit {
-				t.Notes = append(t.Notes, fmt.Sprintf("%d more instructions in the JSON and HTML reports.", len(ch.Changes)-limit))
+				t.Notes = append(t.Notes, c.Tf("moreinst", len(ch.Changes)-limit))
 				break
 			}
 			t.Rows = append(t.Rows, []string{x.ID, fmt.Sprint(x.N), FormatAcc(x.RefStrict), FormatAcc(x.VarStrict), FormatPoints(x.DeltaStrict)})
