@@ -22,6 +22,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/quanteval/quanteval/codetask"
 	"github.com/quanteval/quanteval/evalset"
@@ -31,7 +33,8 @@ import (
 )
 
 // ErrNoSandbox stops a run of code items before its first request: bwrap is
-// missing or cannot create namespaces (and --unsafe-exec was not given).
+// missing or cannot create namespaces (and --unsafe-exec was not given), or the
+// python that runs the programs lacks a module the tasks' tests import.
 var ErrNoSandbox = errors.New("code items need a sandbox")
 
 // executor runs code items' programs; a nil *executor is a set without code items.
@@ -56,11 +59,48 @@ func newExecutor(cfg Config, items []evalset.Item) (*executor, error) {
 		}
 		ex.runner, ex.workers = sb, sb.Options().Workers
 	}
+	if err := ex.checkModules(items, opts.Python); err != nil {
+		return nil, err
+	}
 	if w := cfg.notes(); ex.unsafe && w != nil {
 		fmt.Fprintln(w, "warning: --unsafe-exec: the model's programs run WITHOUT a sandbox, "+
 			"with your user's access to files and network")
 	}
 	return ex, nil
+}
+
+// checkModules refuses a set whose tests import a module the programs' python
+// cannot: every program would fail in the tests, not in the model's code.
+// A probe that tells nothing (a runner that does not run it) lets the run go on.
+func (ex *executor) checkModules(items []evalset.Item, python string) error {
+	var modules []string
+	for i := range items {
+		if items[i].Type != score.TypeCode {
+			continue
+		}
+		c, err := score.CodeCheckOf(&items[i])
+		if err != nil {
+			continue // scored bad_item when its reply comes
+		}
+		for _, m := range codetask.Imports(codetask.Task{Kind: c.Kind, Test: c.Test, TestImports: c.TestImports}) {
+			if !slices.Contains(modules, m) {
+				modules = append(modules, m)
+			}
+		}
+	}
+	missing, err := codetask.MissingModules(context.Background(), ex.runner, modules)
+	if err != nil || len(missing) == 0 {
+		return nil
+	}
+	if python == "" {
+		python = sandbox.DefaultPython
+	}
+	pkgs := make([]string, len(missing))
+	for i, m := range missing {
+		pkgs[i] = "python3-" + strings.ToLower(m)
+	}
+	return fmt.Errorf("%w: the tasks' tests import %s, which %s cannot import: every program would fail in the tests; install it for that python (Debian/Ubuntu, e.g.: apt-get install -y %s)",
+		ErrNoSandbox, strings.Join(missing, ", "), python, strings.Join(pkgs, " "))
 }
 
 func hasCode(items []evalset.Item) bool {

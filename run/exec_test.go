@@ -282,6 +282,29 @@ func TestResumeRunsNoProgramTwice(t *testing.T) {
 	}
 }
 
+// A set whose tests import a module the sandbox's python lacks (HumanEval+'s
+// numpy, where it is not installed) stops before its first request, naming the
+// module and how to install it, instead of scoring every program test_failed.
+func TestMissingTestModuleStopsTheRun(t *testing.T) {
+	needSandbox(t)
+	set := taskSet(t, "humaneval", []task.Row{
+		heRow("HumanEval/0", "add", "    assert candidate(1, 2) == 3\n"),
+		heRow("HumanEval/1", "add2", "    import quanteval_missing_numpy as np\n    assert np.allclose(candidate(1, 2), 3)\n"),
+	})
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: replier(t, set, map[string]string{
+		"HumanEval/0": fenced("def add(a, b):\n    return a + b"),
+		"HumanEval/1": fenced("def add2(a, b):\n    return a + b")})})
+	cfg := config(hs.URL, filepath.Join(t.TempDir(), "r.json"))
+	_, err := Evaluate(context.Background(), cfg, set)
+	if !errors.Is(err, ErrNoSandbox) || !strings.Contains(err.Error(), "quanteval_missing_numpy") ||
+		!strings.Contains(err.Error(), "apt-get install -y python3-quanteval_missing_numpy") {
+		t.Fatalf("error %v, want ErrNoSandbox naming the module and the package", err)
+	}
+	if srv.Requests() != 0 {
+		t.Errorf("%d requests sent", srv.Requests())
+	}
+}
+
 // Without bwrap a code run stops before its first request, saying how to install
 // it; --unsafe-exec runs without it and says so in the result.
 func TestNoSandbox(t *testing.T) {
