@@ -97,81 +97,110 @@ func parseItem(line []byte) (Item, string, error) {
 		return Item{}, "", fmt.Errorf("not a JSON object: %v", err)
 	}
 	var it Item
+	for _, step := range []func(map[string]json.RawMessage, *Item) (string, error){
+		parseHeader, parsePrompt, parseOptions, parseExpected,
+	} {
+		if field, err := step(raw, &it); err != nil {
+			return it, field, err
+		}
+	}
+	return it, "", nil
+}
+
+// parseHeader reads id, type and the plain text fields.
+func parseHeader(raw map[string]json.RawMessage, it *Item) (string, error) {
 	if err := str(raw, "id", &it.ID, true); err != nil {
-		return it, "id", err
+		return "id", err
 	}
 	if it.ID == "" {
-		return it, "id", errors.New("empty")
+		return "id", errors.New("empty")
 	}
 	if err := str(raw, "type", &it.Type, true); err != nil {
-		return it, "type", err
+		return "type", err
 	}
 	if !validType(it.Type) {
-		return it, "type", fmt.Errorf("unknown type %q (want one of %s)", it.Type, strings.Join(Types, ", "))
+		return "type", fmt.Errorf("unknown type %q (want one of %s)", it.Type, strings.Join(Types, ", "))
 	}
 	for _, f := range []struct {
 		name string
 		dst  *string
 	}{{"prompt", &it.Prompt}, {"category", &it.Category}, {"system", &it.System}} {
 		if err := str(raw, f.name, f.dst, false); err != nil {
-			return it, f.name, err
+			return f.name, err
 		}
 	}
+	return "", nil
+}
+
+// parsePrompt reads messages and checks that exactly one of prompt and messages
+// is given.
+func parsePrompt(raw map[string]json.RawMessage, it *Item) (string, error) {
 	if m, ok := raw["messages"]; ok && !isNull(m) {
 		if err := json.Unmarshal(m, &it.Messages); err != nil {
-			return it, "messages", errors.New("want a list of {\"role\", \"content\"} objects")
+			return "messages", errors.New("want a list of {\"role\", \"content\"} objects")
 		}
 		for i, msg := range it.Messages {
 			if msg.Role == "" || msg.Content == "" {
-				return it, "messages", fmt.Errorf("message %d: role and content are required", i)
+				return "messages", fmt.Errorf("message %d: role and content are required", i)
 			}
 		}
 	}
 	switch {
 	case it.Prompt == "" && len(it.Messages) == 0:
-		return it, "prompt", errors.New("missing: give prompt or messages")
+		return "prompt", errors.New("missing: give prompt or messages")
 	case it.Prompt != "" && len(it.Messages) > 0:
-		return it, "prompt", errors.New("give prompt or messages, not both")
+		return "prompt", errors.New("give prompt or messages, not both")
 	}
+	return "", nil
+}
+
+// parseOptions reads what only some types take: tolerance, options, check.
+func parseOptions(raw map[string]json.RawMessage, it *Item) (string, error) {
 	if t, ok := raw["tolerance"]; ok && !isNull(t) {
 		var tol float64
 		if err := json.Unmarshal(t, &tol); err != nil || tol < 0 || math.IsNaN(tol) {
-			return it, "tolerance", errors.New("want a non-negative number")
+			return "tolerance", errors.New("want a non-negative number")
 		}
 		if it.Type != TypeNumber && it.Type != TypeGSM8K {
-			return it, "tolerance", fmt.Errorf("only for number and gsm8k items, not %s", it.Type)
+			return "tolerance", fmt.Errorf("only for number and gsm8k items, not %s", it.Type)
 		}
 		it.Tolerance = &tol
 	}
 	if o, ok := raw["options"]; ok && !isNull(o) {
 		if it.Type != TypeChoice {
-			return it, "options", fmt.Errorf("only for choice items, not %s", it.Type)
+			return "options", fmt.Errorf("only for choice items, not %s", it.Type)
 		}
 		if err := json.Unmarshal(o, &it.Options); err != nil || len(it.Options) < 2 {
-			return it, "options", errors.New("want a list of at least two strings")
+			return "options", errors.New("want a list of at least two strings")
 		}
 	}
 	if c, ok := raw["check"]; ok && !isNull(c) || hasCheck(it.Type) {
 		chk, err := parseCheck(it.Type, c)
 		if err != nil {
-			return it, "check", err
+			return "check", err
 		}
 		it.Check = chk
 	}
+	return "", nil
+}
+
+// parseExpected reads the answer, which an item checked otherwise (code, ifeval)
+// may leave out.
+func parseExpected(raw map[string]json.RawMessage, it *Item) (string, error) {
 	a, ok := raw["answer"]
 	if hasCheck(it.Type) && (!ok || isNull(a)) {
 		it.Answer = "" // shown only: the check decides
-		return it, "", nil
+		return "", nil
 	}
 	if !ok || isNull(a) {
-		return it, "answer", errors.New("missing")
+		return "answer", errors.New("missing")
 	}
 	ans, err := parseAnswer(it.Type, a)
 	if err != nil {
-		return it, "answer", err
+		return "answer", err
 	}
 	it.Answer = ans
-	return it, "", nil
+	return "", nil
 }
 
 func parseAnswer(typ string, a json.RawMessage) (any, error) {
