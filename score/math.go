@@ -49,8 +49,9 @@ import (
 //     `\text{and}` becomes "," (M) and a Unicode minus "−" a "-" (Q), both at step 1;
 //  13. a whole answer in `\boxed{...}` or `\fbox{...}` is unwrapped before step 1 (H's
 //     remove_boxed, for an expected answer written boxed); a leading "x \in" is
-//     dropped with the "x =" of step 2 ("x \in [2,5)"); a one-character superscript
-//     gets its braces, "x^2" -> "x^{2}" (Q).
+//     dropped with the "x =" of step 2 ("x \in [2,5)"); an unbraced superscript
+//     gets its braces, "x^2" -> "x^{2}", and "2^10" -> "2^{10}", as a model writing
+//     it means, though TeX would raise only the 1 (Q).
 //
 // Comparing (equalMath): equal normalised strings; else the same structure
 // element-wise: tuples "(1,2)" and intervals "[0,1)" in order and with the same
@@ -178,7 +179,7 @@ var (
 	textAnd          = regexp.MustCompile(`,?\\text\{\s*and\s*\}`)
 	letterInParens   = regexp.MustCompile(`^\(([A-Za-z])\)$`)
 	leadingIn        = regexp.MustCompile(`^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*(\S.*)$`)
-	supShort         = regexp.MustCompile(`\^([0-9A-Za-z])`)
+	supShort         = regexp.MustCompile(`\^(-?[0-9]+(?:\.[0-9]+)?|[A-Za-z])`)
 )
 
 // unboxWhole returns what a `\boxed{}` or `\fbox{}` holds when it is the whole of s

@@ -220,7 +220,12 @@ var mathPairs = []struct {
 	{`x\in(-\infty,3]`, `(-\infty, 3]`, true},
 	{`x \in [2, 5)`, "[2,5]", false},
 	{"x^2+1", "x^{2}+1", true},
-	{"2^10", "1024", false}, // "2^10" is 2^{1}0 in TeX, not 1024
+	{"2^10", "1024", true}, // what a model writing it means, though TeX raises only the 1
+	{"2^10", "2^{10}", true},
+	{"2^10", "20", false},
+	{"2^0.5", `\sqrt{2}`, true},
+	{"2^-1", "0.5", true},
+	{"x^-1", "x^{-1}", true},
 	{"2^{10}", "1024", true},
 	{"a^b", "a^{b}", true},
 	{"x^2", "x^3", false},
