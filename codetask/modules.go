@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/quanteval/quanteval/sandbox"
@@ -49,39 +50,70 @@ func Imports(t Task) []string {
 	return out
 }
 
-// probeMark starts the line the module probe prints; a runner that does not run
+// probeMark starts each line the module probe prints; a runner that does not run
 // the probe (prints no such line) tells nothing.
-const probeMark = "quanteval-missing-modules:"
+const probeMark = "quanteval-import:"
 
-// MissingModules returns which of modules the runner's python cannot import. A
-// probe that does not run, or prints no answer, returns an error.
-func MissingModules(ctx context.Context, r sandbox.Runner, modules []string) ([]string, error) {
+// ImportFailure is a module the programs' python cannot import.
+type ImportFailure struct {
+	Module string
+	// Installed: the module is there but raised while importing (a shared
+	// library it needs is missing, say); Error is then the exception's last line.
+	Installed bool
+	Error     string
+}
+
+// MissingModules imports each of modules with the runner's python, in the
+// sandbox as the tests would, and returns those that fail. A probe that does not
+// run, or prints no answer, returns an error.
+func MissingModules(ctx context.Context, r sandbox.Runner, modules []string) ([]ImportFailure, error) {
 	if len(modules) == 0 {
 		return nil, nil
 	}
 	quoted := make([]string, len(modules))
 	for i, m := range modules {
-		quoted[i] = fmt.Sprintf("%q", m)
+		quoted[i] = strconv.Quote(m)
 	}
-	src := fmt.Sprintf(`import importlib.util
-missing = []
+	src := fmt.Sprintf(`import importlib, importlib.util
 for m in [%s]:
     try:
-        if importlib.util.find_spec(m) is None:
-            missing.append(m)
+        installed = importlib.util.find_spec(m) is not None
     except Exception:
-        missing.append(m)
-print(%q, " ".join(missing))
-`, strings.Join(quoted, ", "), probeMark)
+        installed = False
+    try:
+        importlib.import_module(m)
+        print(%q, m, "ok")
+    except BaseException as e:
+        msg = (type(e).__name__ + ": " + str(e)).strip().splitlines()[0][:300]
+        print(%q, m, "installed" if installed else "missing", msg)
+print(%q, "done")
+`, strings.Join(quoted, ", "), probeMark, probeMark, probeMark)
 	res := r.Run(ctx, sandbox.Program{Source: src})
 	if res.Err != nil {
 		return nil, fmt.Errorf("checking the tests' modules: %w", res.Err)
 	}
+	var out []ImportFailure
+	finished := false
 	for _, line := range strings.Split(string(res.Stdout.Data), "\n") {
-		if rest, ok := strings.CutPrefix(line, probeMark); ok {
-			return strings.Fields(rest), nil
+		rest, ok := strings.CutPrefix(line, probeMark+" ")
+		if !ok {
+			continue
+		}
+		f := strings.SplitN(rest, " ", 3)
+		switch {
+		case f[0] == "done":
+			finished = true
+		case len(f) >= 2 && f[1] != "ok":
+			fail := ImportFailure{Module: f[0], Installed: f[1] == "installed"}
+			if len(f) == 3 {
+				fail.Error = f[2]
+			}
+			out = append(out, fail)
 		}
 	}
-	return nil, fmt.Errorf("checking the tests' modules: the probe printed no answer (exit %d): %s",
-		res.ExitCode, tail(string(res.Stderr.Data), 300))
+	if !finished {
+		return nil, fmt.Errorf("checking the tests' modules: the probe printed no answer (exit %d): %s",
+			res.ExitCode, tail(string(res.Stderr.Data), 300))
+	}
+	return out, nil
 }

@@ -2,6 +2,9 @@ package codetask
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -30,17 +33,49 @@ func TestImports(t *testing.T) {
 	}
 }
 
-// The probe runs in the real sandbox: a module Python has is not missing, one it
-// lacks is.
+// The probe imports in the real sandbox: a module Python has is not missing, one
+// it lacks is, and one that is there but raises on import (a package whose shared
+// library the sandbox cannot see) is reported as installed, with its error.
 func TestMissingModules(t *testing.T) {
 	sb := newSandbox(t)
 	got, err := MissingModules(context.Background(), sb, []string{"json", "quanteval_no_such_module", "math"})
-	if err != nil || !reflect.DeepEqual(got, []string{"quanteval_no_such_module"}) {
-		t.Errorf("MissingModules = %q, %v; want the one Python lacks", got, err)
+	want := []ImportFailure{{Module: "quanteval_no_such_module",
+		Error: "ModuleNotFoundError: No module named 'quanteval_no_such_module'"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("MissingModules = %+v, %v; want %+v", got, err, want)
 	}
 	if got, err := MissingModules(context.Background(), sb, nil); got != nil || err != nil {
-		t.Errorf("no modules: %q, %v", got, err)
+		t.Errorf("no modules: %+v, %v", got, err)
 	}
+}
+
+// A module that is installed but raises on import counts as missing, with its
+// error: unsafe mode runs the host's python, where the test can plant one.
+func TestMissingModulesBrokenImport(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "quanteval_broken_mod.py"), []byte("raise ImportError('libfoo.so.3: cannot open shared object file')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unsafe, err := sandbox.New(sandbox.Options{Unsafe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := MissingModules(context.Background(), pathRunner{unsafe, dir}, []string{"quanteval_broken_mod"})
+	want := []ImportFailure{{Module: "quanteval_broken_mod", Installed: true, Error: "ImportError: libfoo.so.3: cannot open shared object file"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("MissingModules = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+// pathRunner puts dir on the program's sys.path first.
+type pathRunner struct {
+	r   sandbox.Runner
+	dir string
+}
+
+func (p pathRunner) Run(ctx context.Context, prog sandbox.Program) sandbox.Result {
+	prog.Source = fmt.Sprintf("import sys\nsys.path.insert(0, %q)\n", p.dir) + prog.Source
+	return p.r.Run(ctx, prog)
 }
 
 // silentRunner runs nothing and prints nothing.

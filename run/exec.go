@@ -88,19 +88,30 @@ func (ex *executor) checkModules(items []evalset.Item, python string) error {
 			}
 		}
 	}
-	missing, err := codetask.MissingModules(context.Background(), ex.runner, modules)
-	if err != nil || len(missing) == 0 {
+	failed, err := codetask.MissingModules(context.Background(), ex.runner, modules)
+	if err != nil || len(failed) == 0 {
 		return nil
 	}
 	if python == "" {
 		python = sandbox.DefaultPython
 	}
-	pkgs := make([]string, len(missing))
-	for i, m := range missing {
-		pkgs[i] = "python3-" + strings.ToLower(m)
+	var names, pkgs, broken []string
+	for _, f := range failed {
+		names = append(names, f.Module)
+		if f.Installed {
+			broken = append(broken, f.Module+" ("+f.Error+")")
+		} else {
+			pkgs = append(pkgs, "python3-"+strings.ToLower(f.Module))
+		}
 	}
-	return fmt.Errorf("%w: the tasks' tests import %s, which %s cannot import: every program would fail in the tests; install it for that python (Debian/Ubuntu, e.g.: apt-get install -y %s)",
-		ErrNoSandbox, strings.Join(missing, ", "), python, strings.Join(pkgs, " "))
+	msg := fmt.Sprintf("the tasks' tests import %s, which %s cannot import in the sandbox: every program would fail in the tests", strings.Join(names, ", "), python)
+	if len(pkgs) > 0 {
+		msg += fmt.Sprintf("; install it for that python (Debian/Ubuntu, e.g.: apt-get install -y %s)", strings.Join(pkgs, " "))
+	}
+	if len(broken) > 0 {
+		msg += "; installed but failing to import: " + strings.Join(broken, "; ")
+	}
+	return fmt.Errorf("%w: %s", ErrNoSandbox, msg)
 }
 
 func hasCode(items []evalset.Item) bool {

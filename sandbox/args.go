@@ -19,6 +19,11 @@ func bwrapArgs(o Options, bwrap, prlimit string, fd int, args []string) []string
 		"--symlink", "usr/bin", "/bin",
 		"--symlink", "usr/lib", "/lib",
 		"--symlink", "usr/lib64", "/lib64",
+		// Debian reaches some shared libraries through /etc/alternatives (numpy's
+		// libblas.so.3, libgfortran users); the loader cache saves a search. Both
+		// hold symlinks and paths only.
+		"--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
+		"--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
 		"--proc", "/proc",
 		"--dev", "/dev",
 		"--size", strconv.FormatInt(o.TmpSize, 10), "--tmpfs", "/tmp",

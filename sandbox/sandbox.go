@@ -15,7 +15,10 @@
 //     fresh /proc and /dev (/dev remounted read-only too, so /dev/shm is not a way
 //     around the size of /tmp), and /tmp, an empty tmpfs of TmpSize bytes that is the
 //     home and the work folder. The program arrives through a file descriptor as the
-//     read-only /tmp/main.py. No /etc, no project folder, no home, no host /tmp.
+//     read-only /tmp/main.py. Of /etc only /etc/alternatives (Debian reaches
+//     shared libraries such as numpy's libblas.so.3 through its symlinks) and the
+//     loader cache /etc/ld.so.cache, read-only: no passwd, hosts or other
+//     configuration, no project folder, no home, no host /tmp.
 //   - When quanteval runs as root, bwrap itself runs as the host user nobody (65534)
 //     and so does the program. Two reasons: the kernel does not enforce RLIMIT_NPROC
 //     for processes of host root (a fork bomb would not stop), and an escape from

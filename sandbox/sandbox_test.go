@@ -54,6 +54,8 @@ print("uid", os.getuid())
 print("pid", os.getpid())
 print("host", socket.gethostname())
 print("root", " ".join(sorted(os.listdir("/"))))
+print("etc", " ".join(sorted(os.listdir("/etc"))))
+print("etcro", os.access("/etc/alternatives", os.W_OK))
 print("env", " ".join(sorted(os.environ)))
 print("cwd", os.getcwd(), os.environ.get("HOME"))
 print("limits", " ".join("%d/%d" % R.getrlimit(l) for l in lims))
@@ -87,7 +89,9 @@ func TestIsolationAndLimits(t *testing.T) {
 	want := map[string]string{
 		"pid":    "2",
 		"host":   "sandbox",
-		"root":   "bin dev lib lib64 proc tmp usr",
+		"root":   "bin dev etc lib lib64 proc tmp usr",
+		"etc":    "alternatives ld.so.cache", // no passwd, hosts, ...: library links only
+		"etcro":  "False",
 		"env":    "HOME LANG MKL_NUM_THREADS OMP_NUM_THREADS OPENBLAS_NUM_THREADS PATH PWD PYTHONDONTWRITEBYTECODE TMPDIR",
 		"cwd":    "/tmp /tmp",
 		"limits": fmt.Sprintf("3/4 %d/%d %d/%d 20/20 9/9 0/0", 512<<20, 512<<20, 1<<20, 1<<20),

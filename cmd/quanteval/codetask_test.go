@@ -443,3 +443,63 @@ func TestRunCodeTaskWithoutSandbox(t *testing.T) {
 		t.Errorf("compare: exit %d: %s%s", code, stdout, stderr)
 	}
 }
+
+// evalplusTest is a test column in EvalPlus's shape (evalplus/humanevalplus): numpy
+// for its float comparison, then the inputs and expected outputs.
+const evalplusTest = `import numpy as np
+
+def is_floats(x) -> bool:
+    if isinstance(x, float):
+        return True
+    if isinstance(x, (list, tuple)):
+        return all(isinstance(i, float) for i in x)
+    return False
+
+def assertion(out, exp, atol):
+    exact_match = out == exp
+    if atol == 0 and is_floats(exp):
+        atol = 1e-6
+    if not exact_match and atol != 0:
+        assert np.allclose(out, exp, rtol=1e-07, atol=atol)
+    else:
+        assert exact_match
+
+def check(candidate):
+    inputs = [[6, 3], [1, 2], [0.5, 0.25]]
+    results = [9, 3, 0.75]
+    for i, (inp, exp) in enumerate(zip(inputs, results)):
+        assertion(candidate(*inp), exp, 0)
+`
+
+// HumanEval+ with EvalPlus's own test code: where the sandbox's python has numpy
+// the task runs; where it has not, the run stops before its first request, naming
+// the module and the package, instead of scoring every program test_failed.
+func TestHumanEvalPlusNeedsNumpy(t *testing.T) {
+	needBwrap(t)
+	hub := hubtest.NewServer(t)
+	hub.Setenv(t)
+	row := heRowP(0, "add", "+")
+	row.Test = evalplusTest
+	hub.AddDataset("evalplus/humanevalplus", codeCommit, map[string][]byte{
+		"README.md": []byte("# humanevalplus\n"),
+		"data/test-00000-of-00001-5973903632b82d40.parquet": hubtest.WriteParquet(t, []humanevalRowP{row}),
+	})
+	srv, hs := vllmtest.Start(t, vllmtest.Options{Answer: codeModel(false)})
+	out := filepath.Join(t.TempDir(), "he+.json")
+	code, stdout, stderr := invoke(t, "run", "--base-url", hs.URL, "--evalset", "humaneval_plus", "--out", out, "--quiet")
+	if exec.Command(sandbox.DefaultPython, "-c", "import numpy").Run() == nil {
+		if code != 0 || !strings.Contains(stdout, "accuracy = 1.000 (1/1)") {
+			t.Errorf("with numpy: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+		return
+	}
+	if code != 2 || !strings.Contains(stderr, "import numpy") || !strings.Contains(stderr, "apt-get install -y python3-numpy") {
+		t.Errorf("without numpy: exit %d, stderr %q; want exit 2 naming numpy and python3-numpy", code, stderr)
+	}
+	if srv.Requests() != 0 {
+		t.Errorf("%d requests sent before the stop", srv.Requests())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a result was written")
+	}
+}
