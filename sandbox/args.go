@@ -29,6 +29,9 @@ func bwrapArgs(o Options, bwrap, prlimit string, fd int, args []string) []string
 		"--size", strconv.FormatInt(o.TmpSize, 10), "--tmpfs", "/tmp",
 		"--ro-bind-data", strconv.Itoa(fd), "/tmp/main.py",
 		"--remount-ro", "/dev",
+		// After /dev is read-only, a small tmpfs of its own: multiprocessing's
+		// semaphores live in /dev/shm, and its size is bounded apart from /tmp's.
+		"--size", strconv.FormatInt(o.ShmSize, 10), "--tmpfs", "/dev/shm",
 		"--remount-ro", "/",
 		"--chdir", "/tmp",
 		"--clearenv",

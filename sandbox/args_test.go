@@ -22,13 +22,14 @@ func TestWithDefaults(t *testing.T) {
 }
 
 func TestBwrapArgs(t *testing.T) {
-	o := Options{AddressSpace: 123, CPUSeconds: 4, FileSize: 5, OpenFiles: 6, Processes: 7, TmpSize: 8}.withDefaults()
+	o := Options{AddressSpace: 123, CPUSeconds: 4, FileSize: 5, OpenFiles: 6, Processes: 7, TmpSize: 8, ShmSize: 9}.withDefaults()
 	argv := bwrapArgs(o, "/usr/bin/bwrap", "/usr/bin/prlimit", 3, []string{"a b", "--x"})
 	joined := strings.Join(argv, " ")
 	for _, want := range []string{
 		"--unshare-all --unshare-user --disable-userns --die-with-parent --new-session --cap-drop ALL",
 		"--ro-bind /usr /usr", "--proc /proc", "--dev /dev", "--size 8 --tmpfs /tmp",
-		"--ro-bind-data 3 /tmp/main.py", "--remount-ro /dev --remount-ro /", "--chdir /tmp",
+		"--ro-bind-data 3 /tmp/main.py", "--remount-ro /dev --size 9 --tmpfs /dev/shm --remount-ro /", "--chdir /tmp",
+		"--ro-bind-try /etc/alternatives /etc/alternatives --ro-bind-try /etc/ld.so.cache /etc/ld.so.cache",
 		"--clearenv --setenv HOME /tmp --setenv TMPDIR /tmp --setenv PATH /usr/bin:/bin",
 		"-- /usr/bin/prlimit --cpu=4:5 --as=123 --fsize=5 --nofile=6 --nproc=7 --core=0 -- /usr/bin/python3 /tmp/main.py a b --x",
 	} {
@@ -39,9 +40,11 @@ func TestBwrapArgs(t *testing.T) {
 	if argv[0] != "/usr/bin/bwrap" {
 		t.Errorf("argv[0] = %q", argv[0])
 	}
-	// Nothing of the host but /usr is bound.
-	for i, a := range argv {
-		if a == "--bind" || a == "--dev-bind" || (a == "--ro-bind" && argv[i+1] != "/usr") {
+	// Nothing of the host but /usr, and of /etc the library links, is bound.
+	for i, a := range argv[:len(argv)-1] {
+		etcLinks := argv[i+1] == "/etc/alternatives" || argv[i+1] == "/etc/ld.so.cache"
+		if a == "--bind" || a == "--dev-bind" || a == "--bind-try" || a == "--dev-bind-try" ||
+			(a == "--ro-bind" && argv[i+1] != "/usr") || (a == "--ro-bind-try" && !etcLinks) {
 			t.Errorf("argv binds %s %s", a, argv[i+1])
 		}
 	}

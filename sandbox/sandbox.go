@@ -12,9 +12,9 @@
 //     LANG=C.UTF-8, one thread for numerical libraries).
 //   - The file system is bwrap's tmpfs root, remounted read-only at the end, holding:
 //     /usr read-only (with the /bin, /lib, /lib64 links of a merged-/usr Debian), a
-//     fresh /proc and /dev (/dev remounted read-only too, so /dev/shm is not a way
-//     around the size of /tmp), and /tmp, an empty tmpfs of TmpSize bytes that is the
-//     home and the work folder. The program arrives through a file descriptor as the
+//     fresh /proc and /dev (/dev remounted read-only too), /dev/shm, an empty tmpfs
+//     of its own ShmSize bytes (Python's multiprocessing needs its semaphores there),
+//     and /tmp, an empty tmpfs of TmpSize bytes that is the home and the work folder. The program arrives through a file descriptor as the
 //     read-only /tmp/main.py. Of /etc only /etc/alternatives (Debian reaches
 //     shared libraries such as numpy's libblas.so.3 through its symlinks) and the
 //     loader cache /etc/ld.so.cache, read-only: no passwd, hosts or other
@@ -67,6 +67,7 @@ const (
 	DefaultAddressSpace = 1 << 30  // bytes
 	DefaultFileSize     = 16 << 20 // bytes
 	DefaultTmpSize      = 64 << 20 // bytes
+	DefaultShmSize      = 16 << 20 // bytes
 	DefaultOpenFiles    = 64
 	DefaultProcesses    = 32
 	DefaultOutputLimit  = 64 << 10 // bytes kept of stdout and of stderr each
@@ -93,6 +94,7 @@ type Options struct {
 	OpenFiles    int           // RLIMIT_NOFILE; default 64
 	Processes    int           // RLIMIT_NPROC (per sandbox); default 32
 	TmpSize      int64         // size of the /tmp tmpfs in bytes; default 64 MiB
+	ShmSize      int64         // size of the /dev/shm tmpfs in bytes; default 16 MiB
 	OutputLimit  int           // bytes kept of stdout and of stderr; default 64 KiB
 	Workers      int           // programs at once; default runtime.NumCPU()
 
@@ -130,6 +132,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.TmpSize <= 0 {
 		o.TmpSize = DefaultTmpSize
+	}
+	if o.ShmSize <= 0 {
+		o.ShmSize = DefaultShmSize
 	}
 	if o.OutputLimit <= 0 {
 		o.OutputLimit = DefaultOutputLimit

@@ -171,7 +171,7 @@ sys.stderr.write("e" * 5000 + "END")`)
 }
 
 func TestTmpIsSmallAndRestReadOnly(t *testing.T) {
-	s := newSandbox(t, Options{TmpSize: 1 << 20, FileSize: 8 << 20})
+	s := newSandbox(t, Options{TmpSize: 1 << 20, ShmSize: 1 << 20, FileSize: 8 << 20})
 	r := run(t, s, `import errno
 def attempt(path, n):
     try:
@@ -182,14 +182,29 @@ def attempt(path, n):
         return errno.errorcode[e.errno]
 print("tmp", attempt("/tmp/a", 1000))
 print("big", attempt("/tmp/b", 2 << 20))
-for p in ["/x", "/dev/shm/x", "/usr/x", "/tmp/main.py"]:
+print("shm", attempt("/dev/shm/a", 1000))
+print("bigshm", attempt("/dev/shm/b", 2 << 20))
+for p in ["/x", "/dev/x", "/usr/x", "/etc/x", "/tmp/main.py"]:
     print(p, attempt(p, 1))`)
 	got := fields(string(r.Stdout.Data))
-	want := map[string]string{"tmp": "written", "big": "ENOSPC", "/x": "EROFS", "/dev/shm/x": "EROFS", "/usr/x": "EROFS", "/tmp/main.py": "EROFS"}
+	want := map[string]string{"tmp": "written", "big": "ENOSPC", "shm": "written", "bigshm": "ENOSPC",
+		"/x": "EROFS", "/dev/x": "EROFS", "/usr/x": "EROFS", "/etc/x": "EROFS", "/tmp/main.py": "EROFS"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("writing %s: %q, want %q\n%s", k, got[k], v, r.Stderr.Data)
 		}
+	}
+}
+
+// Python's multiprocessing works: its semaphores need a writable /dev/shm.
+func TestMultiprocessing(t *testing.T) {
+	s := newSandbox(t, Options{})
+	r := run(t, s, `import multiprocessing as mp
+if __name__ == "__main__":
+    with mp.Pool(2) as p:
+        print("squares", sum(p.map(abs, [-1, -2, -3])))`)
+	if got := fields(string(r.Stdout.Data)); got["squares"] != "6" || r.ExitCode != 0 {
+		t.Errorf("multiprocessing: exit %d, stdout %q\n%s", r.ExitCode, r.Stdout.Data, r.Stderr.Data)
 	}
 }
 
