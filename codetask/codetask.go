@@ -9,7 +9,8 @@
 //     else its last fenced block of any language, else the whole reply; closed
 //     <think> blocks are removed first (score.StripThink) and an unclosed one, or a
 //     reply with nothing left, is no_code. A fence left open at the end (a reply cut
-//     by max_tokens) runs to the end of the reply.
+//     by max_tokens) runs to the end of the reply. A fence indented by n spaces (in
+//     a list item) takes up to n spaces off each of its lines, as CommonMark does.
 //   - HumanEval: a reply is "only a body" when no line defines the entry point
 //     (`def ENTRY_POINT(` at any indentation). The test program always starts with
 //     the task's prompt: a body is appended to it (indented by four spaces when its
