@@ -12,7 +12,8 @@ import (
 // instruction whose verdict needs neither langdetect nor nltk, with several kwargs
 // each. "want" holds [strict, loose] per instruction as lm-eval's rules (its
 // instructions.py, split_into_sentences and test_instruction_following_loose,
-// restated in Python outside this repository) give them for the trimmed reply.
+// restated in Python outside this repository) give them for the reply without
+// its leading whitespace (as lm-eval has it after "</think>").
 func TestLMEvalAgreement(t *testing.T) {
 	f, err := os.Open("testdata/lmeval_agreement.jsonl")
 	if err != nil {

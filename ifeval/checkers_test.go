@@ -145,6 +145,13 @@ func TestCombinationStartEndCaseCheckers(t *testing.T) {
 		{"capital words contraction counts two", "change_case:capital_word_frequency", Kwargs{CapitalFrequency: ip(2), CapitalRelation: "at least"}, "I DON'T know.", true, true},
 		{"capital words unicode", "change_case:capital_word_frequency", Kwargs{CapitalFrequency: ip(2), CapitalRelation: "at least"}, "L'ÉCOLE and ÜBER", true, true},
 		{"capital words less than", "change_case:capital_word_frequency", Kwargs{CapitalFrequency: ip(2), CapitalRelation: "less than"}, "Only AI here, U.S. based.", false, false},
+		// nltk.word_tokenize cuts at "*", curly quotes, "--" and "..", so markdown
+		// bold and curly apostrophes do not glue a capital word to other text.
+		{"capital words bold contraction", "change_case:capital_word_frequency", Kwargs{CapitalFrequency: ip(4), CapitalRelation: "at least"}, "**DON'T** panic, **I'M** here.", true, true},
+		{"capital words curly possessive", "change_case:capital_word_frequency", Kwargs{CapitalFrequency: ip(2), CapitalRelation: "at least"}, "NASA’s rover and the ESA’s probe.", true, true},
+		{"capital words curly contraction", "change_case:capital_word_frequency", Kwargs{CapitalFrequency: ip(3), CapitalRelation: "less than"}, "I DON’T know.", false, false},
+		{"capital words double dash and dots", "change_case:capital_word_frequency", Kwargs{CapitalFrequency: ip(2), CapitalRelation: "at least"}, "STOP--think first. WAIT...then go.", true, true},
+		{"capital words contraction before final period", "change_case:capital_word_frequency", Kwargs{CapitalFrequency: ip(3), CapitalRelation: "at least"}, "I DON'T.", true, true},
 		{"capital words mixed-case token is none", "change_case:capital_word_frequency", Kwargs{CapitalFrequency: ip(2), CapitalRelation: "less than"}, "Only AI here, U.S.-based.", true, true},
 		{"english capital", "change_case:english_capital", Kwargs{}, "THIS IS MY ANSWER, IN ENGLISH, 100%.", true, true},
 		{"english capital lower letter", "change_case:english_capital", Kwargs{}, "THIS IS MY ANSWEr.", false, false},

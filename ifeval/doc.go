@@ -25,8 +25,13 @@
 //   - Strict checks the reply; loose passes an instruction when any of lm-eval's
 //     eight variants passes (LooseVariants). Prompt level wants every instruction.
 //     Primary score: prompt-level strict. A blank reply follows nothing.
-//   - Check trims the reply first (see Prompt.Check): the only strict verdict this
-//     changes is nth_paragraph_first_word for a reply opening with a blank line.
+//   - Check drops the reply's leading whitespace first, as lm-eval does to the text
+//     after "</think>" (see Prompt.Check); trailing whitespace stays, as in lm-eval,
+//     so a closing newline is the "last line" the loose variants drop. For a reply
+//     with no think block lm-eval keeps leading whitespace too: then the strict
+//     verdict differs only for nth_paragraph_first_word on a reply opening with a
+//     blank line, and the loose one where a leading blank line would have been the
+//     "first line" dropped.
 //   - Keywords, keyword frequency, forbidden words, section splitters and postscript
 //     markers are regular expressions, as in lm-eval (matched case-insensitively
 //     but the splitter); one RE2 cannot compile is matched as text. Word boundaries
@@ -43,9 +48,11 @@
 //     we do not split).
 //   - Capital words (capital_word_frequency): lm-eval tokenizes with
 //     nltk.word_tokenize. wordTokens cuts at whitespace and the punctuation Treebank
-//     always separates, and splits contractions (DON'T = DO + N'T, two capital
-//     words) and CANNOT/GONNA-like words, as Treebank does; it keeps ". - / '"
-//     inside tokens. It differs from nltk on rarer splits (a ":" or "," between
+//     always separates (with "*", "--", "..." and curly quotes: "**DON'T**" and
+//     "NASA’s" count as nltk counts them), and splits contractions (DON'T = DO +
+//     N'T, two capital words) and CANNOT/GONNA-like words, as Treebank does; it
+//     keeps ". - / '" inside tokens. Capitals are Python's: Other_Uppercase and
+//     Other_Lowercase letters (Ⅻ, ª) are cased, as str.isupper and islower have it. It differs from nltk on rarer splits (a ":" or "," between
 //     digits, quotes inside words), which only matter when they separate cased text.
 //   - Language: github.com/abadojack/whatlanggo (trigram profiles, 84 languages,
 //     +0.45 MB to a binary) rather than github.com/pemistahl/lingua-go (more

@@ -131,17 +131,20 @@ const (
 )
 
 // Check judges a reply, think blocks already removed (score.StripThink; a reply
-// whose thinking never closed should be checked as ""). The reply is trimmed of
-// surrounding whitespace first, so that the blank lines a server leaves after
-// "</think>" neither break "the first paragraph" nor become the "first line" the
-// loose variants drop. A blank reply follows no instruction.
+// whose thinking never closed should be checked as ""). Leading whitespace is
+// removed first, as lm-eval removes it after "</think>" (lstrip), so that the blank
+// lines a server leaves there neither break "the first paragraph" nor become the
+// "first line" the loose variants drop. Trailing whitespace stays, as in lm-eval: a
+// closing newline is the "last line" the loose variants drop. A blank reply
+// follows no instruction.
 func (p *Prompt) Check(reply string) Result {
-	reply = pyStrip(reply)
+	reply = strings.TrimLeftFunc(reply, isPySpace)
+	blank := reply == "" // a blank reply is all leading whitespace
 	variants := LooseVariants(reply)
 	r := Result{Instructions: make([]InstructionResult, len(p.ids)), PromptStrict: true, PromptLoose: true}
 	for i, c := range p.checkers {
 		in := InstructionResult{ID: p.ids[i]}
-		in.Strict = reply != "" && c(reply)
+		in.Strict = !blank && c(reply)
 		in.Loose = in.Strict
 		for _, v := range variants[1:] {
 			if in.Loose {

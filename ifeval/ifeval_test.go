@@ -91,6 +91,24 @@ func TestCheckPromptLevel(t *testing.T) {
 	}
 }
 
+// TestCheckKeepsTrailingWhitespace: lm-eval splits the reply as generated, so a
+// closing newline is the last line the loose variants drop, and the reply's real
+// last line stays in every variant. Leading whitespace is dropped, as lm-eval
+// drops it after "</think>".
+func TestCheckKeepsTrailingWhitespace(t *testing.T) {
+	runCases(t, []checkCase{
+		{"json, closing newline", "detectable_format:json_format", Kwargs{},
+			"Here you go:\n```JSON\n{\"a\": true}\n```\nHope it helps!\n", false, false},
+		{"json, no closing newline", "detectable_format:json_format", Kwargs{},
+			"Here you go:\n```JSON\n{\"a\": true}\n```\nHope it helps!", false, true},
+		{"comma in the last line, closing newline", "punctuation:no_comma", Kwargs{}, "Intro\nThe body of it\nBest, me\n", false, false},
+		{"comma in the last line", "punctuation:no_comma", Kwargs{}, "Intro\nThe body of it\nBest, me", false, true},
+		{"end phrase before a sign-off, blank lines after", "startend:end_checker", Kwargs{EndPhrase: "The end."},
+			"Once upon a time.\nThe end.\nBye\n\n", false, false},
+		{"leading blank lines dropped", "punctuation:no_comma", Kwargs{}, "\n\nIntro\nThe body of it\nBest, me", false, true},
+	})
+}
+
 func contains(l []bool, v bool) bool {
 	for _, b := range l {
 		if b == v {

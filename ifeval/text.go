@@ -32,15 +32,21 @@ var wordRE = regexp.MustCompile(`[\p{L}\p{N}_]+`)
 // word characters, so "hydro-thermal" is two words and "don't" two.
 func countWords(s string) int { return len(wordRE.FindAllStringIndex(s, -1)) }
 
+// pyUpper and pyLower are Unicode's Uppercase and Lowercase properties, which
+// Python's str.isupper and str.islower read: the letters of category Lu or Ll plus
+// Other_Uppercase (Ⅻ, Ⓐ) or Other_Lowercase (ª, ʰ, ⓐ).
+func pyUpper(r rune) bool { return unicode.IsUpper(r) || unicode.Is(unicode.Other_Uppercase, r) }
+func pyLower(r rune) bool { return unicode.IsLower(r) || unicode.Is(unicode.Other_Lowercase, r) }
+
 // pyIsUpper is Python's str.isupper: at least one cased character and no lowercase
 // or titlecase one.
 func pyIsUpper(s string) bool {
 	cased := false
 	for _, r := range s {
 		switch {
-		case unicode.IsLower(r) || unicode.IsTitle(r):
+		case pyLower(r) || unicode.IsTitle(r):
 			return false
-		case unicode.IsUpper(r):
+		case pyUpper(r):
 			cased = true
 		}
 	}
@@ -53,9 +59,9 @@ func pyIsLower(s string) bool {
 	cased := false
 	for _, r := range s {
 		switch {
-		case unicode.IsUpper(r) || unicode.IsTitle(r):
+		case pyUpper(r) || unicode.IsTitle(r):
 			return false
-		case unicode.IsLower(r):
+		case pyLower(r):
 			cased = true
 		}
 	}
@@ -175,41 +181,53 @@ func SplitSentences(text string) []string {
 
 // treebankSplit are the characters nltk's Treebank word tokenizer always cuts a
 // token at; what matters for counting capital words is only that the parts on either
-// side of them become separate tokens.
-const treebankSplit = `;@#$%&?!()[]{}<>",:` + "`"
+// side of them become separate tokens. "*" and the curly quotes are among them, so
+// "**DON'T**" is DO + N'T and "NASA’s" is NASA + ’ + s.
+const treebankSplit = `;@#$%&?!()[]{}<>",:*` + "`\u00ab\u00bb\u201c\u201d\u2018\u2019\u201e"
+
+// treebankRuns are the runs of characters nltk also cuts at: "--" and two or more
+// dots ("WAIT...then" is WAIT + ... + then).
+var treebankRuns = regexp.MustCompile(`--|\.{2,}`)
 
 // contractions are the endings the Treebank tokenizer cuts off as tokens of their
 // own ("DON'T" is "DO" + "N'T"), and the words it cuts in two ("CANNOT").
 var (
 	contractionRE = regexp.MustCompile(`(?i)^(.+?)('s|'m|'d|'ll|'re|'ve|n't)$`)
-	splitWordsRE  = regexp.MustCompile(`(?i)^(can)(not)$|^(gon)(na)$|^(got)(ta)$|^(wan)(na)$|^(lem)(me)$|^(gim)(me)$`)
+	splitWordsRE  = regexp.MustCompile(`(?i)^(can)(not)$|^(gon)(na)$|^(got)(ta)$|^(wan)(na)$|^(lem)(me)$|^(gim)(me)$|^(d)('ye)$|^(more)('n)$`)
 )
 
 // wordTokens approximates nltk.word_tokenize for counting words in capitals: it cuts
 // at whitespace and at the punctuation the Treebank tokenizer always separates,
-// then cuts contractions and "cannot"-like words in two. It keeps periods, hyphens,
-// slashes and apostrophes inside a token, as nltk does ("U.S." and "AI-POWERED" are
-// one token each). Punctuation-only tokens it makes or misses never count as words
-// in capitals, so they do not change the count.
+// then cuts contractions and "cannot"-like words in two, also before a closing
+// period ("DON'T." is DO + N'T + ., as nltk has it at the end of a sentence). It
+// keeps periods, hyphens, slashes and apostrophes inside a token, as nltk does
+// ("U.S." and "AI-POWERED" are one token each). Punctuation-only tokens it makes or
+// misses never count as words in capitals, so they do not change the count.
 func wordTokens(s string) []string {
+	if strings.Contains(s, "--") || strings.Contains(s, "..") {
+		s = treebankRuns.ReplaceAllString(s, " ")
+	}
 	raw := strings.FieldsFunc(s, func(r rune) bool {
 		return isPySpace(r) || strings.ContainsRune(treebankSplit, r)
 	})
 	var out []string
 	for _, t := range raw {
-		if m := splitWordsRE.FindStringSubmatch(t); m != nil {
+		word := strings.TrimSuffix(t, ".")
+		if m := splitWordsRE.FindStringSubmatch(word); m != nil {
 			for _, p := range m[1:] {
 				if p != "" {
 					out = append(out, p)
 				}
 			}
-			continue
-		}
-		if m := contractionRE.FindStringSubmatch(t); m != nil {
+		} else if m := contractionRE.FindStringSubmatch(word); m != nil {
 			out = append(out, m[1], m[2])
+		} else {
+			out = append(out, t)
 			continue
 		}
-		out = append(out, t)
+		if word != t {
+			out = append(out, ".")
+		}
 	}
 	return out
 }

@@ -82,6 +82,10 @@ func TestWordTokens(t *testing.T) {
 		{"I DON'T know, (REALLY).", []string{"I", "DO", "N'T", "know", "REALLY", "."}},
 		{"CANNOT; GONNA: it's U.S.-made AI-POWERED", []string{"CAN", "NOT", "GON", "NA", "it", "'s", "U.S.-made", "AI-POWERED"}},
 		{"\"QUOTED\" [A]{B}<C>", []string{"QUOTED", "A", "B", "C"}},
+		{"**BOLD** *it*", []string{"BOLD", "it"}},
+		{"NASA’s “SPACE” «X»", []string{"NASA", "s", "SPACE", "X"}},
+		{"WAIT...what A--b", []string{"WAIT", "what", "A", "b"}},
+		{"I DON'T. CANNOT.", []string{"I", "DO", "N'T", ".", "CAN", "NOT", "."}},
 	}
 	for _, c := range cases {
 		if got := wordTokens(c.in); !reflect.DeepEqual(got, c.want) {
@@ -103,6 +107,12 @@ func TestPythonCase(t *testing.T) {
 		{"école αβγ", false, true},
 		{"ǅ", false, false}, // titlecase: neither
 		{"HELLo", false, false},
+		// Python's cased letters include Other_Uppercase and Other_Lowercase.
+		{"ROMAN Ⅻ", true, false},
+		{"ⒶⒷ", true, false},
+		{"1ª PRIMEIRA", false, false},
+		{"ª ʰ", false, true},
+
 		{"中文 ABC", true, false}, // uncased letters do not count
 	}
 	for _, c := range cases {
