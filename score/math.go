@@ -20,33 +20,39 @@ import (
 //     reply cut off inside it), there is no answer: an earlier box is not read.
 //   - Else the last "The final answer is" (any case): the `$...$` (or `$$..$$`,
 //     `\(..\)`, `\[..\]`) right after it, or else the text up to the end of the
-//     sentence, without minerva's "I hope it is correct".
+//     sentence, without minerva's "I hope it is correct"; if that text holds a
+//     `$...$`, what the first one holds (M: "is therefore $12$").
 //
 // Normalising (NormalizeMath), in order; H = Hendrycks strip_string, M = minerva
 // normalize_final_answer, Q = ours:
 //  1. trim; drop line breaks (H) and math delimiters `$`, `\(`, `\)`, `\[`, `\]` (M);
 //  2. keep what follows the last "=" at brace depth 0 (M; H does it for a left side
-//     of at most two characters): "x = 5", "k=5", "(x,y)=(1,2)";
+//     of at most two characters): "x = 5", "k=5", "(x,y)=(1,2)". A relation is
+//     first written `\le`, `\ge`, `\ne` ("<=", "≤", `\leq` and the like, Q), so
+//     its "=" is not cut: H and M read "x<=5" as 5;
 //  3. drop `\left`, `\right` (H), `\displaystyle` (Q); drop spacing commands `\!`,
-//     `\,`, `\;`, `\:`, `\quad`, `\qquad`, `\ `, `~` (H drops `\!`, M `\;` and `\ `);
+//     `\,`, `\;`, `\:`, `\quad`, `\qquad`, `\ `, `~` (H drops `\!`, M `\;` and `\ `),
+//     but a matrix's row break `\\` stays whole (H makes it `\` on both sides);
 //  4. `\dfrac` and `\tfrac` become `\frac` (H); `\mbox` becomes `\text` (M), as do
 //     `\textbf`, `\textrm`, `\mathrm`, `\mathbf`, `\textit` (M unwraps `\textbf`);
 //  5. drop degrees `^\circ`, `^{\circ}`, `°` (H, M) and percent signs `\%`, `%` (H),
 //     and dollar signs `\$` (H, M);
-//  6. units: a trailing `\text{...}` of letters after the value is dropped (H's
-//     remove_right_units), then any other `\text{X}` becomes X (M); a trailing unit
-//     word after white space ("5 cm", "12 inches", "3 square units") is dropped (M's
-//     list of removed expressions, as whole words only);
+//  6. units: a trailing `\text{...}` of letters (and "/": "m/s") after the value is
+//     dropped (H's remove_right_units), then any other `\text{X}` becomes X (M); a
+//     trailing unit word after white space ("5 cm", "12 inches", "3 square units")
+//     is dropped (M's list of removed expressions, as whole words only);
 //  7. drop a trailing period (Q, as H's " ." rules do for decimals) and all white
 //     space (H, M);
-//  8. `\frac12` -> `\frac{1}{2}`, `\frac1{2}`, `\frac{1}2` (H fix_fracs, M), `\sqrt2` ->
-//     `\sqrt{2}` (H fix_sqrt, M);
+//  8. `\frac12` -> `\frac{1}{2}`, `\frac1{2}`, `\frac{1}2`, and with letters,
+//     "\frac ab" -> `\frac{a}{b}` (H fix_fracs, M), `\sqrt2` -> `\sqrt{2}` (H fix_sqrt, M);
 //  9. thousands separators: "1,000", "1{,}000" and "1,\!000" become 1000 (M), only
-//     where every group after the first has three digits;
+//     where every group after the first has three digits and no comma is followed
+//     by white space: "100, 200" is a list (M drops every comma);
 //  10. a bare decimal point gets its 0: ".5" -> "0.5", "{.5" -> "{0.5" (H);
 //  11. an integer fraction a/b becomes `\frac{a}{b}` (H fix_a_slash_b);
 //  12. a lone letter in parentheses, a multiple-choice answer "(C)", becomes "C" (Q);
-//     `\text{and}` becomes "," (M) and a Unicode minus "−" a "-" (Q), both at step 1;
+//     `\text{and}` (with a comma before it or not) becomes "," (M) and a Unicode
+//     minus "−" a "-" (Q), both at step 1;
 //  13. a whole answer in `\boxed{...}` or `\fbox{...}` is unwrapped before step 1 (H's
 //     remove_boxed, for an expected answer written boxed); a leading "x \in" is
 //     dropped with the "x =" of step 2 ("x \in [2,5)"); an unbraced superscript
@@ -58,7 +64,10 @@ import (
 // brackets, sets "\{1,2\}" and bare lists "1, 2" in any order (a set equals a
 // list); else equal numbers, where both sides evaluate as arithmetic over decimals,
 // `\frac`, `\sqrt`, `^`, `\pi` and implicit products ("2\sqrt{3}" equals
-// "\sqrt{12}", "0.5" equals "\frac{1}{2}" and "1/2"), within a relative 1e-9 (Q).
+// "\sqrt{12}", "0.5" equals "\frac{1}{2}" and "1/2") (Q): exactly when both are
+// rational (decimals, + - * / and whole powers), so 1000000007 is not 1000000008
+// and 0.333333333 is not 1/3; else as floats within a relative 1e-14, a float's
+// error, so a rounded decimal is not the irrational it rounds.
 
 // ExtractMath returns the answer a math reply gives, unnormalised.
 func ExtractMath(s string) (string, bool) {
@@ -155,28 +164,35 @@ func finalAnswerPhrase(s string) (string, bool) {
 		}
 	}
 	a := strings.TrimSpace(strings.Trim(strings.TrimSpace(rest[:end]), "*"))
+	if m := dollarMath.FindStringSubmatch(a); m != nil {
+		a = strings.TrimSpace(m[1]) // "therefore $12$": the math, as minerva keeps it
+	}
 	return a, a != ""
 }
 
 var (
-	spacingCmds = strings.NewReplacer(`\left`, "", `\right`, "", `\displaystyle`, "",
+	spacingCmds = strings.NewReplacer(`\\`, `\\`, `\left`, "", `\right`, "", `\displaystyle`, "",
 		`\qquad`, "", `\quad`, "", `\!`, "", `\,`, "", `\;`, "", `\:`, "", `\ `, "", "~", "",
 		`\dfrac`, `\frac`, `\tfrac`, `\frac`, `\mbox`, `\text`, `\textbf`, `\text`, `\textrm`, `\text`,
 		`\mathrm`, `\text`, `\mathbf`, `\text`, `\textit`, `\text`,
 		`^{\circ}`, "", `^\circ`, "", "°", "", `\%`, "", "%", "", `\$`, "", "$", "",
 		`\(`, "", `\)`, "", `\[`, "", `\]`, "", "{,}", ",")
-	trailingUnitText = regexp.MustCompile(`^(.*\S)\s*\\text\{\s*[A-Za-z][A-Za-z .]*\}(\^\{?[23]\}?)?$`)
+	// relations, written one way, so that their "=" is not an equals sign (rule 2)
+	relations        = strings.NewReplacer(`\leq`, `\le`, `\geq`, `\ge`, `\neq`, `\ne`, "<=", `\le `, ">=", `\ge `, "!=", `\ne `, "≤", `\le `, "≥", `\ge `, "≠", `\ne `)
+	listComma        = regexp.MustCompile(`,\s`)
+	dollarMath       = regexp.MustCompile(`\$+([^$]+)\$`)
+	trailingUnitText = regexp.MustCompile(`^(.*\S)\s*\\text\{\s*[A-Za-z][A-Za-z ./]*\}(\^\{?[23]\}?)?$`)
 	textWrap         = regexp.MustCompile(`\\text\{([^{}]*)\}`)
 	// unitWords are minerva's removed expressions that are units or nouns of count,
 	// plus a few common units; removed only as a last word after white space.
 	trailingUnitWord = regexp.MustCompile(`^(.*[0-9}])\s+(square\s+|cubic\s+)?(units?|ways|integers|dollars|cents|mph|inches|inch|ft|feet|foot|hours?|minutes?|seconds?|km|cm|mm|m|meters?|miles?|gm|grams?|kg|pounds?|points|digits|degrees|students|people|days?|years?|sq)(\^\{?[23]\}?)?\.?$`)
-	fracShort        = regexp.MustCompile(`\\frac(\d)(\d)`)
-	fracShortNum     = regexp.MustCompile(`\\frac(\d)\{`)
-	fracShortDen     = regexp.MustCompile(`\\frac\{([^{}]*)\}(\d)`)
+	fracShort        = regexp.MustCompile(`\\frac([0-9A-Za-z])([0-9A-Za-z])`)
+	fracShortNum     = regexp.MustCompile(`\\frac([0-9A-Za-z])\{`)
+	fracShortDen     = regexp.MustCompile(`\\frac\{([^{}]*)\}([0-9A-Za-z])`)
 	sqrtShort        = regexp.MustCompile(`\\sqrt([0-9a-zA-Z])`)
 	thousands        = regexp.MustCompile(`^-?\d{1,3}(,\d{3})+(\.\d+)?$`)
 	slashFrac        = regexp.MustCompile(`^(-?)(\d+)/(\d+)$`)
-	textAnd          = regexp.MustCompile(`,?\\text\{\s*and\s*\}`)
+	textAnd          = regexp.MustCompile(`,?\s*\\text\{\s*and\s*\}`)
 	letterInParens   = regexp.MustCompile(`^\(([A-Za-z])\)$`)
 	leadingIn        = regexp.MustCompile(`^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*(\S.*)$`)
 	supShort         = regexp.MustCompile(`\^(-?[0-9]+(?:\.[0-9]+)?|[A-Za-z])`)
@@ -203,6 +219,7 @@ func NormalizeMath(s string) string {
 	s = textAnd.ReplaceAllString(s, ",")
 	s = strings.ReplaceAll(s, `,\!`, ",") // "1,\!000" keeps its separator for rule 9
 	s = spacingCmds.Replace(s)
+	s = relations.Replace(s)
 	s = afterLastEquals(s)
 	s = strings.TrimSpace(s)
 	if m := leadingIn.FindStringSubmatch(s); m != nil {
@@ -217,13 +234,14 @@ func NormalizeMath(s string) string {
 	}
 	s = strings.TrimSpace(s)
 	s = strings.TrimSuffix(s, ".")
+	list := listComma.MatchString(s)
 	s = strings.Join(strings.Fields(s), "")
 	s = fracShort.ReplaceAllString(s, `\frac{$1}{$2}`)
 	s = fracShortNum.ReplaceAllString(s, `\frac{$1}{`)
 	s = fracShortDen.ReplaceAllString(s, `\frac{$1}{$2}`)
 	s = sqrtShort.ReplaceAllString(s, `\sqrt{$1}`)
 	s = supShort.ReplaceAllString(s, `^{$1}`)
-	if thousands.MatchString(s) {
+	if !list && thousands.MatchString(s) {
 		s = strings.ReplaceAll(s, ",", "")
 	}
 	s = leadingZero(s)
@@ -279,9 +297,9 @@ func EqualMath(a, b string) bool {
 	if ka != "" || kb != "" {
 		return equalStructure(ka, ea, kb, eb)
 	}
-	va, okA := evalMath(a)
-	vb, okB := evalMath(b)
-	return okA && okB && closeEnough(va, vb)
+	va, okA := evalNum(a)
+	vb, okB := evalNum(b)
+	return okA && okB && sameNumber(va, vb)
 }
 
 // Kinds of structure: an ordered tuple or interval names its brackets ("()", "[)");
@@ -411,26 +429,36 @@ func scoreMath(it *evalset.Item, answer string) Outcome {
 	return o
 }
 
-// scoreAIME reads like math; both sides must be whole numbers from 0 to 999 (the
-// expected one may be written "033").
+// scoreAIME reads like math; both sides must be whole numbers from 0 to 999 (either
+// may be written "033"), compared as numbers.
 func scoreAIME(it *evalset.Item, answer string) Outcome {
 	want, ok := wantText(it)
-	wv, wok := evalMath(NormalizeMath(want))
-	if !ok || !wok || wv != math.Trunc(wv) || wv < 0 || wv > 999 {
+	wv, wok := aimeNumber(NormalizeMath(want))
+	if !ok || !wok {
 		return Outcome{Reason: ReasonBadItem}
 	}
-	o := Outcome{NormalizedExpected: strconv.Itoa(int(wv))}
+	o := Outcome{NormalizedExpected: strconv.Itoa(wv)}
 	got, ok := ExtractMath(answer)
 	if !ok {
 		o.Reason = ReasonNoMathAnswer
 		return o
 	}
 	o.Extracted, o.Normalized = got, NormalizeMath(got)
-	if v, ok := evalMath(o.Normalized); ok && v == math.Trunc(v) && v >= 0 && v <= 999 {
-		o.Normalized = strconv.Itoa(int(v))
+	if v, ok := aimeNumber(o.Normalized); ok {
+		o.Normalized = strconv.Itoa(v)
 	}
 	if o.OK = o.Normalized == o.NormalizedExpected; !o.OK {
 		o.Reason = ReasonWrongAnswer
 	}
 	return o
+}
+
+// aimeNumber reads a whole number from 0 to 999, exactly when the answer is rational
+// (so "32.99999999999999999" is not 33).
+func aimeNumber(s string) (int, bool) {
+	v, ok := evalNum(s)
+	if !ok || v.f != math.Trunc(v.f) || v.f < 0 || v.f > 999 || v.r != nil && !v.r.IsInt() {
+		return 0, false
+	}
+	return int(v.f), true
 }

@@ -229,6 +229,60 @@ var mathPairs = []struct {
 	{"2^{10}", "1024", true},
 	{"a^b", "a^{b}", true},
 	{"x^2", "x^3", false},
+	// audit against Hendrycks' is_equiv and minerva's normalize_final_answer
+	// \frac with letters, as H's fix_fracs and M read "\frac ab"
+	{`\frac1b`, `\frac{1}{b}`, true},
+	{`\frac ab`, `\frac{a}{b}`, true},
+	{`\frac a2`, `\frac{a}{2}`, true},
+	{`\frac{a}b`, `\frac{a}{b}`, true},
+	{`\frac ab`, `\frac{b}{a}`, false},
+	// a unit in \text{} with a slash (H's remove_right_units)
+	{`5 \text{ m/s}`, "5", true},
+	{`60\text{ km/h}`, "60", true},
+	{`9.8\text{ m/s}^2`, "9.8", true},
+	{`60\text{ km/h}`, "61", false},
+	// a matrix row break "\\" is not the spacing command "\ " (H turns "\\" into "\")
+	{`\begin{pmatrix} 1 \\ 2 \end{pmatrix}`, `\begin{pmatrix}1\\2\end{pmatrix}`, true},
+	{`\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}`, `\begin{pmatrix}1&2\\3&4\end{pmatrix}`, true},
+	{`\begin{pmatrix} 1 \\ 2 \end{pmatrix}`, `\begin{pmatrix} 12 \end{pmatrix}`, false},
+	// ", \text{and }" is one separator (M)
+	{`1, 2, \text{and } 3`, "1,2,3", true},
+	{`1, 2, \text{ and } 3`, "3,2,1", true},
+	{`1, 2, \text{and } 3`, "1,2", false},
+	// a relation is not an "=": "x <= 5" is not 5 (H and M cut at its "=")
+	{"x<=5", "x>=5", false},
+	{"x <= 5", "5", false},
+	{"x>=5", `x \ge 5`, true},
+	{`x \leq 5`, `x\le5`, true},
+	{"x ≤ 5", `x \le 5`, true},
+	{`x \geq 5`, `x \le 5`, false},
+	{"x != 3", `x \neq 3`, true},
+	{"x != 3", "3", false},
+	// a comma followed by a space separates a list, not thousands (M drops every comma)
+	{"100, 200", "200, 100", true},
+	{"100, 200", "100200", false},
+	{"2, 345", "2345", false},
+	{"-2, 148", "148, -2", true},
+	{"10,000", "10000", true},
+	// numbers compare exactly when both sides are rational; an irrational side within
+	// a relative 1e-14 (a float's error), not 1e-9
+	{"1000000007", "1000000008", false},
+	{"1234567890", "1234567891", false},
+	{"123456789012", "123456789013", false},
+	{"2^{60}", "1152921504606846977", false},
+	{"2^{60}", "1152921504606846976", true},
+	{"0.000000000001", "0", false},
+	{"10^{-10}", "0", false},
+	{`\frac{1}{3}`, "0.333333333", false},
+	{`\frac{2}{3}`, "0.666666667", false},
+	{`\sqrt{2}`, "1.414213562", false},
+	{`\sqrt{2}`, "1.41421356237", false},
+	{`\pi`, "3.14159265359", false},
+	{`2\sqrt{2}-\sqrt{8}`, "0", true},
+	{`\sqrt[3]{10^{30}}`, "10^{10}", true},
+	{`\frac{1}{7}`, `\frac{142857}{999999}`, true},
+	{"0.1+0.2", "0.3", true},
+	{`1.5 \times 10^{3}`, "1500", true},
 }
 
 func TestEqualMathPairs(t *testing.T) {
@@ -299,6 +353,13 @@ func TestExtractMath(t *testing.T) {
 		{"last final answer", "The final answer is 1. Hmm. The final answer is 2.", "2", true},
 		{"boxed beats phrase", `The final answer is 5. \boxed{6}`, "6", true},
 		{"unclosed dollar", "The final answer is $12", "", false},
+		{"math later in the sentence", "Final Answer: The final answer is therefore $12$. I hope it is correct.", "12", true},
+		{"display math later", "The final answer is thus $$x = 3.5$$", "x = 3.5", true},
+		{"words, no math", "The final answer is twelve dollars.", "twelve dollars", true},
+		{"boxed after a box-like word", `\boxed{3} then \fbox{4}`, "4", true},
+		{"escaped brace inside", `\boxed{\left\{ 1 \right.}`, `\left\{ 1 \right.`, true},
+		{"literal boxed at the end", `\boxed{9}. Note: use \boxed`, "", false},
+		{"box in text", `\text{so \boxed{7}}`, "7", true},
 		{"nothing", "I think it is 12", "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -352,6 +413,12 @@ func TestScoreAIME(t *testing.T) {
 		{"number answer", aimeItem(204.0), "The final answer is 204.", true, "", "204"},
 		{"wrong", aimeItem("33"), `\boxed{34}`, false, ReasonWrongAnswer, "34"},
 		{"not an integer", aimeItem("33"), `\boxed{33.5}`, false, ReasonWrongAnswer, "33.5"},
+		{"nearly an integer", aimeItem("33"), `\boxed{32.99999999999999999}`, false, ReasonWrongAnswer, "32.99999999999999999"},
+		{"leading zeros both", aimeItem("033"), `The final answer is $033$.`, true, "", "33"},
+		{"x equals", aimeItem("33"), `$\boxed{n = 33}$`, true, "", "33"},
+		{"boxed with space", aimeItem("33"), `so $\boxed 33$.`, true, "", "33"},
+		{"zero", aimeItem("0"), `\boxed{000}`, true, "", "0"},
+		{"negative", aimeItem("33"), `\boxed{-33}`, false, ReasonWrongAnswer, "-33"},
 		{"words", aimeItem("33"), `\boxed{thirty-three}`, false, ReasonWrongAnswer, "thirty-three"},
 		{"no answer", aimeItem("33"), "33", false, ReasonNoMathAnswer, ""},
 		{"thousands", aimeItem("999"), `\boxed{999}`, true, "", "999"},

@@ -2,6 +2,7 @@ package score
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -17,12 +18,77 @@ import (
 // ok is false for anything else (a variable, \infty, text), so that only numbers are
 // compared as numbers.
 func evalMath(s string) (float64, bool) {
+	v, ok := evalNum(s)
+	return v.f, ok
+}
+
+// mathNum is a value both as a float and, while only rational operations made it
+// (decimals, + - * /, whole powers), exactly.
+type mathNum struct {
+	f float64
+	r *big.Rat // nil once inexact: \sqrt, \pi, a fractional power
+}
+
+// evalNum is evalMath with the exact value when there is one.
+func evalNum(s string) (mathNum, bool) {
 	p := &exprParser{s: s}
 	v, ok := p.expr()
-	if !ok || p.i != len(s) || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, false
+	if !ok || p.i != len(s) || math.IsNaN(v.f) || math.IsInf(v.f, 0) {
+		return mathNum{}, false
 	}
 	return v, true
+}
+
+func inexact(f float64) mathNum { return mathNum{f: f} }
+
+func (a mathNum) add(b mathNum, sign int) mathNum {
+	v := mathNum{f: a.f + float64(sign)*b.f}
+	if a.r != nil && b.r != nil {
+		w := new(big.Rat).Set(b.r)
+		if sign < 0 {
+			w.Neg(w)
+		}
+		v.r = w.Add(a.r, w)
+	}
+	return v
+}
+
+func (a mathNum) mul(b mathNum) mathNum {
+	v := mathNum{f: a.f * b.f}
+	if a.r != nil && b.r != nil {
+		v.r = new(big.Rat).Mul(a.r, b.r)
+	}
+	return v
+}
+
+func (a mathNum) div(b mathNum) mathNum {
+	v := mathNum{f: a.f / b.f}
+	if a.r != nil && b.r != nil && b.r.Sign() != 0 {
+		v.r = new(big.Rat).Quo(a.r, b.r)
+	}
+	return v
+}
+
+// maxExactBits bounds an exact power, so that 10^{100000} is not computed exactly.
+const maxExactBits = 1 << 14
+
+func (a mathNum) pow(e mathNum) mathNum {
+	v := mathNum{f: math.Pow(a.f, e.f)}
+	if a.r == nil || e.r == nil || !e.r.IsInt() || !e.r.Num().IsInt64() {
+		return v
+	}
+	n := e.r.Num().Int64()
+	bits := int64(a.r.Num().BitLen() + a.r.Denom().BitLen())
+	if n < -maxExactBits || n > maxExactBits || bits*max(n, -n) > maxExactBits || n < 0 && a.r.Sign() == 0 {
+		return v
+	}
+	k := big.NewInt(max(n, -n))
+	r := new(big.Rat).SetFrac(new(big.Int).Exp(a.r.Num(), k, nil), new(big.Int).Exp(a.r.Denom(), k, nil))
+	if n < 0 {
+		r.Inv(r)
+	}
+	v.r = r
+	return v
 }
 
 type exprParser struct {
@@ -39,115 +105,116 @@ func (p *exprParser) eat(tok string) bool {
 	return false
 }
 
-func (p *exprParser) expr() (float64, bool) {
+func (p *exprParser) expr() (mathNum, bool) {
 	p.depth++
 	defer func() { p.depth-- }()
 	if p.depth > 50 {
-		return 0, false
+		return mathNum{}, false
 	}
 	v, ok := p.term()
 	for ok {
 		switch {
 		case p.eat("+"):
-			var w float64
+			var w mathNum
 			w, ok = p.term()
-			v += w
+			v = v.add(w, 1)
 		case p.eat("-"):
-			var w float64
+			var w mathNum
 			w, ok = p.term()
-			v -= w
+			v = v.add(w, -1)
 		default:
 			return v, true
 		}
 	}
-	return 0, false
+	return mathNum{}, false
 }
 
-func (p *exprParser) term() (float64, bool) {
+func (p *exprParser) term() (mathNum, bool) {
 	v, ok := p.unary()
 	for ok {
 		switch {
 		case p.eat("*"), p.eat(`\cdot`), p.eat(`\times`):
-			var w float64
+			var w mathNum
 			w, ok = p.unary()
-			v *= w
+			v = v.mul(w)
 		case p.eat("/"):
-			var w float64
+			var w mathNum
 			w, ok = p.unary()
-			v /= w
+			v = v.div(w)
 		case p.i < len(p.s) && (p.s[p.i] == '\\' || p.s[p.i] == '(' || p.s[p.i] == '{'):
-			var w float64
+			var w mathNum
 			w, ok = p.power()
-			v *= w
+			v = v.mul(w)
 		default:
 			return v, true
 		}
 	}
-	return 0, false
+	return mathNum{}, false
 }
 
-func (p *exprParser) unary() (float64, bool) {
+func (p *exprParser) unary() (mathNum, bool) {
 	switch {
 	case p.eat("-"):
 		v, ok := p.unary()
-		return -v, ok
+		return v.mul(mathNum{f: -1, r: big.NewRat(-1, 1)}), ok
 	case p.eat("+"):
 		return p.unary()
 	}
 	return p.power()
 }
 
-func (p *exprParser) power() (float64, bool) {
+func (p *exprParser) power() (mathNum, bool) {
 	v, ok := p.atom()
 	if !ok || !p.eat("^") {
 		return v, ok
 	}
-	var e float64
+	var e mathNum
 	switch {
 	case p.eat("{"):
 		if e, ok = p.expr(); !ok || !p.eat("}") {
-			return 0, false
+			return mathNum{}, false
 		}
 	case p.i < len(p.s) && isDigit(p.s[p.i]):
-		e = float64(p.s[p.i] - '0')
+		d := int64(p.s[p.i] - '0')
+		e = mathNum{f: float64(d), r: big.NewRat(d, 1)}
 		p.i++
 	default:
-		return 0, false
+		return mathNum{}, false
 	}
-	return math.Pow(v, e), true
+	return v.pow(e), true
 }
 
-func (p *exprParser) atom() (float64, bool) {
+func (p *exprParser) atom() (mathNum, bool) {
 	switch {
 	case p.eat(`\frac{`):
 		n, ok := p.expr()
 		if !ok || !p.eat("}{") {
-			return 0, false
+			return mathNum{}, false
 		}
 		d, ok := p.expr()
 		if !ok || !p.eat("}") {
-			return 0, false
+			return mathNum{}, false
 		}
-		return n / d, true
+		return n.div(d), true
 	case p.eat(`\sqrt`):
 		root := 2.0
 		if p.eat("[") {
 			r, ok := p.expr()
 			if !ok || !p.eat("]") {
-				return 0, false
+				return mathNum{}, false
 			}
-			root = r
+			root = r.f
 		}
 		if !p.eat("{") {
-			return 0, false
+			return mathNum{}, false
 		}
 		v, ok := p.expr()
-		if !ok || !p.eat("}") || v < 0 {
-			return 0, false
+		if !ok || !p.eat("}") || v.f < 0 {
+			return mathNum{}, false
 		}
-		return math.Pow(v, 1/root), true
+		return inexact(math.Pow(v.f, 1/root)), true
 	case p.eat(`\pi`):
-		return math.Pi, true
+		return inexact(math.Pi), true
 	case p.eat("{"):
 		v, ok := p.expr()
 		return v, ok && p.eat("}")
@@ -160,13 +227,30 @@ func (p *exprParser) atom() (float64, bool) {
 		p.i++
 	}
 	if start == p.i {
-		return 0, false
+		return mathNum{}, false
 	}
-	v, err := strconv.ParseFloat(p.s[start:p.i], 64)
-	return v, err == nil
+	text := p.s[start:p.i]
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return mathNum{}, false
+	}
+	r, ok := new(big.Rat).SetString(text)
+	if !ok {
+		r = nil
+	}
+	return mathNum{f: f, r: r}, true
 }
 
-// closeEnough compares within a relative 1e-9 (absolute for |b| < 1).
-func closeEnough(a, b float64) bool {
-	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b))
+// floatTolerance is the relative difference two inexact values may have: a float's
+// error after a few operations, far below any rounding a reply writes.
+const floatTolerance = 1e-14
+
+// sameNumber compares exactly when both values are exact, else as floats within
+// floatTolerance of the larger (or absolutely, near 0: 2\sqrt{2}-\sqrt{8} is 0).
+func sameNumber(a, b mathNum) bool {
+	if a.r != nil && b.r != nil {
+		return a.r.Cmp(b.r) == 0
+	}
+	d := math.Abs(a.f - b.f)
+	return d <= floatTolerance*math.Max(math.Abs(a.f), math.Abs(b.f)) || d <= floatTolerance
 }
