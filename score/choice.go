@@ -21,9 +21,8 @@ const lastOption = 'J'
 //     **D**", "the answer is 'C'", "the correct option is \boxed{B}", "the answer
 //     would be C"; or the letter before "is correct" ("is the correct answer", "is
 //     right", "is the best"): "Option B is correct", "(C) is the correct answer"; or
-//     the letter
-//     after a first-person pick: "I would go with D", "I choose (A)", "Going with
-//     B" (these two on the reply's last line only: closing sentences). The
+//     the letter after a first-person pick: "I would go with D", "I choose (A)",
+//     "Going with B" (these two on the reply's last line only: closing sentences). The
 //     explicit letter that stands last wins, so a reply may correct itself;
 //     a letter joined to another by "or", "and", "&", "," or "/" ("Answer: A or
 //     B", "A or B is correct", "I'd go with A or C") is ambiguous.
