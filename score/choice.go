@@ -18,11 +18,11 @@ const lastOption = 'J'
 //  1. Explicit: "answer", "option" or "choice", then ":", "is" (perhaps "is
 //     therefore", "is thus", ...) or "would be" ("should be", "must be", ...), then
 //     the letter, perhaps decorated: "Answer: C", "The answer is (b).", "**Answer:**
-//     **D**", "the correct option is \boxed{B}", "the answer would be C"; or the
-//     letter before "is correct" ("is the correct answer", "is right", "is the
-//     best"): "Option B is correct", "(C) is the correct answer"; or the letter
-//     after a first-person pick: "I would go with D", "I choose (A)", "Going with
-//     B" (these two on the reply's last line only: closing sentences). The
+//     **D**", "the answer is 'C'", "the correct option is \boxed{B}", "the answer
+//     would be C"; or the letter before "is correct" ("is the correct answer", "is
+//     right", "is the best"): "Option B is correct", "(C) is the correct answer"; or
+//     the letter after a first-person pick: "I would go with D", "I choose (A)",
+//     "Going with B" (these two on the reply's last line only: closing sentences). The
 //     explicit letter that stands last wins, so a reply may correct itself;
 //     a letter joined to another by "or", "and", "&", "," or "/" ("Answer: A or
 //     B", "A or B is correct", "I'd go with A or C") is ambiguous.
@@ -33,8 +33,9 @@ const lastOption = 'J'
 //     names two is ambiguous.
 //
 // Case: a capital letter is always a candidate; a small one only in brackets, in
-// bold, on its own, or at the end of an explicit answer ("Answer: c"), so that "the
-// answer is a bit unclear" and "A dog ..." give no choice.
+// quotes, in bold, on its own, or at the end of an explicit answer ("Answer: c"), so
+// that "the answer is a bit unclear" and "A dog ..." give no choice. The pronoun I
+// is not option I: "Answer: I'm not sure" gives none, "C, I think" is C.
 func readChoice(s string, last byte) []string {
 	if l := explicitChoice(s, last); l != nil {
 		return l
@@ -334,6 +335,9 @@ func joinedLetter(s string, i int, last byte) (byte, bool) {
 		return 0, false
 	}
 	p, bracketed := skipOpening(s, skipAny(s, i, " \t"))
+	if p < len(s) && pronounI(s, p) {
+		return 0, false
+	}
 	c, _, ok := letterAt(s, p, last, bracketed)
 	return c, ok
 }
@@ -354,6 +358,9 @@ func skipOpening(s string, i int) (int, bool) {
 			i = strings.IndexByte(s[i:], '{') + i + 1
 		case strings.HasPrefix(s[i:], `\(`):
 			i += 2
+		case quotedLetterAt(s, i) > 0:
+			bracketed = true
+			i += quotedLetterAt(s, i)
 		case hasPrefixFold(s[i:], "option "), hasPrefixFold(s[i:], "choice "):
 			i += len("option ")
 		default:
@@ -361,6 +368,80 @@ func skipOpening(s string, i int) (int, bool) {
 		}
 	}
 	return i, bracketed
+}
+
+// quotedLetterAt returns the length of the opening quote at s[i] (one of
+// quotePairs: "'C'", "\"C\"", "“C”", "'C.'") when one letter and its closing quote
+// follow, perhaps after a period, else 0: a quote before a word ("'a bit'") does not open an answer.
+func quotedLetterAt(s string, i int) int {
+	for _, q := range quotePairs {
+		j := i + len(q[0])
+		if !strings.HasPrefix(s[i:], q[0]) || j >= len(s) || !isLetter(s[j]) {
+			continue
+		}
+		if k := j + 1; strings.HasPrefix(s[k:], q[1]) || strings.HasPrefix(s[k:], "."+q[1]) {
+			return len(q[0])
+		}
+	}
+	return 0
+}
+
+// skipClosing skips what may close an answer letter: brackets, markdown, "$" and
+// the closing quotes of quotePairs.
+func skipClosing(s string, i int) int {
+	for {
+		j := skipAny(s, i, ")]}*_`$'\"")
+		for _, q := range []string{"’", "”", "»"} {
+			if strings.HasPrefix(s[j:], q) {
+				j += len(q)
+			}
+		}
+		if j == i {
+			return i
+		}
+		i = j
+	}
+}
+
+// contraction says whether s[i:] is an apostrophe with a letter after it, as in
+// "I'm" or "I'd": an I before it is the pronoun, not a choice.
+func contraction(s string, i int) bool {
+	for _, a := range []string{"'", "’"} {
+		if strings.HasPrefix(s[i:], a) && i+len(a) < len(s) && isLetter(s[i+len(a)]) {
+			return true
+		}
+	}
+	return false
+}
+
+// pronounI says whether the capital I at s[i] is the pronoun that opens a clause
+// ("I'm sure", "I think", "and I stand by it") rather than option I.
+func pronounI(s string, i int) bool {
+	if s[i] != 'I' {
+		return false
+	}
+	if contraction(s, i+1) {
+		return true
+	}
+	j := skipAny(s, i+1, " \t")
+	if j == i+1 {
+		return false
+	}
+	for _, w := range pronounVerbs {
+		if hasPrefixFold(s[j:], w) && (j+len(w) == len(s) || !isLetter(s[j+len(w)])) {
+			return true
+		}
+	}
+	return false
+}
+
+// pronounVerbs are the words that follow the pronoun I in the remarks models add
+// after an answer: "B, I think", "C and I am confident".
+var pronounVerbs = []string{
+	"think", "believe", "guess", "suppose", "hope", "feel", "reckon", "assume", "bet",
+	"am", "was", "would", "will", "can", "could", "should", "must", "might", "may",
+	"do", "did", "stand", "chose", "choose", "picked", "pick", "went", "go", "say",
+	"checked", "double-checked", "verified", "confirmed", "concluded", "have", "had",
 }
 
 // letterAt reads an option letter standing alone at s[i] and returns it in upper
@@ -374,10 +455,10 @@ func letterAt(s string, i int, last byte, bracketed bool) (byte, int, bool) {
 	if !ok {
 		return 0, 0, false
 	}
-	if r, _ := utf8.DecodeRuneInString(s[i+1:]); i+1 < len(s) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+	if r, _ := utf8.DecodeRuneInString(s[i+1:]); i+1 < len(s) && (unicode.IsLetter(r) || unicode.IsDigit(r)) || s[i] == 'I' && contraction(s, i+1) {
 		return 0, 0, false
 	}
-	end := skipAny(s, i+1, ")]}*_`$")
+	end := skipClosing(s, i+1)
 	if s[i] != c && !bracketed && !endsSentence(s[end:]) {
 		return 0, 0, false
 	}
@@ -399,7 +480,7 @@ func endsSentence(s string) bool {
 // loneLetter says whether s is one option letter with only white space, punctuation
 // and markdown around it.
 func loneLetter(s string, last byte) (byte, bool) {
-	const around = " \t\r\n*_`'\"()[]{}.:;!$#>"
+	const around = " \t\r\n*_`'\"‘’“”«»()[]{}.:;!$#>"
 	prev := ""
 	for s != prev {
 		prev = s

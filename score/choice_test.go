@@ -127,3 +127,36 @@ func TestScoreOptionsOtherTypes(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
+
+// Audit against lm-evaluation-harness's generative readers (mmlu_pro's "answer is
+// \(?X\)?", gpqa's "The answer is ..." with punctuation ignored): replies they read
+// that we once did not.
+func TestScoreChoiceHarnessAudit(t *testing.T) {
+	runScoreCases(t, []scoreCase{
+		// Quoted letters (gpqa strict strips the quotes as punctuation).
+		{"single quotes", choice("C"), "The answer is 'C'.", ok("C")},
+		{"double quotes", choice("C"), `The answer is "C".`, ok("C")},
+		{"curly quotes", choice("C"), "The answer is “C”.", ok("C")},
+		{"curly single quotes", choice("C"), "The answer is ‘C’.", ok("C")},
+		{"period inside the quotes", choice("C"), "The answer is 'C.'", ok("C")},
+		{"answer line quoted", choice("C"), "Answer: 'C'", ok("C")},
+		{"quoted small letter", choice("A"), `The answer is "a".`, ok("A")},
+		{"lone guillemets", choice("C"), "«C»", ok("C")},
+		{"quoted words are not a letter", choice("A"), "The answer is 'a bit' unclear.", fail(ReasonNoChoice, "")},
+		{"quoted option text is not a letter", choice("A"), `The answer is "All of the above".`, fail(ReasonNoChoice, "")},
+		// The pronoun I after an answer is not option I (mmlu_pro reads the first letter).
+		{"X, I think", choice("C"), "The answer is C, I think.", ok("C")},
+		{"X, I'm sure", choice("C"), "The answer is C, I'm fairly sure.", ok("C")},
+		{"X and I am", choice("C"), "Answer: C and I am confident.", ok("C")},
+		{"X or I am wrong", choice("B"), "The answer is B or I am wrong.", ok("B")},
+		{"I'm after answer is not I", choice("I"), "Answer: I'm not sure, maybe B.", fail(ReasonNoChoice, "")},
+		{"I'd after answer is not I", choice("I"), "Answer: I'd say B", fail(ReasonNoChoice, "")},
+		// Option I itself, and hedges with it, as before.
+		{"option I", choice("I"), "Answer: I", ok("I")},
+		{"option I quoted", choice("I"), "Answer: 'I'", ok("I")},
+		{"hedge X and I", choice("B"), "Answer: B and I.", fail(ReasonNoChoice, "B,I")},
+		{"hedge X, I", choice("B"), "Answer: B, I", fail(ReasonNoChoice, "B,I")},
+		{"hedge (X) or (I)", choice("B"), "The answer is (B) or (I).", fail(ReasonNoChoice, "B,I")},
+		{"possessive letter still read", choice("B"), "Answer: B's value is 3", ok("B")},
+	})
+}

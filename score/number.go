@@ -56,7 +56,8 @@ func LastNumber(s string) (text string, value float64, ok bool) {
 // FinalNumber returns the number right after the last "The final answer is" (any
 // case) or "####" that is followed by one: lm-evaluation-harness's strict reading
 // of a GSM8K reply. Between the phrase and the number it skips white space and the
-// decoration models put there: ":", "**", "$", "\boxed{", "\(", "\[", "`".
+// decoration models put there: ":", "**", "$", "\boxed{", "\(", "\[", "`". A "####"
+// that opens a numbered markdown heading ("#### 2. Income") is not an answer.
 func FinalNumber(s string) (text string, value float64, ok bool) {
 	best := -1
 	for _, m := range []string{"####", "the final answer is"} {
@@ -64,7 +65,7 @@ func FinalNumber(s string) (text string, value float64, ok bool) {
 			if !hasPrefixFold(s[i:], m) || i < best {
 				continue
 			}
-			if t, found := numberAt(s, skipDecoration(s, i+len(m))); found {
+			if t, end, found := numberAt(s, skipDecoration(s, i+len(m))); found && !(m == "####" && numberedHeading(s, end)) {
 				text, best = t, i
 			}
 		}
@@ -75,9 +76,23 @@ func FinalNumber(s string) (text string, value float64, ok bool) {
 	return text, parse(text), true
 }
 
+// numberedHeading says whether the number of a "####" that ends at s[i] numbers a
+// markdown heading rather than giving an answer: "." , ")" or ":" and then a title on
+// the same line, as in "#### 2. Income" or "#### 3) Total cost".
+func numberedHeading(s string, i int) bool {
+	if i+1 >= len(s) || !strings.ContainsRune(".):", rune(s[i])) || (s[i+1] != ' ' && s[i+1] != '\t') {
+		return false
+	}
+	rest := s[i+1:]
+	if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
+		rest = rest[:nl]
+	}
+	return strings.TrimSpace(rest) != ""
+}
+
 // numberAt reads a number that starts exactly at s[i] (an optional sign, an optional
-// "$", then the body).
-func numberAt(s string, i int) (string, bool) {
+// "$", then the body) and returns it with the index after it.
+func numberAt(s string, i int) (string, int, bool) {
 	neg := false
 	i = skipDollar(s, i)
 	if n := signLen(s[i:]); n > 0 {
@@ -86,13 +101,13 @@ func numberAt(s string, i int) (string, bool) {
 		i = skipDollar(s, i)
 	}
 	if i >= len(s) || !(isDigit(s[i]) || s[i] == '.' && i+1 < len(s) && isDigit(s[i+1])) {
-		return "", false
+		return "", 0, false
 	}
-	body, _ := readBody(s, i)
+	body, end := readBody(s, i)
 	if neg {
 		body = "-" + body
 	}
-	return body, true
+	return body, end, true
 }
 
 // readBody reads the digits of a number starting at s[i], a digit or a "." before a

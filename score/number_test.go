@@ -121,6 +121,16 @@ func TestFinalNumber(t *testing.T) {
 		{"She has 3 apples, then 5, so 8.", ""}, // no phrase: strict finds nothing
 		{"The answer is 8.", ""},                // not the final-answer phrase
 		{"The final answer is 1,23", "1"},       // cut off: "1,23" is not a thousands number
+		// A numbered markdown heading is not "#### N" (the harness's regex reads it).
+		{"#### 1. Eggs laid\nShe lays 16.\n#### 2. Income\n9 * 2 = 18 dollars.", ""},
+		{"#### 3) Total cost\n18", ""},
+		{"#### 1: Eggs\n#### 18", "18"},
+		{"#### 2. Income\nThe final answer is 18", "18"},
+		{"#### 18.", "18"},
+		{"#### 18. \n", "18"},
+		{"#### 18 dollars", "18"},
+		{"#### 1:30", "1"},
+		{"The final answer is 2. Then we stop.", "2"}, // only "####" opens headings
 		{"", ""},
 	}
 	for _, tt := range tests {

@@ -179,6 +179,8 @@ func TestScoreGSM8K(t *testing.T) {
 		{"unclosed think", gsm(10), "<think>#### 10", gsmOut(false, "", ReasonTruncatedThinking, false)},
 		{"empty", gsm(10), "", gsmOut(false, "", ReasonNoAnswer, false)},
 		{"no number at all", gsm(10), "I cannot solve this.", gsmOut(false, "", ReasonNoFinalAnswer, false)},
+		{"numbered headings, no answer", gsm(2), "#### 1. Eggs laid\nShe lays 16.\n#### 2. Income\n9 * 2 = 18 dollars.\n", gsmOut(false, "", ReasonNoFinalAnswer, false)},
+		{"numbered headings, then the phrase", gsm(18), "#### 1. Eggs\n16 - 3 - 4 = 9\n#### 2. Income\n9 * 2 = 18\nThe final answer is 18", gsmOut(true, "18", "", true)},
 		{"tolerance", &evalset.Item{Type: evalset.TypeGSM8K, Answer: 2.5, Tolerance: ptr(0.1)}, "#### 2.45", gsmOut(true, "2.45", "", true)},
 	})
 }
