@@ -45,7 +45,7 @@ type executor struct {
 }
 
 // newExecutor opens the sandbox when items hold a code item; nil otherwise.
-func newExecutor(cfg Config, items []evalset.Item) (*executor, error) {
+func newExecutor(ctx context.Context, cfg Config, items []evalset.Item) (*executor, error) {
 	if !hasCode(items) {
 		return nil, nil
 	}
@@ -59,7 +59,7 @@ func newExecutor(cfg Config, items []evalset.Item) (*executor, error) {
 		}
 		ex.runner, ex.workers = sb, sb.Options().Workers
 	}
-	if err := ex.checkModules(items, opts.Python); err != nil {
+	if err := ex.checkModules(ctx, items, opts.Python); err != nil {
 		return nil, err
 	}
 	if w := cfg.notes(); ex.unsafe && w != nil {
@@ -72,7 +72,7 @@ func newExecutor(cfg Config, items []evalset.Item) (*executor, error) {
 // checkModules refuses a set whose tests import a module the programs' python
 // cannot: every program would fail in the tests, not in the model's code.
 // A probe that tells nothing (a runner that does not run it) lets the run go on.
-func (ex *executor) checkModules(items []evalset.Item, python string) error {
+func (ex *executor) checkModules(ctx context.Context, items []evalset.Item, python string) error {
 	var modules []string
 	for i := range items {
 		if items[i].Type != score.TypeCode {
@@ -88,7 +88,7 @@ func (ex *executor) checkModules(items []evalset.Item, python string) error {
 			}
 		}
 	}
-	failed, err := codetask.MissingModules(context.Background(), ex.runner, modules)
+	failed, err := codetask.MissingModules(ctx, ex.runner, modules)
 	if err != nil || len(failed) == 0 {
 		return nil
 	}

@@ -123,7 +123,7 @@ func EvaluateWith(ctx context.Context, cfg Config, set *evalset.Set, chat Chatte
 	set = &limited
 	whole := len(set.Items)
 	set, sh := selectShard(cfg, set)
-	ex, err := newExecutor(cfg, set.Items)
+	ex, err := newExecutor(ctx, cfg, set.Items)
 	if err != nil {
 		return nil, err
 	}
