@@ -242,12 +242,14 @@ func (r *runner) eval(ctx context.Context, say func(string, ...any), srv serverP
 	})
 	cancel()
 	er.FinishedAt = now()
-	if err != nil && ctx.Err() == nil {
-		awaitExit(srv, exitNoticeWait)
-	}
 	// The file on disk is what the manifest vouches for, whatever was returned.
 	if disk, rerr := result.Read(er.Result); rerr == nil {
 		f = disk
+	}
+	// A run that tolerates failed requests may end with item errors a moment
+	// before the dying server that caused them is reaped: give it that moment.
+	if (err != nil || f != nil && f.Summary.Errors > 0) && ctx.Err() == nil {
+		awaitExit(srv, exitNoticeWait)
 	}
 	if ee := srv.ExitError("the evals"); ee != nil && ctx.Err() == nil {
 		// The items the dying server failed are not the variant's answers: the
@@ -298,8 +300,9 @@ func markIncomplete(path string, f *result.File) (*result.File, error) {
 	return &g, errors.Join(err, lock.Release())
 }
 
-// exitNoticeWait bounds how long a failed eval waits to learn whether its server
-// died: the server's requests fail a moment before its exit is reaped.
+// exitNoticeWait bounds how long a failed eval, or one with failed items, waits to
+// learn whether its server died: the server's requests fail a moment before its
+// exit is reaped.
 const exitNoticeWait = 2 * time.Second
 
 // awaitExit waits until srv has exited or d has passed; at once for an external
