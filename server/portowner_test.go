@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,9 +48,16 @@ func TestListeningInodes(t *testing.T) {
 	}
 }
 
+// foreignProc is a fake server quanteval did not start. Wait reaps it once, whoever
+// calls it first (a test that reaps it as init would, or the cleanup).
+type foreignProc struct {
+	*exec.Cmd
+	Wait func() error
+}
+
 // startForeign starts the fake server as a process quanteval did not start (no
 // Server, killed at the end) and waits until it listens on port.
-func startForeign(t *testing.T, port int, env ...string) *exec.Cmd {
+func startForeign(t *testing.T, port int, env ...string) foreignProc {
 	t.Helper()
 	cmd := exec.Command(testenv.FakeVLLM(t), "serve", "foreign/model", "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--api-key", "sk-foreign-secret")
 	cmd.Env = append(os.Environ(), env...)
@@ -57,14 +65,15 @@ func startForeign(t *testing.T, port int, env ...string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	f := foreignProc{Cmd: cmd, Wait: sync.OnceValue(cmd.Wait)}
 	t.Cleanup(func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
+		f.Wait()
 	})
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		if c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
 			c.Close()
-			return cmd
+			return f
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the foreign server never listened")

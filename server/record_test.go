@@ -247,7 +247,7 @@ func TestLeftoverDaemonNamed(t *testing.T) {
 	if err := writeRecord(filepath.Join(dir, "servers", "v.json"), rec); err != nil {
 		t.Fatal(err)
 	}
-	go srv.Wait() // reap the stopped server, as init would
+	go srv.Wait() // reap the stopped server, as init would (once: the cleanup waits too)
 	found, _, err := FindLeftovers(filepath.Join(dir, "servers"))
 	if err != nil || len(found) != 1 {
 		t.Fatalf("found %v, %v", found, err)
