@@ -56,11 +56,11 @@ func readChoice(s string, last byte) []string {
 	for i := 0; i < len(s); i++ {
 		switch {
 		case s[i] == '(' && i+2 < len(s) && s[i+2] == ')':
-			if c, ok := option(s[i+1], last); ok {
+			if c, ok := option(s[i+1], last); ok && !negatedBefore(s, i) {
 				add(c)
 			}
 		case strings.HasPrefix(s[i:], "**") && i+5 <= len(s) && s[i+3:i+5] == "**":
-			if c, ok := option(s[i+2], last); ok && (i+5 == len(s) || s[i+5] != '*') {
+			if c, ok := option(s[i+2], last); ok && (i+5 == len(s) || s[i+5] != '*') && !negatedBefore(s, i) {
 				add(c)
 			}
 		}
@@ -511,6 +511,18 @@ func lineStartLetter(line string, last byte) (byte, bool) {
 }
 
 // option returns c in upper case when it is a letter from A to last.
+// negatedBefore says whether the word before s[i] is a negation ("not (A)", "isn't
+// **B**"): a letter a reply rules out is not one it gives.
+func negatedBefore(s string, i int) bool {
+	t := strings.TrimRight(s[:i], " \t")
+	for _, neg := range []string{"not", "n't", "n’t"} {
+		if hasSuffixFold(t, neg) && (len(t) == len(neg) || neg != "not" || !isLetter(t[len(t)-len(neg)-1])) {
+			return true
+		}
+	}
+	return false
+}
+
 func option(c byte, last byte) (byte, bool) {
 	if 'a' <= c && c <= 'z' {
 		c -= 'a' - 'A'

@@ -40,6 +40,10 @@ func TestScoreChoiceClosingSentences(t *testing.T) {
 		{"hedge: go with X or Y", choice("A"), "I would go with A or C.", fail(ReasonNoChoice, "A,C")},
 		{"hedge: answer would be X or Y", choice("A"), "The answer would be A or B.", fail(ReasonNoChoice, "A,B")},
 		{"negated: X is not correct", choice("A"), "B is not correct.", fail(ReasonNoChoice, "")},
+		{"negated bracket", choice("A"), "The answer is not (A).", fail(ReasonNoChoice, "")},
+		{"negated bracket, then stated", choice("B"), "It is not (A); it is (B).", ok("B")},
+		{"negated bold", choice("C"), "It isn't **A**, so **C**.", ok("C")},
+		{"a word ending in not is no negation", choice("A"), "The sailor's knot (A) holds.", ok("A")},
 		{"incorrect is not correct", choice("A"), "Option B is incorrect.", fail(ReasonNoChoice, "")},
 		{"word before is correct", choice("A"), "This is correct.", fail(ReasonNoChoice, "")},
 		// A lone capital after a word still reads as a choice: a known limit.
