@@ -30,7 +30,8 @@ const lastOption = 'J'
 //     "(c)", "C.".
 //  3. Anywhere: "(X)", "**X**", a line that is just the letter, or a line that
 //     starts "X." or "X)" (capital X); all the letters so found, so a reply that
-//     names two is ambiguous.
+//     names two is ambiguous. A "(X)" or "**X**" right after a negation ("not (A)")
+//     is ruled out, not given, and is not read.
 //
 // Case: a capital letter is always a candidate; a small one only in brackets, in
 // quotes, in bold, on its own, or at the end of an explicit answer ("Answer: c"), so
