@@ -1,6 +1,7 @@
 package score
 
 import (
+	"math/big"
 	"reflect"
 	"testing"
 
@@ -441,5 +442,22 @@ func BenchmarkScoreMath(b *testing.B) {
 		if !Score(it, reply).OK {
 			b.Fatal("not ok")
 		}
+	}
+}
+
+// An exact value stops being exact past its bound: a long product of large powers
+// (a reply stuck in a loop) goes on as a float, not grown without end.
+func TestExactValueBounded(t *testing.T) {
+	small, ok := evalNum(`10^{300}\cdot10^{-300}`)
+	if !ok || small.r == nil || small.r.Cmp(big.NewRat(1, 1)) != 0 {
+		t.Errorf("10^300 * 10^-300 = %v (exact %v), want exactly 1", small.f, small.r)
+	}
+	huge := new(big.Rat).SetInt(new(big.Int).Lsh(big.NewInt(1), 3*maxExactBits))
+	a := mathNum{f: 1, r: huge}
+	if p := a.mul(a); p.r != nil {
+		t.Errorf("a product of %d bits stayed exact", p.r.Num().BitLen())
+	}
+	if q := a.div(mathNum{f: 1, r: big.NewRat(1, 3)}); q.r == nil {
+		t.Error("a value within the bound lost its exact form")
 	}
 }

@@ -48,7 +48,7 @@ func (a mathNum) add(b mathNum, sign int) mathNum {
 		if sign < 0 {
 			w.Neg(w)
 		}
-		v.r = w.Add(a.r, w)
+		v.r = bounded(w.Add(a.r, w))
 	}
 	return v
 }
@@ -56,7 +56,7 @@ func (a mathNum) add(b mathNum, sign int) mathNum {
 func (a mathNum) mul(b mathNum) mathNum {
 	v := mathNum{f: a.f * b.f}
 	if a.r != nil && b.r != nil {
-		v.r = new(big.Rat).Mul(a.r, b.r)
+		v.r = bounded(new(big.Rat).Mul(a.r, b.r))
 	}
 	return v
 }
@@ -64,13 +64,23 @@ func (a mathNum) mul(b mathNum) mathNum {
 func (a mathNum) div(b mathNum) mathNum {
 	v := mathNum{f: a.f / b.f}
 	if a.r != nil && b.r != nil && b.r.Sign() != 0 {
-		v.r = new(big.Rat).Quo(a.r, b.r)
+		v.r = bounded(new(big.Rat).Quo(a.r, b.r))
 	}
 	return v
 }
 
-// maxExactBits bounds an exact power, so that 10^{100000} is not computed exactly.
+// maxExactBits bounds an exact power, so that 10^{100000} is not computed exactly;
+// four times as many bound any exact value, so that a long product of such powers
+// (a reply stuck in a loop) does not grow without end.
 const maxExactBits = 1 << 14
+
+// bounded returns r, or nil (inexact) when it has grown past 4*maxExactBits.
+func bounded(r *big.Rat) *big.Rat {
+	if r.Num().BitLen()+r.Denom().BitLen() > 4*maxExactBits {
+		return nil
+	}
+	return r
+}
 
 func (a mathNum) pow(e mathNum) mathNum {
 	v := mathNum{f: math.Pow(a.f, e.f)}
