@@ -139,19 +139,7 @@ func mdTasks(c *Comparison, w *errWriter) {
 		}
 		w.printf("**%s**\n\n", mdEscape(tt.Title))
 		t := tt.Table
-		head := make([]string, len(t.Head))
-		for j, h := range t.Head {
-			head[j] = mdEscape(h)
-		}
-		mdRow(w, head...)
-		mdAlign(w, t.Left, len(head))
-		for _, r := range t.Rows {
-			row := make([]string, len(r))
-			for j, cell := range r {
-				row[j] = mdEscape(cell)
-			}
-			mdRow(w, row...)
-		}
+		mdGrid(w, t, allColumns)
 		for _, n := range t.Notes {
 			w.printf("\n%s\n", mdEscape(n))
 		}

@@ -146,6 +146,17 @@ func mdConsistency(c *Comparison, w *errWriter) {
 // mdTable writes a textTable under a bold title; title is already escaped.
 func mdTable(w *errWriter, title string, t *textTable) {
 	w.printf("**%s**\n\n", title)
+	// The text columns hold labels; the figures are ours ("< 0.0001").
+	mdGrid(w, t, t.Left)
+	w.printf("\n%s\n", strings.Join(t.Notes, " "))
+}
+
+// allColumns asks mdGrid to escape every cell.
+const allColumns = -1
+
+// mdGrid writes a textTable's head, alignment row and rows, escaping the head and
+// the first escape cells of each row (allColumns: every cell).
+func mdGrid(w *errWriter, t *textTable, escape int) {
 	head := make([]string, len(t.Head))
 	for i, h := range t.Head {
 		head[i] = mdEscape(h)
@@ -153,14 +164,16 @@ func mdTable(w *errWriter, title string, t *textTable) {
 	mdRow(w, head...)
 	mdAlign(w, t.Left, len(head))
 	for _, r := range t.Rows {
-		// The text columns hold labels; the figures are ours ("< 0.0001").
 		row := slices.Clone(r)
-		for i := range t.Left {
-			row[i] = mdEscape(r[i])
+		n := len(row)
+		if escape != allColumns {
+			n = min(escape, n)
+		}
+		for i := range n {
+			row[i] = mdEscape(row[i])
 		}
 		mdRow(w, row...)
 	}
-	w.printf("\n%s\n", strings.Join(t.Notes, " "))
 }
 
 func mdExplain(c *Comparison, w *errWriter) {

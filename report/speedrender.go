@@ -163,19 +163,7 @@ func mdNoiseFloor(c *Comparison, w *errWriter) {
 
 // mdPlainTable writes a textTable, without a title, with its notes below.
 func mdPlainTable(w *errWriter, t *textTable) {
-	head := make([]string, len(t.Head))
-	for i, h := range t.Head {
-		head[i] = mdEscape(h)
-	}
-	mdRow(w, head...)
-	mdAlign(w, t.Left, len(head))
-	for _, r := range t.Rows {
-		row := append([]string(nil), r...)
-		for i := range t.Left {
-			row[i] = mdEscape(r[i])
-		}
-		mdRow(w, row...)
-	}
+	mdGrid(w, t, t.Left)
 	if len(t.Notes) > 0 {
 		notes := make([]string, len(t.Notes))
 		for i, n := range t.Notes {
