@@ -92,12 +92,7 @@ func (p *Pool) Chat(ctx context.Context, req Request) (*Response, error) {
 
 // ChatStream sends a streamed chat completion to a replica, as Client.ChatStream does.
 func (p *Pool) ChatStream(ctx context.Context, req Request) (*StreamReply, error) {
-	extra, err := streamExtra(req.Extra)
-	if err != nil {
-		return nil, err
-	}
-	req.Extra = extra
-	body, err := chatBody(req)
+	body, err := streamBody(req)
 	if err != nil {
 		return nil, err
 	}

@@ -71,12 +71,7 @@ func (c *Client) ChatStream(ctx context.Context, req Request) (*StreamReply, err
 // ChatStreamClock is ChatStream reading the time from now: once when the request is
 // sent and once per event, so that a test can make every timing exact.
 func (c *Client) ChatStreamClock(ctx context.Context, req Request, now func() time.Time) (*StreamReply, error) {
-	extra, err := streamExtra(req.Extra)
-	if err != nil {
-		return nil, err
-	}
-	req.Extra = extra
-	body, err := chatBody(req)
+	body, err := streamBody(req)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +91,17 @@ func (c *Client) ChatStreamClock(ctx context.Context, req Request, now func() ti
 			return nil, &AttemptError{Attempts: attempt + 1, Err: err}
 		}
 	}
+}
+
+// streamBody is the body of a streamed chat request: req's, with the streaming
+// keys in its extra body.
+func streamBody(req Request) ([]byte, error) {
+	extra, err := streamExtra(req.Extra)
+	if err != nil {
+		return nil, err
+	}
+	req.Extra = extra
+	return chatBody(req)
 }
 
 // streamExtra merges the streaming keys into the user's extra body. The user's
