@@ -96,10 +96,4 @@ var speedTexts = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, words := range speedTexts {
-		for k, v := range words {
-			texts[lang][k] = v
-		}
-	}
-}
+func init() { addTexts(speedTexts) }

@@ -41,10 +41,4 @@ var taskTexts = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, words := range taskTexts {
-		for k, v := range words {
-			texts[lang][k] = v
-		}
-	}
-}
+func init() { addTexts(taskTexts) }

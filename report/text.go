@@ -7,6 +7,15 @@ import (
 	"strings"
 )
 
+// addTexts adds the words of a section, kept beside its code, to texts.
+func addTexts(words map[string]map[string]string) {
+	for lang, ws := range words {
+		for k, v := range ws {
+			texts[lang][k] = v
+		}
+	}
+}
+
 // The words of the text reports, by language. The seed's table headers stay as they
 // were (ok / count, accuracy) in both languages.
 var texts = map[string]map[string]string{
